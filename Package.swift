@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+// Faultline: a deterministic concurrency race explorer for the Linux kernel's page-fault paths.
+// No package dependencies: the toolchain's Foundation, Dispatch, XCTest and Swift Testing only.
+import PackageDescription
+
+let package = Package(
+    name: "Faultline",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "faultline", targets: ["faultline"]),
+    ],
+    targets: [
+        // Layers, dependencies pointing one way: Language → Machine → Check → Explore → Report → CLI.
+        .target(name: "FaultlineLanguage"),
+        .target(name: "FaultlineMachine", dependencies: ["FaultlineLanguage"]),
+        .target(name: "FaultlineCheck", dependencies: ["FaultlineLanguage", "FaultlineMachine"]),
+        .target(name: "FaultlineExplore", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck"]),
+        .target(name: "FaultlineReport", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
+        .target(name: "FaultlineCLI", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineReport"]),
+        .executableTarget(name: "faultline", dependencies: ["FaultlineCLI"]),
+        .testTarget(name: "FaultlineLanguageTests", dependencies: ["FaultlineLanguage"]),
+        .testTarget(name: "FaultlineMachineTests", dependencies: ["FaultlineLanguage", "FaultlineMachine"]),
+        .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
+        .testTarget(name: "FaultlineCLITests", dependencies: ["FaultlineCLI"],
+                    resources: [.copy("Golden")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

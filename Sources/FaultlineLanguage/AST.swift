@@ -1,0 +1,216 @@
+/// A C type as the race language knows it. Every scalar and pointer occupies one memory cell;
+/// a struct is its fields laid out in order; an array is `count` elements.
+public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
+    case void
+    case int(String)                  // spelled name, e.g. "int", "unsigned long", "atomic_t"
+    case pointer(CType)
+    case array(CType, Int)
+    case structure(Int)               // index into Program.structs
+    case named(String, CType)         // typedef name and what it stands for
+    case function
+
+    /// The type behind any typedef names.
+    public var resolved: CType {
+        if case .named(_, let t) = self { return t.resolved }
+        return self
+    }
+
+    public var isPointer: Bool { if case .pointer = resolved { return true }; return false }
+    public var isArray: Bool { if case .array = resolved { return true }; return false }
+    public var isStruct: Bool { if case .structure = resolved { return true }; return false }
+    public var isScalar: Bool {
+        switch resolved { case .int, .pointer: return true; default: return false }
+    }
+
+    /// The pointee of a pointer or the element of an array.
+    public var pointee: CType? {
+        switch resolved {
+        case .pointer(let t): return t
+        case .array(let t, _): return t
+        default: return nil
+        }
+    }
+
+    /// The nominal name used by the type-confusion check: the outermost typedef name, or the
+    /// struct's tag; nil for plain scalars and pointers.
+    public func nominalName(structs: [StructDecl]) -> String? {
+        switch self {
+        case .named(let n, _): return n
+        case .structure(let i): return "struct " + structs[i].name
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .void: return "void"
+        case .int(let n): return n
+        case .pointer(let t): return "\(t) *"
+        case .array(let t, let n): return "\(t)[\(n)]"
+        case .structure(let i): return "struct#\(i)"
+        case .named(let n, _): return n
+        case .function: return "function"
+        }
+    }
+}
+
+/// A struct declaration: fields in order with their cell offsets. An incomplete struct (only
+/// ever used behind a pointer, e.g. `struct srcu_struct`) is one opaque cell.
+public struct StructDecl: Sendable {
+    public var name: String
+    public var fields: [(name: String, type: CType, offset: Int)]
+    public var size: Int
+    public var complete: Bool
+    public var location: SourceLocation
+
+    public func field(_ n: String) -> (name: String, type: CType, offset: Int)? {
+        fields.first { $0.name == n }
+    }
+}
+
+/// An expression as parsed (names not yet resolved).
+public final class Expr: @unchecked Sendable {
+    public enum Kind {
+        case integer(Int64)
+        case string(String)
+        case name(String)
+        case unary(String, Expr)                 // - ! ~ * & (prefix), "++pre", "--pre"
+        case postfix(String, Expr)               // "++", "--"
+        case binary(String, Expr, Expr)
+        case assign(String, Expr, Expr)          // "=", "+=", ...
+        case ternary(Expr, Expr, Expr)
+        case call(String, [Expr])
+        case member(Expr, String, arrow: Bool)
+        case index(Expr, Expr)
+        case cast(CType, Expr)
+        case sizeofType(CType)
+        case sizeofExpr(Expr)
+        case typeArgument(CType)                 // a type given as an argument, e.g. alloc_page(pte_t)
+        case comma(Expr, Expr)
+        case initList([Expr])                    // { a, b } in declarations
+    }
+    public let kind: Kind
+    public let location: SourceLocation
+    public init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
+}
+
+/// A statement as parsed.
+public final class Stmt: @unchecked Sendable {
+    public enum Kind {
+        case declaration(name: String, type: CType, initial: Expr?)
+        case expression(Expr)
+        case block([Stmt])
+        case ifElse(Expr, Stmt, Stmt?)
+        case whileLoop(Expr, Stmt)
+        case doWhile(Stmt, Expr)
+        case forLoop(Stmt?, Expr?, Expr?, Stmt)
+        case switchCase(Expr, Stmt)
+        case caseLabel(Int64)
+        case defaultLabel
+        case breakStmt
+        case continueStmt
+        case returnStmt(Expr?)
+        case gotoStmt(String)
+        case label(String, Stmt)
+        case empty
+    }
+    public let kind: Kind
+    public let location: SourceLocation
+    public init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
+}
+
+/// A function: a helper, a thread body (`P0`…), or the `invariant`/`final` block.
+public struct FunctionDecl: Sendable {
+    public var name: String
+    public var returnType: CType
+    public var params: [(name: String, type: CType)]
+    public var body: Stmt
+    public var location: SourceLocation
+}
+
+/// One item of the init block: `int x = 1;`, `mm.pgd[0] = 5;`, `0:r1 = 3;`, `pte_t t[4];`.
+public struct InitItem: Sendable {
+    public enum Target: Sendable {
+        case location(Expr)                      // a global lvalue expression
+        case register(thread: Int, name: String)
+    }
+    public var declaredType: CType?               // for declarations
+    public var target: Target
+    public var value: Expr?
+    public var location: SourceLocation
+}
+
+/// The herd7 final-state proposition: `x=1`, `0:r0=x`, with `/\`, `\/`, `~`, `==>`.
+public indirect enum Condition: Sendable {
+    case equals(ConditionLocation, ConditionValue, SourceLocation)
+    case notEquals(ConditionLocation, ConditionValue, SourceLocation)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    case not(Condition)
+    case implies(Condition, Condition)
+    case constant(Bool)
+
+    /// Every location the proposition mentions, in order of first appearance.
+    public var locations: [ConditionLocation] {
+        var out: [ConditionLocation] = []
+        func walk(_ c: Condition) {
+            switch c {
+            case .equals(let l, let v, _), .notEquals(let l, let v, _):
+                if !out.contains(l) { out.append(l) }
+                if case .location(let l2) = v, !out.contains(l2) { out.append(l2) }
+            case .and(let a, let b), .or(let a, let b), .implies(let a, let b): walk(a); walk(b)
+            case .not(let a): walk(a)
+            case .constant: break
+            }
+        }
+        walk(self)
+        return out
+    }
+}
+
+/// A location named in a condition: a thread's register, or a global (possibly a field/index path).
+public enum ConditionLocation: Hashable, Sendable, CustomStringConvertible {
+    case register(thread: Int, name: String)
+    case global(path: String)                    // "x", "mm.count", "a[1]"
+
+    public var description: String {
+        switch self {
+        case .register(let t, let n): return "\(t):\(n)"
+        case .global(let p): return p
+        }
+    }
+}
+
+/// The right-hand side of a condition atom: an integer, the address of a global, or another location.
+public enum ConditionValue: Hashable, Sendable {
+    case integer(Int64)
+    case address(String)
+    case location(ConditionLocation)
+}
+
+/// The claim at the end of a litmus test.
+public struct Claim: Sendable {
+    public enum Quantifier: String, Sendable { case exists, notExists = "~exists", forall }
+    public var quantifier: Quantifier
+    public var condition: Condition
+    public var text: String
+    public var location: SourceLocation
+}
+
+/// A whole parsed race file.
+public struct LitmusFile: Sendable {
+    public var name: String
+    public var headerText: String                 // all comments/doc text before the init block
+    public var structs: [StructDecl] = []
+    public var typedefs: [String: CType] = [:]
+    public var enumConstants: [String: Int64] = [:]
+    public var functions: [FunctionDecl] = []     // helpers
+    public var threads: [FunctionDecl] = []       // P0, P1, ... in order
+    public var initItems: [InitItem] = []
+    public var invariant: FunctionDecl?
+    public var final: FunctionDecl?
+    public var claim: Claim?
+    public var filter: Condition?
+    public var extraLocations: [ConditionLocation] = []
+    public var location: SourceLocation
+}

@@ -1,0 +1,461 @@
+/// The built-in operations of the race language (kernel synchronisation and allocation
+/// primitives), lowered to IR. Everything kernel-specific beyond these lives in races/include/.
+extension FunctionCompiler {
+    static let noOps: Set<String> = [
+        "smp_mb", "smp_rmb", "smp_wmb", "barrier", "smp_mb__before_atomic", "smp_mb__after_atomic",
+        "smp_mb__after_spinlock", "smp_mb__after_unlock_lock", "smp_mb__after_srcu_read_unlock",
+        "smp_read_barrier_depends", "cpu_relax", "smp_memb", "mb", "rmb", "wmb", "cond_resched",
+        "printk", "pr_info", "pr_warn", "pr_err", "pr_debug", "might_sleep", "lockdep_assert_held",
+        "mmap_assert_locked", "mmap_assert_write_locked", "flush_tlb_page", "flush_tlb_range",
+        "update_mmu_cache", "update_mmu_cache_range", "flush_cache_page", "smp_mb__before_spinlock",
+    ]
+
+    func arg(_ args: [Expr], _ i: Int, _ name: String, _ e: Expr) throws -> Expr {
+        guard i < args.count else { throw Diagnostic("too few arguments to \(name)", at: e.location) }
+        return args[i]
+    }
+
+    func expectArgs(_ args: [Expr], _ n: Int, _ name: String, _ e: Expr) throws {
+        if args.count != n { throw Diagnostic("\(name) takes \(n) argument\(n == 1 ? "" : "s"), \(args.count) given", at: e.location) }
+    }
+
+    /// An lvalue argument's address on the stack (for READ_ONCE(x) style built-ins).
+    mutating func addressOf(_ x: Expr, _ name: String) throws -> CType {
+        let lv = try lvalue(x)
+        guard case .memory(let t) = lv else { throw Diagnostic("\(name) needs a shared location, not a register", at: x.location) }
+        return t
+    }
+
+    /// A pointer argument's value on the stack; returns the pointee type.
+    mutating func pointerArgument(_ x: Expr) throws -> CType {
+        let t = try rvalue(x)
+        return t.pointee ?? .int("int")
+    }
+
+    static func stripOrdering(_ n: String) -> (String, AccessMode) {
+        for (suffix, mode) in [("_relaxed", AccessMode.once), ("_acquire", .acquire), ("_release", .release)] where n.hasSuffix(suffix) {
+            return (String(n.dropLast(suffix.count)), mode)
+        }
+        return (n, .once)
+    }
+
+    mutating func call(_ name: String, _ args: [Expr], at e: Expr) throws -> CType {
+        let l = e.location
+        if let fi = compiler.functionIndex[name] {
+            let f = file.functions[fi]
+            if args.count != f.params.count {
+                throw Diagnostic("\(name) takes \(f.params.count) argument\(f.params.count == 1 ? "" : "s"), \(args.count) given", at: l)
+            }
+            for a in args { try rvalue(a) }
+            at(l)
+            emit(.call(Int32(fi)))
+            return f.returnType
+        }
+        if FunctionCompiler.noOps.contains(name) {
+            emit(.push(0)); return .void
+        }
+        if Compiler.unsupportedBuiltins.contains(name) {
+            throw Diagnostic(Diagnostic.Message.unsupported(name), at: l)
+        }
+        switch name {
+        case "likely", "unlikely", "ATOMIC_INIT", "ATOMIC_LONG_INIT", "READ_ONCE_NOCHECK", "data_race", "ACCESS_PRIVATE":
+            try expectArgs(args, 1, name, e)
+            if name == "data_race" || name == "READ_ONCE_NOCHECK" { break }
+            return try rvalue(args[0])
+        case "min", "max":
+            try expectArgs(args, 2, name, e)
+            let a = newSlot(), b = newSlot()
+            let t = try rvalue(args[0]); emit(.store(a))
+            try rvalue(args[1]); emit(.store(b))
+            emit(.load(a)); emit(.load(b)); emit(.binary(name == "min" ? .lt : .gt))
+            let j = pc; emit(.jumpIfZero(0))
+            emit(.load(a)); let j2 = pc; emit(.jump(0))
+            patch(j, to: pc); emit(.load(b)); patch(j2, to: pc)
+            return t
+        case "smp_processor_id", "raw_smp_processor_id":
+            emit(.threadId); return .int("int")
+        default: break
+        }
+        if name == "data_race" || name == "READ_ONCE_NOCHECK" {
+            return try load(try lvalue(args[0]), mode: .once, at: l)
+        }
+        // Marked accesses.
+        switch name {
+        case "READ_ONCE", "rcu_dereference", "rcu_access_pointer", "rcu_dereference_protected", "rcu_dereference_raw",
+             "rcu_dereference_check", "srcu_dereference", "rcu_dereference_bh", "rcu_dereference_sched":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs an argument", at: l) }
+            let lv = try lvalue(args[0])
+            return try load(lv, mode: name == "READ_ONCE" ? .once : .rcu, at: l)
+        case "WRITE_ONCE", "rcu_assign_pointer", "RCU_INIT_POINTER":
+            try expectArgs(args, 2, name, e)
+            let lv = try lvalue(args[0])
+            switch lv {
+            case .slot(let s, _):
+                try rvalue(args[1]); emit(.store(s))
+            case .memory(let t):
+                try rvalue(args[1])
+                at(l)
+                emit(.write(kind: compiler.kindId(of: t), mode: name == "WRITE_ONCE" ? .once : .release))
+            }
+            emit(.push(0)); return .void
+        case "smp_load_acquire", "atomic_read_acquire", "atomic_long_read_acquire":
+            try expectArgs(args, 1, name, e)
+            let t = try pointerArgument(args[0])
+            at(l); emit(.read(kind: compiler.kindId(of: t), mode: .acquire)); return t
+        case "smp_store_release", "smp_store_mb", "atomic_set_release", "atomic_long_set_release":
+            try expectArgs(args, 2, name, e)
+            let t = try pointerArgument(args[0])
+            try rvalue(args[1])
+            at(l); emit(.write(kind: compiler.kindId(of: t), mode: .release))
+            emit(.push(0)); return .void
+        default: break
+        }
+        if let t = try atomicOp(name, args, e) { return t }
+        if let t = try bitOp(name, args, e) { return t }
+        if let t = try syncOp(name, args, e) { return t }
+        throw Diagnostic("call to undeclared function '\(name)'", at: l)
+    }
+
+    // MARK: xchg / cmpxchg / atomic_*
+
+    mutating func emitRMW(_ op: RMWOp, _ mode: AccessMode, pointer: Expr, operands: [Expr], at l: SourceLocation) throws -> CType {
+        let t = try pointerArgument(pointer)
+        for o in operands { try rvalue(o) }
+        at(l)
+        emit(.rmw(op, mode: mode))
+        return t
+    }
+
+    mutating func atomicOp(_ fullName: String, _ args: [Expr], _ e: Expr) throws -> CType? {
+        let l = e.location
+        var (name, mode) = FunctionCompiler.stripOrdering(fullName)
+        // Bare xchg / cmpxchg.
+        if name == "xchg" {
+            try expectArgs(args, 2, fullName, e)
+            return try emitRMW(.xchg, mode, pointer: args[0], operands: [args[1]], at: l)
+        }
+        if name == "cmpxchg" {
+            try expectArgs(args, 3, fullName, e)
+            return try emitRMW(.cmpxchg, mode, pointer: args[0], operands: [args[1], args[2]], at: l)
+        }
+        if name == "try_cmpxchg" {
+            try expectArgs(args, 3, fullName, e)
+            return try tryCmpxchg(pointer: args[0], expected: args[1], new: args[2], mode: mode, at: l)
+        }
+        var prefix = ""
+        for p in ["atomic_long_", "atomic64_", "atomic_", "refcount_"] where name.hasPrefix(p) { prefix = p; break }
+        guard !prefix.isEmpty else { return nil }
+        name = String(name.dropFirst(prefix.count))
+        if prefix == "refcount_" && !["read", "set", "inc", "dec", "add", "sub", "inc_not_zero", "dec_and_test", "sub_and_test"].contains(name) { return nil }
+        let value: (Expr) -> Expr = { $0 }
+        switch name {
+        case "read":
+            try expectArgs(args, 1, fullName, e)
+            let t = try pointerArgument(args[0]); at(l); emit(.read(kind: 0, mode: mode)); return t
+        case "set":
+            try expectArgs(args, 2, fullName, e)
+            _ = try pointerArgument(args[0]); try rvalue(args[1]); at(l); emit(.write(kind: 0, mode: mode == .once ? .once : mode))
+            emit(.push(0)); return .void
+        case "xchg":
+            try expectArgs(args, 2, fullName, e)
+            return try emitRMW(.xchg, mode, pointer: args[0], operands: [args[1]], at: l)
+        case "cmpxchg":
+            try expectArgs(args, 3, fullName, e)
+            return try emitRMW(.cmpxchg, mode, pointer: args[0], operands: [args[1], args[2]], at: l)
+        case "try_cmpxchg":
+            try expectArgs(args, 3, fullName, e)
+            return try tryCmpxchg(pointer: args[0], expected: args[1], new: args[2], mode: mode, at: l)
+        case "inc_not_zero":
+            try expectArgs(args, 1, fullName, e)
+            _ = try pointerArgument(args[0]); emit(.push(1)); emit(.push(0)); at(l); emit(.rmw(.addUnless, mode: mode))
+            emit(.push(0)); emit(.binary(.ne)); return .int("bool")
+        case "add_unless":
+            try expectArgs(args, 3, fullName, e)
+            _ = try pointerArgument(args[0]); try rvalue(args[1]); try rvalue(args[2]); at(l); emit(.rmw(.addUnless, mode: mode))
+            let old = newSlot(); emit(.store(old))
+            emit(.load(old)); try rvalue(args[2]); emit(.binary(.ne)); return .int("bool")
+        case "dec_if_positive":
+            throw Diagnostic(Diagnostic.Message.unsupported(fullName), at: l)
+        default: break
+        }
+        // Arithmetic families: OP, OP_return, fetch_OP, OP_and_test, add_negative, inc/dec forms.
+        var form = "void", op = name
+        if op.hasPrefix("fetch_") { form = "fetch"; op = String(op.dropFirst(6)) }
+        else if op.hasSuffix("_return") { form = "return"; op = String(op.dropLast(7)) }
+        else if op.hasSuffix("_and_test") { form = "test"; op = String(op.dropLast(9)) }
+        else if op == "add_negative" { form = "negative"; op = "add" }
+        let unit = op == "inc" || op == "dec"
+        let rmw: RMWOp
+        var negate = false
+        switch op {
+        case "add", "inc": rmw = .fetchAdd
+        case "sub", "dec": rmw = .fetchAdd; negate = true
+        case "and": rmw = .fetchAnd
+        case "or": rmw = .fetchOr
+        case "xor": rmw = .fetchXor
+        case "andnot": rmw = .fetchAndNot
+        default: throw Diagnostic(Diagnostic.Message.unsupported(fullName), at: l)
+        }
+        try expectArgs(args, unit ? 1 : 2, fullName, e)
+        let ptr = unit ? args[0] : args[1]
+        let operand = newSlot()
+        if unit { emit(.push(1)) } else { try rvalue(value(args[0])) }
+        if negate { emit(.neg) }
+        emit(.store(operand))
+        _ = try pointerArgument(ptr)
+        emit(.load(operand))
+        at(l)
+        emit(.rmw(rmw, mode: mode))
+        switch form {
+        case "void": emit(.pop); emit(.push(0)); return .void
+        case "fetch": return .int("int")
+        default:
+            // New value = old OP operand.
+            emit(.load(operand))
+            switch rmw {
+            case .fetchAdd: emit(.binary(.add))
+            case .fetchAnd: emit(.binary(.and))
+            case .fetchOr: emit(.binary(.or))
+            case .fetchXor: emit(.binary(.xor))
+            case .fetchAndNot: emit(.bitNot); emit(.binary(.and))
+            default: break
+            }
+            if form == "test" { emit(.push(0)); emit(.binary(.eq)); return .int("bool") }
+            if form == "negative" { emit(.push(0)); emit(.binary(.lt)); return .int("bool") }
+            return .int("int")
+        }
+    }
+
+    mutating func tryCmpxchg(pointer: Expr, expected: Expr, new: Expr, mode: AccessMode, at l: SourceLocation) throws -> CType {
+        // try_cmpxchg(p, &old, new): on failure *(&old) = current value; returns success.
+        guard case .unary("&", let oldLV) = expected.kind else {
+            throw Diagnostic("try_cmpxchg needs &variable as its second argument", at: expected.location)
+        }
+        let observed = newSlot(), want = newSlot()
+        try rvalue(oldLV); emit(.store(want))
+        _ = try pointerArgument(pointer)
+        emit(.load(want))
+        try rvalue(new)
+        at(l)
+        emit(.rmw(.cmpxchg, mode: mode))
+        emit(.store(observed))
+        emit(.load(observed)); emit(.load(want)); emit(.binary(.eq))
+        let j = pc; emit(.jumpIfNotZero(0))
+        // Failure: write back the observed value.
+        _ = try assign("=", oldLV, Expr(.name("__observed_tmp"), l), at: l, valueSlot: observed)
+        emit(.pop)
+        emit(.push(0))
+        let jEnd = pc; emit(.jump(0))
+        patch(j, to: pc)
+        emit(.push(1))
+        patch(jEnd, to: pc)
+        return .int("bool")
+    }
+
+    /// Assignment whose value comes from a slot (used by try_cmpxchg).
+    mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation, valueSlot: Int32) throws -> CType {
+        let lv = try lvalue(l)
+        switch lv {
+        case .slot(let s, let t):
+            emit(.load(valueSlot)); emit(.dup); emit(.store(s)); return t
+        case .memory(let t):
+            emit(.load(valueSlot)); emit(.write(kind: compiler.kindId(of: t), mode: .plain)); emit(.load(valueSlot)); return t
+        }
+    }
+
+    // MARK: bit operations
+
+    mutating func bitOp(_ name: String, _ args: [Expr], _ e: Expr) throws -> CType? {
+        let l = e.location
+        let ops: [String: (RMWOp?, Bool)] = [   // (operation, returns old bit)
+            "set_bit": (.fetchOr, false), "__set_bit": (.fetchOr, false), "clear_bit": (.fetchAndNot, false),
+            "__clear_bit": (.fetchAndNot, false), "clear_bit_unlock": (.fetchAndNot, false), "change_bit": (.fetchXor, false),
+            "test_and_set_bit": (.fetchOr, true), "test_and_set_bit_lock": (.fetchOr, true), "test_and_clear_bit": (.fetchAndNot, true),
+            "test_and_change_bit": (.fetchXor, true), "test_bit": (nil, true),
+        ]
+        guard let (op, returnsBit) = ops[name] else {
+            if name == "wait_on_bit" || name == "wait_on_bit_lock" {
+                try expectArgs(args, 2, name, e)
+                _ = try pointerArgument(args[1])
+                try rvalue(args[0])
+                at(l)
+                emit(.sync(name == "wait_on_bit" ? .waitOnBit : .waitOnBitLock))
+                emit(.push(0))
+                return .void
+            }
+            return nil
+        }
+        try expectArgs(args, 2, name, e)
+        let nr = newSlot()
+        try rvalue(args[0]); emit(.store(nr))
+        _ = try pointerArgument(args[1])
+        at(l)
+        if let op {
+            emit(.push(1)); emit(.load(nr)); emit(.binary(.shl))
+            emit(.rmw(op, mode: name.hasSuffix("_lock") ? .acquire : (name.hasSuffix("_unlock") ? .release : .once)))
+        } else {
+            emit(.read(kind: 0, mode: .once))
+        }
+        if returnsBit {
+            emit(.load(nr)); emit(.binary(.shr)); emit(.push(1)); emit(.binary(.and))
+            return .int("bool")
+        }
+        emit(.pop); emit(.push(0))
+        return .void
+    }
+
+    // MARK: locks, RCU, IRQs, allocation, assertions
+
+    mutating func syncOp(_ name: String, _ args: [Expr], _ e: Expr) throws -> CType? {
+        let l = e.location
+        func simple(_ op: SyncOp, address: Bool, returns: Bool = false) throws -> CType {
+            try expectArgs(args, address ? 1 : 0, name, e)
+            if address { _ = try pointerArgument(args[0]) }
+            at(l)
+            emit(.sync(op))
+            if !returns { emit(.push(0)); return .void }
+            return .int("int")
+        }
+        var n = name
+        for p in ["raw_", "arch_"] where n.hasPrefix(p) && n.contains("spin") { n = String(n.dropFirst(p.count)) }
+        switch n {
+        case "spin_lock", "spin_lock_bh", "spin_lock_nested", "mutex_lock", "mutex_lock_nested", "spin_lock_irq":
+            if n == "spin_lock_nested" || n == "mutex_lock_nested" {
+                guard args.count == 2 else { throw Diagnostic("\(name) takes 2 arguments", at: l) }
+                _ = try pointerArgument(args[0]); at(l); emit(.sync(.spinLock)); emit(.push(0)); return .void
+            }
+            if n == "spin_lock_irq" { emit(.sync(.irqDisable)) }
+            return try simple(.spinLock, address: true)
+        case "mutex_lock_killable", "mutex_lock_interruptible":
+            _ = try simple(.spinLock, address: true); emit(.pop); emit(.push(0)); return .int("int")
+        case "spin_unlock", "spin_unlock_bh", "mutex_unlock", "spin_unlock_irq":
+            let t = try simple(.spinUnlock, address: true)
+            if n == "spin_unlock_irq" { emit(.pop); emit(.sync(.irqEnable)) ; emit(.push(0)) }
+            return t
+        case "spin_lock_irqsave":
+            try expectArgs(args, 2, name, e)
+            emit(.sync(.irqSave))
+            _ = try assignFromStack(args[1], at: l)
+            _ = try pointerArgument(args[0]); at(l); emit(.sync(.spinLock)); emit(.push(0)); return .void
+        case "spin_unlock_irqrestore":
+            try expectArgs(args, 2, name, e)
+            _ = try pointerArgument(args[0]); at(l); emit(.sync(.spinUnlock))
+            try rvalue(args[1]); emit(.sync(.irqRestore)); emit(.push(0)); return .void
+        case "spin_trylock", "mutex_trylock", "spin_trylock_bh": return try simple(.spinTrylock, address: true, returns: true)
+        case "spin_is_locked", "mutex_is_locked": return try simple(.spinIsLocked, address: true, returns: true)
+        case "spin_unlock_wait": return try simple(.spinUnlockWait, address: true)
+        case "down_read", "down_read_killable", "down_read_interruptible":
+            let t = try simple(.downRead, address: true)
+            return n == "down_read" ? t : .int("int")
+        case "up_read": return try simple(.upRead, address: true)
+        case "down_write", "down_write_killable":
+            let t = try simple(.downWrite, address: true)
+            return n == "down_write" ? t : .int("int")
+        case "up_write": return try simple(.upWrite, address: true)
+        case "down_read_trylock": return try simple(.downReadTrylock, address: true, returns: true)
+        case "down_write_trylock": return try simple(.downWriteTrylock, address: true, returns: true)
+        case "downgrade_write": return try simple(.downgradeWrite, address: true)
+        case "rcu_read_lock", "rcu_read_lock_bh", "rcu_read_lock_sched", "preempt_disable": return try simple(.rcuReadLock, address: false)
+        case "rcu_read_unlock", "rcu_read_unlock_bh", "rcu_read_unlock_sched", "preempt_enable": return try simple(.rcuReadUnlock, address: false)
+        case "synchronize_rcu", "synchronize_rcu_expedited", "synchronize_sched", "synchronize_rcu_bh", "synchronize_net":
+            return try simple(.synchronizeRCU, address: false)
+        case "srcu_read_lock", "srcu_read_lock_nmisafe": return try simple(.srcuReadLock, address: true, returns: true)
+        case "srcu_read_unlock", "srcu_read_unlock_nmisafe":
+            try expectArgs(args, 2, name, e)
+            _ = try pointerArgument(args[0]); try rvalue(args[1]); emit(.pop)
+            at(l); emit(.sync(.srcuReadUnlock)); emit(.push(0)); return .void
+        case "synchronize_srcu", "synchronize_srcu_expedited": return try simple(.synchronizeSRCU, address: true)
+        case "local_irq_disable": return try simple(.irqDisable, address: false)
+        case "local_irq_enable": return try simple(.irqEnable, address: false)
+        case "local_irq_save":
+            try expectArgs(args, 1, name, e)
+            at(l); emit(.sync(.irqSave))
+            _ = try assignFromStack(args[0], at: l)
+            emit(.push(0)); return .void
+        case "local_irq_restore":
+            try expectArgs(args, 1, name, e)
+            try rvalue(args[0]); at(l); emit(.sync(.irqRestore)); emit(.push(0)); return .void
+        case "tlb_shootdown", "flush_tlb_all", "flush_tlb_mm": 
+            if !args.isEmpty { for a in args { try rvalue(a); emit(.pop) } }
+            at(l); emit(.sync(.tlbShootdown)); emit(.push(0)); return .void
+        case "kmalloc", "kzalloc", "kcalloc", "kmem_cache_alloc", "kmem_cache_zalloc":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs a size", at: l) }
+            if n == "kcalloc" { try rvalue(args[0]); try rvalue(args[1]); emit(.binary(.mul)) } else { try rvalue(args[0]) }
+            at(l); emit(.alloc(kind: 0, origin: ObjectOrigin.heap.rawValue)); return .pointer(.void)
+        case "alloc_page", "alloc_pages":
+            guard args.count >= 1, case .typeArgument(let t) = args[0].kind else {
+                throw Diagnostic("alloc_page takes the storage type of the page, e.g. alloc_page(pte_t)", at: l)
+            }
+            let kind = compiler.kindId(of: t)
+            emit(.push(Int64(Address.pageCells)))
+            at(l); emit(.alloc(kind: kind, origin: ObjectOrigin.page.rawValue))
+            return .pointer(t)
+        case "kfree", "kmem_cache_free", "kvfree":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs a pointer", at: l) }
+            _ = try pointerArgument(args.last!)
+            at(l); emit(.sync(.free)); emit(.push(0)); return .void
+        case "free_page", "__free_page", "free_pages", "__free_pages":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs a pointer", at: l) }
+            _ = try pointerArgument(args[0])
+            at(l); emit(.sync(.freePage)); emit(.push(0)); return .void
+        case "BUG_ON", "VM_BUG_ON", "assert", "VM_BUG_ON_PAGE", "VM_BUG_ON_VMA", "VM_BUG_ON_FOLIO", "BUILD_BUG_ON":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs a condition", at: l) }
+            if n == "assert" {
+                try rvalue(args[0]); emit(.not)
+            } else { try rvalue(args[0]) }
+            let text = name + "(" + ExprPrinter.print(args[0]) + ")"
+            at(l); emit(.check(.assertion, compiler.string(text)))
+            emit(.push(0)); return .void
+        case "WARN_ON", "WARN_ON_ONCE", "VM_WARN_ON", "VM_WARN_ON_ONCE", "WARN", "WARN_ONCE", "VM_WARN_ON_FOLIO":
+            guard args.count >= 1 else { throw Diagnostic("\(name) needs a condition", at: l) }
+            try rvalue(args[0])
+            emit(.not); emit(.not)
+            emit(.dup)
+            let text = name + "(" + ExprPrinter.print(args[0]) + ")"
+            at(l); emit(.check(.assertion, compiler.string(text)))
+            return .int("bool")
+        case "BUG":
+            at(l); emit(.fail(.assertion, compiler.string("BUG()"))); emit(.push(0)); return .void
+        case "assume":
+            try expectArgs(args, 1, name, e)
+            try rvalue(args[0]); emit(.assume); emit(.push(0)); return .void
+        default:
+            return nil
+        }
+    }
+
+    /// Stores the value on top of the stack into an lvalue (for irqsave flags).
+    mutating func assignFromStack(_ target: Expr, at l: SourceLocation) throws -> CType {
+        let tmp = newSlot()
+        emit(.store(tmp))
+        return try assign("=", target, Expr(.name("__tmp"), l), at: l, valueSlot: tmp).self
+    }
+}
+
+/// Renders an expression back to C-like text (for assertion messages).
+public enum ExprPrinter {
+    public static func print(_ e: Expr) -> String {
+        switch e.kind {
+        case .integer(let v): return String(v)
+        case .string(let s): return "\"\(s)\""
+        case .name(let n): return n
+        case .unary(let op, let x):
+            if op == "++pre" { return "++" + print(x) }
+            if op == "--pre" { return "--" + print(x) }
+            return op + print(x)
+        case .postfix(let op, let x): return print(x) + op
+        case .binary(let op, let a, let b): return "\(print(a)) \(op) \(print(b))"
+        case .assign(let op, let a, let b): return "\(print(a)) \(op) \(print(b))"
+        case .ternary(let c, let a, let b): return "\(print(c)) ? \(print(a)) : \(print(b))"
+        case .call(let n, let args): return n + "(" + args.map(print).joined(separator: ", ") + ")"
+        case .member(let b, let f, let arrow): return print(b) + (arrow ? "->" : ".") + f
+        case .index(let b, let i): return print(b) + "[" + print(i) + "]"
+        case .cast(let t, let x): return "(\(t))" + print(x)
+        case .sizeofType(let t): return "sizeof(\(t))"
+        case .sizeofExpr(let x): return "sizeof(" + print(x) + ")"
+        case .typeArgument(let t): return t.description
+        case .comma(let a, let b): return print(a) + ", " + print(b)
+        case .initList(let xs): return "{" + xs.map(print).joined(separator: ", ") + "}"
+        }
+    }
+}

@@ -1,0 +1,204 @@
+/// How a memory access is marked in the source (for traces and data-race detection).
+public enum AccessMode: UInt8, Sendable {
+    case plain, once, acquire, release, rcu
+}
+
+/// Read-modify-write operations; each returns the old value of the cell.
+/// Operands are pushed after the address: xchg/fetch*: [v]; cmpxchg: [old, new]; addUnless: [a, u].
+public enum RMWOp: UInt8, Sendable {
+    case xchg, cmpxchg, fetchAdd, fetchAnd, fetchOr, fetchXor, fetchAndNot, addUnless
+}
+
+/// Synchronisation operations. Each is one visible step; some block until they can proceed.
+public enum SyncOp: UInt8, Sendable {
+    case spinLock, spinUnlock, spinTrylock, spinIsLocked, spinUnlockWait
+    case downRead, upRead, downWrite, upWrite, downReadTrylock, downWriteTrylock, downgradeWrite
+    case rcuReadLock, rcuReadUnlock, synchronizeRCU
+    case srcuReadLock, srcuReadUnlock, synchronizeSRCU
+    case irqDisable, irqEnable, irqSave, irqRestore, tlbShootdown
+    case waitOnBit, waitOnBitLock
+    case free, freePage
+
+    /// Operations that take an address operand (a lock, a word, an object).
+    public var takesAddress: Bool {
+        switch self {
+        case .rcuReadLock, .rcuReadUnlock, .synchronizeRCU, .irqDisable, .irqEnable, .irqSave, .irqRestore, .tlbShootdown: return false
+        default: return true
+        }
+    }
+}
+
+/// Kinds of violation the machine and the checkers report. The raw value is the name users see.
+public enum ViolationKind: String, Sendable, CaseIterable, Comparable {
+    case assertion
+    case dataRace = "data-race"
+    case deadlock
+    case doubleFree = "double-free"
+    case leak
+    case lockMisuse = "lock-misuse"
+    case nullDereference = "null-dereference"
+    case outOfBounds = "out-of-bounds"
+    case stepBound = "step-bound"
+    case typeConfusion = "type-confusion"
+    case useAfterFree = "use-after-free"
+    case divisionByZero = "division-by-zero"
+
+    public static func < (a: ViolationKind, b: ViolationKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One instruction of the register/stack IR. Local instructions run without a scheduling
+/// point; `read`, `write`, `rmw` and `sync` are the visible steps.
+public enum Instr: Sendable {
+    case push(Int64)
+    case load(Int32)                 // slot → stack
+    case store(Int32)                // stack → slot
+    case pop
+    case dup
+    case neg, not, bitNot
+    case binary(BinaryOp)
+    case jump(Int32)
+    case jumpIfZero(Int32)
+    case jumpIfNotZero(Int32)
+    case call(Int32)                 // function index; arguments on the stack
+    case ret                         // return value on the stack
+    case threadId                    // pushes the running thread's index
+    case check(ViolationKind, Int32) // pops a condition; non-zero → violation with message string index
+    case fail(ViolationKind, Int32)  // unconditional violation (BUG())
+    case assume                      // pops a condition; zero → execution pruned
+    case alloc(kind: Int32, origin: UInt8) // pops a size in cells; pushes the new object's address
+    case read(kind: Int32, mode: AccessMode)           // visible: pops address, pushes value
+    case write(kind: Int32, mode: AccessMode)          // visible: pops value then address
+    case rmw(RMWOp, mode: AccessMode)                  // visible: pops operands then address, pushes old
+    case sync(SyncOp)                                   // visible: see SyncOp
+
+    public var isVisible: Bool {
+        switch self {
+        case .read, .write, .rmw, .sync: return true
+        default: return false
+        }
+    }
+}
+
+/// Binary operators of the IR (64-bit wrapping integer semantics).
+public enum BinaryOp: UInt8, Sendable {
+    case add, sub, mul, div, mod, shl, shr, and, or, xor, eq, ne, lt, gt, le, ge
+
+    public static func from(_ s: String) -> BinaryOp? {
+        switch s {
+        case "+": return .add; case "-": return .sub; case "*": return .mul; case "/": return .div
+        case "%": return .mod; case "<<": return .shl; case ">>": return .shr; case "&": return .and
+        case "|": return .or; case "^": return .xor; case "==": return .eq; case "!=": return .ne
+        case "<": return .lt; case ">": return .gt; case "<=": return .le; case ">=": return .ge
+        default: return nil
+        }
+    }
+}
+
+/// Where an object came from; decides the leak check and thread-private access.
+public enum ObjectOrigin: UInt8, Sendable {
+    case global = 0, heap = 1, page = 2, stack = 3
+}
+
+/// A compiled function: its code, one source location per instruction, and its frame layout.
+public struct Function: Sendable {
+    public var name: String
+    public var code: [Instr]
+    public var locations: [Int32]          // index into Program.locations, one per instruction
+    public var parameterCount: Int
+    public var slotCount: Int
+    /// Cells of the frame object holding address-taken and aggregate locals (0: none).
+    public var frameSize: Int
+    /// The slot that holds the frame object's address, if frameSize > 0.
+    public var frameSlot: Int32
+    /// Parameters that live in the frame object: (parameter index, cell offset).
+    public var parametersInFrame: [(Int, Int)]
+    public var location: SourceLocation
+}
+
+/// Where a thread keeps a named register, for `exists (0:r0=…)`.
+public enum RegisterHome: Sendable {
+    case slot(Int32)
+    case frame(Int)
+}
+
+/// A shared location from the init block or the thread parameters.
+public struct Global: Sendable {
+    public var name: String
+    public var type: CType
+    public var size: Int
+    public var kind: Int32
+    public var address: Int64
+}
+
+/// A location whose final value the outcome histogram records.
+public enum OutcomeLocation: Sendable {
+    case register(thread: Int, home: RegisterHome?, name: String)
+    case memory(address: Int64, name: String, pointerish: Bool)
+}
+
+/// A compiled condition over final values (indices into the observed locations).
+public indirect enum CompiledCondition: Sendable {
+    case equals(Int, ConditionOperand)
+    case notEquals(Int, ConditionOperand)
+    case and(CompiledCondition, CompiledCondition)
+    case or(CompiledCondition, CompiledCondition)
+    case not(CompiledCondition)
+    case implies(CompiledCondition, CompiledCondition)
+    case constant(Bool)
+
+    public func evaluate(_ values: [Int64]) -> Bool {
+        switch self {
+        case .equals(let i, let v): return values[i] == v.value(values)
+        case .notEquals(let i, let v): return values[i] != v.value(values)
+        case .and(let a, let b): return a.evaluate(values) && b.evaluate(values)
+        case .or(let a, let b): return a.evaluate(values) || b.evaluate(values)
+        case .not(let a): return !a.evaluate(values)
+        case .implies(let a, let b): return !a.evaluate(values) || b.evaluate(values)
+        case .constant(let c): return c
+        }
+    }
+}
+
+public enum ConditionOperand: Sendable {
+    case constant(Int64)
+    case observed(Int)
+    func value(_ values: [Int64]) -> Int64 {
+        switch self { case .constant(let c): return c; case .observed(let i): return values[i] }
+    }
+}
+
+/// The whole compiled race: code, initial memory, what to observe at the end, and the claim.
+public struct Program: Sendable {
+    public var name: String
+    public var file: LitmusFile
+    public var functions: [Function]
+    public var threadFunctions: [Int]
+    public var invariantFunction: Int?
+    public var finalFunction: Int?
+    public var globals: [Global]
+    /// Initial cell values of the globals, object by object (object id = index + 1).
+    public var globalCells: [[Int64]]
+    /// Initial register values per thread: (slot home, value).
+    public var registerInits: [[(RegisterHome, Int64)]]
+    public var locations: [SourceLocation]
+    public var strings: [String]
+    public var kindNames: [String]           // index 0 = "" (unchecked)
+    public var observed: [OutcomeLocation]
+    public var claim: Claim?
+    public var claimCondition: CompiledCondition?
+    public var filterCondition: CompiledCondition?
+    public var programHash: UInt64
+    public var threadRegisters: [[String: RegisterHome]]
+
+    public var threadCount: Int { threadFunctions.count }
+}
+
+/// Addresses: object id in the bits above `cellBits`, cell offset below.
+public enum Address {
+    public static let cellBits: Int64 = 12
+    public static let cellMask: Int64 = (1 << cellBits) - 1
+    @inline(__always) public static func object(_ a: Int64) -> Int { Int(a >> cellBits) }
+    @inline(__always) public static func offset(_ a: Int64) -> Int { Int(a & cellMask) }
+    @inline(__always) public static func make(object: Int, offset: Int) -> Int64 { (Int64(object) << cellBits) + Int64(offset) }
+    public static let pageCells = 8
+}

@@ -1,0 +1,416 @@
+import Foundation
+
+/// A `-D NAME[=VALUE]` from the command line or a configuration line.
+public struct Define: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var name: String
+    public var value: String?
+    public init(name: String, value: String? = nil) { self.name = name; self.value = value }
+
+    /// Parses `NAME` or `NAME=VALUE` (a leading `-D` is accepted and dropped).
+    public init?(parsing text: String) {
+        var t = Substring(text)
+        if t.hasPrefix("-D") { t = t.dropFirst(2) }
+        guard !t.isEmpty else { return nil }
+        if let eq = t.firstIndex(of: "=") {
+            name = String(t[..<eq]); value = String(t[t.index(after: eq)...])
+        } else { name = String(t); value = nil }
+        guard let f = name.utf8.first, isIdentStart(f), name.utf8.allSatisfy(isIdentChar) else { return nil }
+    }
+    public var description: String { value.map { "-D\(name)=\($0)" } ?? "-D\(name)" }
+    public static func < (a: Define, b: Define) -> Bool { a.description < b.description }
+}
+
+/// The output of preprocessing: the token stream the parser reads, and every file that went
+/// into it (the main file first).
+public struct PreprocessedSource {
+    public var tokens: [Token]
+    public var files: [SourceFile]
+    /// A stable 64-bit hash of the preprocessed program (token spellings), used by replay
+    /// tokens to refuse a schedule recorded against another version of the program.
+    public var programHash: UInt64
+}
+
+/// Reads files from disk (or from memory in tests).
+public protocol SourceLoader {
+    func load(path: String) -> String?
+}
+
+/// Loads files from the file system.
+public struct FileSystemLoader: SourceLoader {
+    public init() {}
+    public func load(path: String) -> String? {
+        guard let d = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: d, as: UTF8.self)
+    }
+}
+
+/// The C preprocessor subset of the race language: `#include "x"`, object- and function-like
+/// `#define` (with `#` and `##`), `#undef`, `#ifdef/#ifndef/#if/#elif/#else/#endif` with
+/// `defined(X)` and integer expressions, `#error`, `#pragma once`. Works on tokens, so
+/// every token keeps the file, line and column it came from.
+public struct Preprocessor {
+    struct Macro {
+        var params: [String]?
+        var variadic: Bool
+        var body: [Token]
+    }
+
+    public let includeDirs: [String]
+    let loader: SourceLoader
+    var macros: [String: Macro] = [:]
+    var files: [SourceFile] = []
+    var onceFiles: Set<String> = []
+    var includeStack: [String] = []
+
+    public init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
+        self.includeDirs = includeDirs
+        self.loader = loader
+        for d in defines {
+            let f = SourceFile(path: "<command line>", text: d.value ?? "1")
+            var lx = Lexer(file: f, litmusHeader: false)
+            var toks = try lx.tokenize()
+            toks.removeLast()
+            macros[d.name] = Macro(params: nil, variadic: false, body: toks)
+        }
+    }
+
+    /// Preprocesses the file at `path` (the race file; its first line may be a herd7 header).
+    public mutating func run(path: String) throws -> PreprocessedSource {
+        guard let text = loader.load(path: path) else {
+            throw Diagnostic("cannot read file '\(path)'", at: .unknown)
+        }
+        return try run(file: SourceFile(path: path, text: text))
+    }
+
+    public mutating func run(file: SourceFile) throws -> PreprocessedSource {
+        var out: [Token] = []
+        try process(file: file, into: &out, litmusHeader: true)
+        out.append(Token(kind: .endOfFile, text: "", location: out.last?.location ?? SourceLocation(file: file, line: 1, column: 1), lineStart: true, spaceBefore: true))
+        var h = StableHasher()
+        for t in out { h.combine(t.text); h.combine(UInt8(0)) }
+        return PreprocessedSource(tokens: out, files: files, programHash: h.value)
+    }
+
+    mutating func process(file: SourceFile, into out: inout [Token], litmusHeader: Bool) throws {
+        files.append(file)
+        includeStack.append(file.path)
+        defer { includeStack.removeLast() }
+        var lexer = Lexer(file: file, litmusHeader: litmusHeader)
+        let toks = try lexer.tokenize()
+        var i = 0
+        // Conditional stack: (active now, some branch already taken, parent active, saw #else)
+        var conds: [(active: Bool, taken: Bool, parent: Bool, sawElse: Bool, loc: SourceLocation)] = []
+        var active: Bool { conds.last?.active ?? true }
+        var pending: [Token] = []   // text tokens awaiting macro expansion
+
+        func lineTokens(from start: Int) -> (tokens: [Token], next: Int) {
+            var j = start
+            var r: [Token] = []
+            while j < toks.count, toks[j].kind != .endOfFile, !toks[j].lineStart { r.append(toks[j]); j += 1 }
+            return (r, j)
+        }
+
+        while i < toks.count, toks[i].kind != .endOfFile {
+            let t = toks[i]
+            if t.lineStart && t.isPunct("#") {
+                // A directive: flush pending text first so macro definitions apply in order.
+                try expand(&pending, into: &out)
+                let (line, next) = lineTokens(from: i + 1)
+                i = next
+                guard let d = line.first else { continue } // null directive
+                let args = Array(line.dropFirst())
+                switch d.text {
+                case "ifdef", "ifndef":
+                    guard let n = args.first, n.isIdentifier else { throw Diagnostic("expected a macro name after #\(d.text)", at: d.location) }
+                    let isDef = macros[n.text] != nil
+                    let cond = d.text == "ifdef" ? isDef : !isDef
+                    conds.append((active && cond, cond, active, false, d.location))
+                case "if":
+                    let cond = active ? try evaluateCondition(args, at: d.location) : false
+                    conds.append((active && cond, cond, active, false, d.location))
+                case "elif":
+                    guard let c = conds.last else { throw Diagnostic("#elif without #if", at: d.location) }
+                    if c.sawElse { throw Diagnostic("#elif after #else", at: d.location) }
+                    let cond = (c.parent && !c.taken) ? try evaluateCondition(args, at: d.location) : false
+                    conds[conds.count - 1] = (c.parent && !c.taken && cond, c.taken || cond, c.parent, false, c.loc)
+                case "else":
+                    guard let c = conds.last else { throw Diagnostic("#else without #if", at: d.location) }
+                    if c.sawElse { throw Diagnostic("#else after #else", at: d.location) }
+                    conds[conds.count - 1] = (c.parent && !c.taken, true, c.parent, true, c.loc)
+                case "endif":
+                    if conds.isEmpty { throw Diagnostic("#endif without #if", at: d.location) }
+                    conds.removeLast()
+                default:
+                    guard active else { continue }
+                    try directive(d, args, file: file, into: &out)
+                }
+                continue
+            }
+            if active { pending.append(t) }
+            i += 1
+        }
+        if let c = conds.last { throw Diagnostic("unterminated conditional directive", at: c.loc) }
+        try expand(&pending, into: &out)
+    }
+
+    mutating func directive(_ d: Token, _ args: [Token], file: SourceFile, into out: inout [Token]) throws {
+        switch d.text {
+        case "define":
+            guard let n = args.first, n.isIdentifier else { throw Diagnostic("expected a macro name after #define", at: d.location) }
+            var rest = Array(args.dropFirst())
+            var params: [String]? = nil
+            var variadic = false
+            if let p = rest.first, p.isPunct("("), !p.spaceBefore {
+                var ps: [String] = []
+                var j = 1
+                while j < rest.count, !rest[j].isPunct(")") {
+                    if rest[j].isIdentifier { ps.append(rest[j].text) }
+                    else if rest[j].isPunct("...") { variadic = true; ps.append("__VA_ARGS__") }
+                    else if !rest[j].isPunct(",") { throw Diagnostic("malformed macro parameter list", at: rest[j].location) }
+                    j += 1
+                }
+                if j >= rest.count { throw Diagnostic("missing ')' in macro parameter list", at: p.location) }
+                params = ps
+                rest = Array(rest[(j + 1)...])
+            }
+            macros[n.text] = Macro(params: params, variadic: variadic, body: rest)
+        case "undef":
+            guard let n = args.first, n.isIdentifier else { throw Diagnostic("expected a macro name after #undef", at: d.location) }
+            macros[n.text] = nil
+        case "include":
+            guard let n = args.first else { throw Diagnostic("expected \"file\" after #include", at: d.location) }
+            var name: String
+            if n.kind == .string { name = n.text }
+            else if n.isPunct("<") {
+                name = args.dropFirst().prefix { !$0.isPunct(">") }.map(\.text).joined()
+            } else { throw Diagnostic("expected \"file\" after #include", at: n.location) }
+            if includeStack.count > 32 { throw Diagnostic("#include nested too deeply", at: d.location) }
+            let dir = (file.path as NSString).deletingLastPathComponent
+            var candidates = [dir.isEmpty ? name : dir + "/" + name]
+            for inc in includeDirs { candidates.append(inc + "/" + name) }
+            var found: (String, String)? = nil
+            for c in candidates { if let text = loader.load(path: c) { found = (c, text); break } }
+            guard let (path, text) = found else {
+                throw Diagnostic(Diagnostic.Message.includeNotFound(name), at: n.location,
+                                 notes: ["searched: " + candidates.joined(separator: ", ")])
+            }
+            let canon = (path as NSString).standardizingPath
+            if onceFiles.contains(canon) { return }
+            if includeStack.contains(path) { throw Diagnostic("#include of '\(name)' includes itself", at: n.location) }
+            let f = SourceFile(path: path, text: text)
+            if text.contains("#pragma once") { onceFiles.insert(canon) }
+            try process(file: f, into: &out, litmusHeader: false)
+        case "error":
+            throw Diagnostic("#error " + args.map(\.text).joined(separator: " "), at: d.location)
+        case "warning", "pragma", "line":
+            return
+        default:
+            throw Diagnostic("unknown preprocessor directive '#\(d.text)'", at: d.location)
+        }
+    }
+
+    // MARK: macro expansion
+
+    /// Expands macros in `input` (consumed) and appends the result to `out`.
+    mutating func expand(_ input: inout [Token], into out: inout [Token]) throws {
+        if input.isEmpty { return }
+        var result: [Token] = []
+        try expandList(input, into: &result, depth: 0)
+        out.append(contentsOf: result)
+        input.removeAll(keepingCapacity: true)
+    }
+
+    func expandList(_ input: [Token], into out: inout [Token], depth: Int) throws {
+        if depth > 200 { throw Diagnostic("macro expansion too deep", at: input.first?.location ?? .unknown) }
+        var queue = input
+        var i = 0
+        while i < queue.count {
+            let t = queue[i]
+            guard t.isIdentifier, let m = macros[t.text], !t.hideSet.contains(t.text) else {
+                out.append(t); i += 1; continue
+            }
+            if let params = m.params {
+                // Function-like: needs a following '('.
+                guard i + 1 < queue.count, queue[i + 1].isPunct("(") else { out.append(t); i += 1; continue }
+                var args: [[Token]] = [[]]
+                var j = i + 2
+                var nest = 0
+                while j < queue.count {
+                    let a = queue[j]
+                    if a.kind == .endOfFile { break }
+                    if a.isPunct("(") { nest += 1 }
+                    if a.isPunct(")") { if nest == 0 { break }; nest -= 1 }
+                    if a.isPunct(","), nest == 0, !(m.variadic && args.count == params.count) { args.append([]) }
+                    else { args[args.count - 1].append(a) }
+                    j += 1
+                }
+                if j >= queue.count || !queue[j].isPunct(")") {
+                    throw Diagnostic("unterminated invocation of macro '\(t.text)'", at: t.location)
+                }
+                if params.isEmpty && args.count == 1 && args[0].isEmpty { args = [] }
+                if args.count != params.count {
+                    if !(m.variadic && args.count == params.count - 1) {
+                        throw Diagnostic("macro '\(t.text)' takes \(params.count) argument(s), \(args.count) given", at: t.location)
+                    }
+                    args.append([])
+                }
+                var expandedArgs: [[Token]] = []
+                for a in args { var e: [Token] = []; try expandList(a, into: &e, depth: depth + 1); expandedArgs.append(e) }
+                var body: [Token] = []
+                var k = 0
+                while k < m.body.count {
+                    let b = m.body[k]
+                    if b.isPunct("#"), k + 1 < m.body.count, let pi = params.firstIndex(of: m.body[k + 1].text) {
+                        let s = args[pi].map(\.text).joined(separator: " ")
+                        body.append(Token(kind: .string, text: s, location: t.location, lineStart: false, spaceBefore: true))
+                        k += 2; continue
+                    }
+                    if b.isIdentifier, let pi = params.firstIndex(of: b.text) {
+                        let pasteNext = k + 1 < m.body.count && m.body[k + 1].isPunct("##")
+                        let pastePrev = k > 0 && m.body[k - 1].isPunct("##")
+                        body.append(contentsOf: (pasteNext || pastePrev) ? args[pi] : expandedArgs[pi])
+                    } else { body.append(b) }
+                    k += 1
+                }
+                let pasted = try paste(body, at: t.location)
+                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = t.hideSet + [t.text]; x.lineStart = false; return x }
+                queue.replaceSubrange(i...j, with: replaced)
+            } else {
+                let pasted = try paste(m.body, at: t.location)
+                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = t.hideSet + [t.text]; x.lineStart = false; return x }
+                queue.replaceSubrange(i...i, with: replaced)
+            }
+        }
+    }
+
+    func paste(_ body: [Token], at loc: SourceLocation) throws -> [Token] {
+        guard body.contains(where: { $0.isPunct("##") }) else { return body }
+        var out: [Token] = []
+        var k = 0
+        while k < body.count {
+            if body[k].isPunct("##"), !out.isEmpty, k + 1 < body.count {
+                let l = out.removeLast()
+                let text = l.text + body[k + 1].text
+                let f = SourceFile(path: "<paste>", text: text)
+                var lx = Lexer(file: f, litmusHeader: false)
+                var toks = try lx.tokenize()
+                toks.removeLast()
+                guard toks.count == 1 else { throw Diagnostic("pasting '\(l.text)' and '\(body[k + 1].text)' does not give one token", at: loc) }
+                var nt = toks[0]; nt.location = l.location; nt.spaceBefore = l.spaceBefore
+                out.append(nt)
+                k += 2
+            } else { out.append(body[k]); k += 1 }
+        }
+        return out
+    }
+
+    // MARK: #if expressions
+
+    func evaluateCondition(_ toks: [Token], at loc: SourceLocation) throws -> Bool {
+        // Replace defined(X) / defined X first, then expand macros, then identifiers → 0.
+        var pre: [Token] = []
+        var i = 0
+        while i < toks.count {
+            let t = toks[i]
+            if t.isIdent("defined") {
+                var name: Token?
+                if i + 1 < toks.count, toks[i + 1].isPunct("(") {
+                    if i + 3 < toks.count, toks[i + 3].isPunct(")") { name = toks[i + 2]; i += 4 } else { throw Diagnostic("malformed defined()", at: t.location) }
+                } else if i + 1 < toks.count { name = toks[i + 1]; i += 2 } else { throw Diagnostic("malformed defined", at: t.location) }
+                let v: Int64 = macros[name!.text] != nil ? 1 : 0
+                pre.append(Token(kind: .integer(v), text: String(v), location: t.location, lineStart: false, spaceBefore: true))
+                continue
+            }
+            pre.append(t); i += 1
+        }
+        var expanded: [Token] = []
+        try expandList(pre, into: &expanded, depth: 0)
+        var p = ConditionParser(toks: expanded, loc: loc)
+        let v = try p.parseTernary()
+        if p.i < p.toks.count { throw Diagnostic("unexpected '\(p.toks[p.i].text)' in #if expression", at: p.toks[p.i].location) }
+        return v != 0
+    }
+
+    struct ConditionParser {
+        var toks: [Token]
+        var loc: SourceLocation
+        var i = 0
+        mutating func peek() -> Token? { i < toks.count ? toks[i] : nil }
+        mutating func eat(_ p: String) -> Bool { if let t = peek(), t.isPunct(p) { i += 1; return true }; return false }
+        mutating func parseTernary() throws -> Int64 {
+            let c = try parseBinary(0)
+            if eat("?") {
+                let a = try parseTernary()
+                guard eat(":") else { throw Diagnostic("expected ':' in #if expression", at: peek()?.location ?? loc) }
+                let b = try parseTernary()
+                return c != 0 ? a : b
+            }
+            return c
+        }
+        static let prec: [(String, Int)] = [("||", 1), ("&&", 2), ("|", 3), ("^", 4), ("&", 5), ("==", 6), ("!=", 6),
+                                            ("<", 7), (">", 7), ("<=", 7), (">=", 7), ("<<", 8), (">>", 8),
+                                            ("+", 9), ("-", 9), ("*", 10), ("/", 10), ("%", 10)]
+        mutating func parseBinary(_ minPrec: Int) throws -> Int64 {
+            var l = try parseUnary()
+            while let t = peek(), t.kind == .punct, let p = ConditionParser.prec.first(where: { $0.0 == t.text })?.1, p > minPrec {
+                i += 1
+                let r = try parseBinary(p)
+                switch t.text {
+                case "||": l = (l != 0 || r != 0) ? 1 : 0
+                case "&&": l = (l != 0 && r != 0) ? 1 : 0
+                case "|": l |= r
+                case "^": l ^= r
+                case "&": l &= r
+                case "==": l = l == r ? 1 : 0
+                case "!=": l = l != r ? 1 : 0
+                case "<": l = l < r ? 1 : 0
+                case ">": l = l > r ? 1 : 0
+                case "<=": l = l <= r ? 1 : 0
+                case ">=": l = l >= r ? 1 : 0
+                case "<<": l = l << (r & 63)
+                case ">>": l = l >> (r & 63)
+                case "+": l = l &+ r
+                case "-": l = l &- r
+                case "*": l = l &* r
+                case "/", "%":
+                    if r == 0 { throw Diagnostic("division by zero in #if expression", at: t.location) }
+                    l = t.text == "/" ? l / r : l % r
+                default: break
+                }
+            }
+            return l
+        }
+        mutating func parseUnary() throws -> Int64 {
+            guard let t = peek() else { throw Diagnostic("expected an expression in #if", at: loc) }
+            i += 1
+            switch t.kind {
+            case .integer(let v): return v
+            case .identifier: return 0
+            case .punct where t.text == "!": return try parseUnary() == 0 ? 1 : 0
+            case .punct where t.text == "-": return 0 &- (try parseUnary())
+            case .punct where t.text == "~": return ~(try parseUnary())
+            case .punct where t.text == "(":
+                let v = try parseTernary()
+                guard eat(")") else { throw Diagnostic("expected ')' in #if expression", at: peek()?.location ?? t.location) }
+                return v
+            default: throw Diagnostic("unexpected '\(t.text)' in #if expression", at: t.location)
+            }
+        }
+    }
+}
+
+/// FNV-1a, 64-bit: a hash that is the same on every machine and every run (unlike `Hasher`).
+public struct StableHasher {
+    public private(set) var value: UInt64 = 0xcbf29ce484222325
+    public init() {}
+    @inline(__always) public mutating func combine(_ b: UInt8) {
+        value ^= UInt64(b)
+        value = value &* 0x100000001b3
+    }
+    public mutating func combine(_ s: String) { for b in s.utf8 { combine(b) } }
+    @inline(__always) public mutating func combine(_ v: UInt64) {
+        var x = v
+        for _ in 0..<8 { combine(UInt8(truncatingIfNeeded: x)); x >>= 8 }
+    }
+    @inline(__always) public mutating func combine(_ v: Int64) { combine(UInt64(bitPattern: v)) }
+}

@@ -1,0 +1,470 @@
+import FaultlineLanguage
+
+/// Runs a compiled `Program` one visible step at a time. A thread is always parked at its next
+/// visible operation (or finished); `step` performs that operation and runs the thread's local
+/// instructions up to the following one. Every check the machine makes on memory and locks
+/// (use after free, type confusion, NULL, bounds, double free, lock misuse, assertions) ends
+/// the execution with a `Violation` in the state.
+public final class Machine: @unchecked Sendable {
+    public let program: Program
+    /// Visible steps one thread may take before the run counts as a possible livelock.
+    public var maxSteps: Int32
+    /// Local instructions one step may run before it counts as an endless local loop.
+    public var maxLocalInstructions: Int
+    let code: [[Instr]]
+    let threadArguments: [[Int64]]
+
+    public init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000) {
+        self.program = program
+        self.maxSteps = Int32(clamping: maxSteps)
+        self.maxLocalInstructions = maxLocalInstructions
+        self.code = program.functions.map(\.code)
+        var args: [[Int64]] = []
+        for t in program.file.threads {
+            args.append(t.params.map { p in program.globals.first { $0.name == p.name }?.address ?? 0 })
+        }
+        self.threadArguments = args
+    }
+
+    // MARK: initial state
+
+    public func initialState() -> State {
+        var cells: [Int64] = []
+        var objects: [ObjectMeta] = [ObjectMeta(base: 0, size: 0, kind: 0, origin: .global, freed: false, owner: -1,
+                                                allocLocation: -1, freeLocation: -1, freeThread: -1)]
+        for (i, g) in program.globals.enumerated() {
+            objects.append(ObjectMeta(base: Int32(cells.count), size: Int32(g.size), kind: g.kind, origin: .global,
+                                      freed: false, owner: -1, allocLocation: -1, freeLocation: -1, freeThread: -1))
+            cells.append(contentsOf: program.globalCells[i])
+        }
+        var s = State(cells: cells, objects: objects, threads: [])
+        for t in 0..<program.threadCount {
+            var th = ThreadState(pc: 0)
+            enter(&s, &th, thread: t, function: program.threadFunctions[t], arguments: threadArguments[t], returnPC: -1)
+            for (home, v) in program.registerInits[t] { setRegister(&s, &th, home, v) }
+            s.threads.append(th)
+        }
+        for t in 0..<program.threadCount {
+            if s.violation != nil { break }
+            withThread(&s, t) { m, s, th in m.park(&s, &th, t) }
+        }
+        return s
+    }
+
+    func setRegister(_ s: inout State, _ th: inout ThreadState, _ home: RegisterHome, _ v: Int64) {
+        switch home {
+        case .slot(let i): th.values[Int(th.frames[0].base) + Int(i)] = v
+        case .frame(let off):
+            let f = program.functions[Int(th.frames[0].function)]
+            let a = th.values[Int(th.frames[0].base) + Int(f.frameSlot)]
+            s.cells[Int(s.objects[Address.object(a)].base) + off] = v
+        }
+    }
+
+    /// The final value of a thread's register (0 if the thread never declared it).
+    public func registerValue(_ s: State, thread t: Int, home: RegisterHome?) -> Int64 {
+        guard let home else { return 0 }
+        let th = s.threads[t]
+        guard let f0 = th.frames.first else { return 0 }
+        switch home {
+        case .slot(let i):
+            let k = Int(f0.base) + Int(i)
+            return k < th.values.count ? th.values[k] : 0
+        case .frame(let off):
+            let f = program.functions[Int(f0.function)]
+            let a = th.values[Int(f0.base) + Int(f.frameSlot)]
+            return s.cells[Int(s.objects[Address.object(a)].base) + off]
+        }
+    }
+
+    /// Reads a cell without any check (for final-state observation); nil if the address is invalid.
+    public func peek(_ s: State, _ address: Int64) -> Int64? {
+        let o = Address.object(address), off = Address.offset(address)
+        guard address > 0, o < s.objects.count, off < Int(s.objects[o].size) else { return nil }
+        return s.cells[Int(s.objects[o].base) + off]
+    }
+
+    @inline(__always)
+    func withThread(_ s: inout State, _ t: Int, _ body: (Machine, inout State, inout ThreadState) -> Void) {
+        var th = ThreadState(pc: 0)
+        swap(&th, &s.threads[t])
+        body(self, &s, &th)
+        swap(&th, &s.threads[t])
+    }
+
+    func allocate(_ s: inout State, size: Int, kind: Int32, origin: ObjectOrigin, owner: Int, location: Int32) -> Int64 {
+        let id = s.objects.count
+        s.objects.append(ObjectMeta(base: Int32(s.cells.count), size: Int32(size), kind: kind, origin: origin, freed: false,
+                                    owner: Int16(owner), allocLocation: location, freeLocation: -1, freeThread: -1))
+        s.cells.append(contentsOf: repeatElement(0, count: size))
+        return Address.make(object: id, offset: 0)
+    }
+
+    func enter(_ s: inout State, _ th: inout ThreadState, thread t: Int, function fi: Int, arguments: [Int64], returnPC: Int32) {
+        let f = program.functions[fi]
+        let base = th.values.count
+        th.values.append(contentsOf: arguments)
+        th.values.append(contentsOf: repeatElement(0, count: f.slotCount - arguments.count))
+        th.frames.append(Frame(function: Int32(fi), returnPC: returnPC, base: Int32(base)))
+        th.pc = 0
+        if f.frameSize > 0 {
+            let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
+            th.values[base + Int(f.frameSlot)] = a
+            let cb = Int(s.objects[Address.object(a)].base)
+            for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
+        }
+    }
+
+    // MARK: enabledness
+
+    /// The visible instruction a thread is parked at (nil when finished).
+    @inline(__always)
+    public func pending(_ s: State, _ t: Int) -> Instr? {
+        let th = s.threads[t]
+        guard th.status == .running else { return nil }
+        return code[th.function][Int(th.pc)]
+    }
+
+    /// Whether thread `t` can take a step now (it is parked at a visible operation that would
+    /// not block). A blocked operation on an invalid address is enabled, so the step reports it.
+    public func isEnabled(_ s: State, _ t: Int) -> Bool {
+        let th = s.threads[t]
+        guard th.status == .running else { return false }
+        guard case .sync(let op) = code[th.function][Int(th.pc)] else { return true }
+        let top = th.values.count - 1
+        switch op {
+        case .spinLock:
+            guard let v = peek(s, th.values[top]) else { return true }
+            return v == 0
+        case .spinUnlockWait:
+            guard let v = peek(s, th.values[top]) else { return true }
+            return v == 0
+        case .downRead:
+            guard let v = peek(s, th.values[top]) else { return true }
+            return RWSem.writer(v) == 0 && RWSem.waiting(v) == 0
+        case .downWrite:
+            if th.phase == 0 { return true }
+            guard let v = peek(s, th.values[top]) else { return true }
+            return RWSem.readers(v) == 0 && RWSem.writer(v) == 0
+        case .waitOnBit, .waitOnBitLock:
+            guard let v = peek(s, th.values[top - 1]) else { return true }
+            return (v >> (th.values[top] & 63)) & 1 == 0
+        case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
+            if th.phase == 0 { return true }
+            return waitSatisfied(s, th, op)
+        default:
+            return true
+        }
+    }
+
+    func waitSatisfied(_ s: State, _ th: ThreadState, _ op: SyncOp) -> Bool {
+        for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 {
+            let other = s.threads[u]
+            if other.status == .finished { continue }
+            let now: Int32
+            switch op {
+            case .synchronizeRCU: now = other.rcuExits
+            case .tlbShootdown: now = other.irqEnables
+            default:
+                let d = th.values[th.values.count - 1]
+                now = other.srcu.first { $0.domain == d }?.exits ?? 0
+            }
+            if now == snap { return false }
+        }
+        return true
+    }
+
+    /// Bit set of the enabled threads (thread i ↔ bit i; at most 64 threads).
+    public func enabledMask(_ s: State) -> UInt64 {
+        var m: UInt64 = 0
+        for t in 0..<s.threads.count where isEnabled(s, t) { m |= 1 << UInt64(t) }
+        return m
+    }
+
+    /// A human description of what a blocked thread waits for (for deadlock reports).
+    public func waitDescription(_ s: State, _ t: Int) -> String {
+        let th = s.threads[t]
+        guard th.status == .running else { return "finished" }
+        let loc = program.locations[Int(program.functions[th.function].locations[Int(th.pc)])]
+        let what: String
+        if case .sync(let op) = code[th.function][Int(th.pc)] {
+            switch op {
+            case .spinLock:
+                let v = peek(s, th.values[th.values.count - 1]) ?? 0
+                what = "lock \(describe(s, th.values[th.values.count - 1])) held by " + (v == Int64(t + 1) ? "itself" : "P\(v - 1)")
+            case .downRead, .downWrite: what = "rwsem \(describe(s, th.values[th.values.count - 1]))"
+            case .synchronizeRCU: what = "an RCU grace period"
+            case .synchronizeSRCU: what = "an SRCU grace period"
+            case .tlbShootdown: what = "TLB-shootdown acknowledgements (a CPU has IRQs off)"
+            case .waitOnBit, .waitOnBitLock: what = "bit \(th.values[th.values.count - 1]) of \(describe(s, th.values[th.values.count - 2]))"
+            case .spinUnlockWait: what = "lock \(describe(s, th.values[th.values.count - 1])) to be released"
+            default: what = "\(op)"
+            }
+        } else { what = "?" }
+        return "P\(t) waits for \(what) at \(loc.file?.path ?? ""):\(loc.line)"
+    }
+
+    // MARK: stepping
+
+    /// Performs thread `t`'s pending visible operation and runs it to its next one.
+    /// Precondition: `isEnabled(s, t)` and no violation yet.
+    @discardableResult
+    public func step(_ s: inout State, _ t: Int) -> StepEvent {
+        var ev = StepEvent(thread: t, location: -1, instr: .pop, address: 0, value: 0, result: 0, registered: false)
+        withThread(&s, t) { m, s, th in
+            ev = m.perform(&s, &th, t)
+            if s.violation == nil && !ev.registered {
+                th.steps += 1
+                if th.steps > m.maxSteps {
+                    s.violation = Violation(kind: .stepBound, message: "P\(t) exceeded \(m.maxSteps) steps (a possible livelock; see --max-steps)",
+                                            thread: t, location: ev.location)
+                    return
+                }
+            }
+            if s.violation == nil { m.park(&s, &th, t) }
+        }
+        return ev
+    }
+
+    /// Runs local instructions until the thread reaches a visible operation or finishes.
+    /// Accesses to the thread's own stack objects are local too.
+    func park(_ s: inout State, _ th: inout ThreadState, _ t: Int) {
+        var budget = maxLocalInstructions
+        while th.status == .running && s.violation == nil {
+            let instr = code[th.function][Int(th.pc)]
+            if instr.isVisible {
+                if !ownStackAccess(s, th, t, instr) { return }
+                _ = perform(&s, &th, t)
+                continue
+            }
+            budget -= 1
+            if budget < 0 {
+                s.violation = Violation(kind: .stepBound, message: "P\(t) ran \(maxLocalInstructions) instructions without a shared access (an endless loop?)",
+                                        thread: t, location: program.functions[th.function].locations[Int(th.pc)])
+                return
+            }
+            local(&s, &th, t, instr)
+        }
+    }
+
+    @inline(__always)
+    func ownStackAccess(_ s: State, _ th: ThreadState, _ t: Int, _ instr: Instr) -> Bool {
+        let top = th.values.count - 1
+        let a: Int64
+        switch instr {
+        case .read: a = th.values[top]
+        case .write: a = th.values[top - 1]
+        case .rmw(let op, _): a = th.values[top - ((op == .cmpxchg || op == .addUnless) ? 2 : 1)]
+        default: return false
+        }
+        let o = Address.object(a)
+        guard a > 0, o < s.objects.count else { return false }
+        let m = s.objects[o]
+        return m.origin == .stack && Int(m.owner) == t && !m.freed
+    }
+
+    @inline(__always)
+    func location(_ th: ThreadState) -> Int32 { program.functions[th.function].locations[Int(th.pc)] }
+
+    /// Executes one local instruction.
+    @inline(__always)
+    func local(_ s: inout State, _ th: inout ThreadState, _ t: Int, _ instr: Instr) {
+        switch instr {
+        case .push(let v): th.values.append(v)
+        case .load(let i): th.values.append(th.values[th.frameBase + Int(i)])
+        case .store(let i): th.values[th.frameBase + Int(i)] = th.values.removeLast()
+        case .pop: th.values.removeLast()
+        case .dup: th.values.append(th.values[th.values.count - 1])
+        case .neg: th.values[th.values.count - 1] = 0 &- th.values[th.values.count - 1]
+        case .not: th.values[th.values.count - 1] = th.values[th.values.count - 1] == 0 ? 1 : 0
+        case .bitNot: th.values[th.values.count - 1] = ~th.values[th.values.count - 1]
+        case .binary(let op):
+            let b = th.values.removeLast()
+            let a = th.values[th.values.count - 1]
+            let r: Int64
+            switch op {
+            case .add: r = a &+ b
+            case .sub: r = a &- b
+            case .mul: r = a &* b
+            case .div, .mod:
+                if b == 0 {
+                    s.violation = Violation(kind: .divisionByZero, message: "division by zero", thread: t, location: location(th))
+                    return
+                }
+                if a == .min && b == -1 { r = op == .div ? a : 0 } else { r = op == .div ? a / b : a % b }
+            case .shl: r = a << (b & 63)
+            case .shr: r = a >> (b & 63)
+            case .and: r = a & b
+            case .or: r = a | b
+            case .xor: r = a ^ b
+            case .eq: r = a == b ? 1 : 0
+            case .ne: r = a != b ? 1 : 0
+            case .lt: r = a < b ? 1 : 0
+            case .gt: r = a > b ? 1 : 0
+            case .le: r = a <= b ? 1 : 0
+            case .ge: r = a >= b ? 1 : 0
+            }
+            th.values[th.values.count - 1] = r
+        case .jump(let target): th.pc = target; return
+        case .jumpIfZero(let target):
+            if th.values.removeLast() == 0 { th.pc = target; return }
+        case .jumpIfNotZero(let target):
+            if th.values.removeLast() != 0 { th.pc = target; return }
+        case .call(let fi):
+            let f = program.functions[Int(fi)]
+            let n = f.parameterCount
+            let base = th.values.count - n
+            th.frames.append(Frame(function: fi, returnPC: th.pc + 1, base: Int32(base)))
+            th.values.append(contentsOf: repeatElement(0, count: f.slotCount - n))
+            th.pc = 0
+            if f.frameSize > 0 {
+                let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
+                th.values[base + Int(f.frameSlot)] = a
+                let cb = Int(s.objects[Address.object(a)].base)
+                for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
+            }
+            if th.frames.count > 512 {
+                s.violation = Violation(kind: .stepBound, message: "call depth exceeds 512 (unbounded recursion?)", thread: t, location: location(th))
+            }
+            return
+        case .ret:
+            let v = th.values.removeLast()
+            let fr = th.frames[th.frames.count - 1]
+            let f = program.functions[Int(fr.function)]
+            if th.frames.count == 1 {
+                th.status = .finished
+                th.values.removeSubrange((Int(fr.base) + f.slotCount)...)
+                return
+            }
+            if f.frameSize > 0 {
+                let o = Address.object(th.values[Int(fr.base) + Int(f.frameSlot)])
+                s.objects[o].freed = true
+                s.objects[o].freeLocation = location(th)
+                s.objects[o].freeThread = Int16(t)
+            }
+            th.values.removeSubrange(Int(fr.base)...)
+            th.frames.removeLast()
+            th.values.append(v)
+            th.pc = fr.returnPC
+            return
+        case .threadId: th.values.append(Int64(t))
+        case .check(let kind, let msg):
+            if th.values.removeLast() != 0 {
+                s.violation = Violation(kind: kind, message: program.strings[Int(msg)], thread: t, location: location(th))
+                return
+            }
+        case .fail(let kind, let msg):
+            s.violation = Violation(kind: kind, message: program.strings[Int(msg)], thread: t, location: location(th))
+            return
+        case .assume:
+            if th.values.removeLast() == 0 { s.pruned = true; th.status = .finished; return }
+        case .alloc(let kind, let origin):
+            let size = th.values.removeLast()
+            if size <= 0 || size > 4096 {
+                s.violation = Violation(kind: .outOfBounds, message: "allocation of \(size) cells (1…4096 allowed)", thread: t, location: location(th))
+                return
+            }
+            th.values.append(allocate(&s, size: Int(size), kind: kind, origin: ObjectOrigin(rawValue: origin)!, owner: -1, location: location(th)))
+        case .read, .write, .rmw, .sync:
+            break
+        }
+        th.pc += 1
+    }
+
+    // MARK: memory checks
+
+    /// Resolves an address to a cell index, or records the violation and returns nil.
+    @inline(__always)
+    func cell(_ s: inout State, _ a: Int64, kind: Int32, t: Int, loc: Int32, what: String = "access") -> Int? {
+        let o = Address.object(a)
+        let off = Address.offset(a)
+        if a >= 0 && o == 0 {
+            s.violation = Violation(kind: .nullDereference, message: "NULL pointer dereference (\(what) at address \(a))", thread: t, location: loc)
+            return nil
+        }
+        guard a > 0, o < s.objects.count else {
+            s.violation = Violation(kind: .outOfBounds, message: "\(what) through a wild pointer (\(hex(a)))", thread: t, location: loc)
+            return nil
+        }
+        let m = s.objects[o]
+        if m.freed {
+            var msg = "\(what) to \(describeObject(s, o)) after it was freed"
+            if m.freeLocation >= 0 {
+                let fl = program.locations[Int(m.freeLocation)]
+                msg += " (freed by P\(m.freeThread) at \(fl.file?.path ?? ""):\(fl.line))"
+            }
+            s.violation = Violation(kind: .useAfterFree, message: msg, thread: t, location: loc)
+            return nil
+        }
+        if off >= Int(m.size) {
+            s.violation = Violation(kind: .outOfBounds, message: "\(what) at cell \(off) of \(describeObject(s, o)), which has \(m.size)", thread: t, location: loc)
+            return nil
+        }
+        if kind != 0 && m.kind != 0 && kind != m.kind {
+            s.violation = Violation(kind: .typeConfusion,
+                                    message: "\(program.kindNames[Int(kind)]) \(what) lands in \(describeObject(s, o)), a \(program.kindNames[Int(m.kind)]) page",
+                                    thread: t, location: loc)
+            return nil
+        }
+        return Int(m.base) + off
+    }
+
+    public func describeObject(_ s: State, _ o: Int) -> String {
+        guard o > 0, o < s.objects.count else { return "object #\(o)" }
+        let m = s.objects[o]
+        switch m.origin {
+        case .global: return program.globals[o - 1].name
+        case .heap: return "kmalloc object #\(o)"
+        case .page: return "page #\(o) (\(program.kindNames[Int(m.kind)].isEmpty ? "data" : program.kindNames[Int(m.kind)]))"
+        case .stack: return "stack frame #\(o) of P\(m.owner)"
+        }
+    }
+
+    /// `x`, `pte_table[2]`, `mm+3`, `page #7 (pte_t)[1]`: an address for traces.
+    public func describe(_ s: State, _ a: Int64) -> String {
+        let o = Address.object(a), off = Address.offset(a)
+        if a == 0 { return "NULL" }
+        guard a > 0, o > 0, o < s.objects.count else { return hex(a) }
+        let m = s.objects[o]
+        if m.origin == .global {
+            let g = program.globals[o - 1]
+            return off == 0 ? g.name : describeGlobalOffset(g, off)
+        }
+        return off == 0 ? describeObject(s, o) : "\(describeObject(s, o))[\(off)]"
+    }
+
+    func describeGlobalOffset(_ g: Global, _ off: Int) -> String {
+        var name = g.name
+        var t = g.type
+        var rem = off
+        let structs = program.file.structs
+        while rem >= 0 {
+            switch t.resolved {
+            case .array(let el, _):
+                let sz = Layout.size(of: el, structs: structs)
+                name += "[\(rem / sz)]"; rem %= sz; t = el
+                if rem == 0 && !el.isStruct && !el.isArray { return name }
+            case .structure(let si):
+                guard let f = structs[si].fields.last(where: { $0.offset <= rem }) else { return "\(name)+\(rem)" }
+                name += ".\(f.name)"; rem -= f.offset; t = f.type
+                if rem == 0 && !t.isStruct && !t.isArray { return name }
+            default:
+                return rem == 0 ? name : "\(name)+\(rem)"
+            }
+        }
+        return name
+    }
+
+    func hex(_ a: Int64) -> String { "0x" + String(UInt64(bitPattern: a), radix: 16) }
+}
+
+/// The encoding of a `struct rw_semaphore` cell: readers in bits 0–15, the writer (thread+1)
+/// in bits 16–23, queued writers in bits 24–31.
+public enum RWSem {
+    @inline(__always) public static func readers(_ v: Int64) -> Int64 { v & 0xFFFF }
+    @inline(__always) public static func writer(_ v: Int64) -> Int64 { (v >> 16) & 0xFF }
+    @inline(__always) public static func waiting(_ v: Int64) -> Int64 { (v >> 24) & 0xFF }
+    @inline(__always) public static func make(readers: Int64, writer: Int64, waiting: Int64) -> Int64 {
+        readers | (writer << 16) | (waiting << 24)
+    }
+}
