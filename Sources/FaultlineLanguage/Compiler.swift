@@ -170,6 +170,17 @@ public struct Compiler {
             guard case .location(let e) = item.target, item.declaredType == nil else { continue }
             if case .name(let n) = e.kind, globalIndex[n] == nil { addGlobal(n, .int("int"), at: item.location) }
         }
+        // 3b. herd7: a location named only as an initial value (`p=y;`) exists too.
+        func mention(_ e: Expr) {
+            switch e.kind {
+            case .name(let n):
+                if globalIndex[n] == nil && file.enumConstants[n] == nil && Compiler.builtinConstants[n] == nil { addGlobal(n, .int("int"), at: e.location) }
+            case .unary("&", let x): mention(x)
+            case .cast(_, let x): mention(x)
+            default: break
+            }
+        }
+        for item in file.initItems { if let v = item.value { mention(v) } }
         // 4. Globals only named by the condition.
         var condLocs: [ConditionLocation] = file.claim?.condition.locations ?? []
         condLocs += file.filter?.locations ?? []

@@ -198,7 +198,9 @@ public struct Lexer {
                 advance(); advance()
                 if !keep { atLineStart = false } else { atLineStart = true }
                 sawSpace = true
-            } else if c == UInt8(ascii: "(") && peek(1) == UInt8(ascii: "*") && depth == 0 && !inDirective && peek(2) != UInt8(ascii: ")") {
+            } else if c == UInt8(ascii: "(") && peek(1) == UInt8(ascii: "*") && !inDirective && peek(2) != UInt8(ascii: ")")
+                        && (depth == 0 || peek(2) == UInt8(ascii: " ") || peek(2) == UInt8(ascii: "\n") || peek(2) == UInt8(ascii: "\t") || peek(2) == UInt8(ascii: "*")) {
+                // `(* ` inside braces is still a herd7 comment (e.g. in the init block); `(*p)` is C.
                 // herd7 / OCaml comment, nested, only at top level.
                 let start = loc()
                 var nest = 0

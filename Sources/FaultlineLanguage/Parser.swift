@@ -164,7 +164,11 @@ public struct Parser {
         _ = next()
         let textStart = p
         let c = try parseCondition()
-        let text = toks[textStart..<p].map(\.text).joined(separator: " ")
+        var text = ""
+        for (k, t) in toks[textStart..<p].enumerated() {
+            if k > 0 && t.spaceBefore { text += " " }
+            text += t.text
+        }
         if file.claim != nil { throw Diagnostic("a second exists/forall clause", at: start.location) }
         file.claim = Claim(quantifier: q, condition: c, text: text, location: start.location)
     }

@@ -1,0 +1,201 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+import FaultlineReport
+
+/// Exit codes of every command.
+public enum ExitCode: Int32 {
+    case ok = 0, violation = 1, badInput = 2, internalError = 3
+}
+
+/// Where a command writes (captured in tests).
+public final class Output {
+    public var out = ""
+    public var err = ""
+    let streaming: Bool
+    public init(streaming: Bool) { self.streaming = streaming }
+    public func print(_ s: String) {
+        if streaming { FileHandle.standardOutput.write((s).data(using: .utf8)!) } else { out += s }
+    }
+    public func error(_ s: String) {
+        if streaming { FileHandle.standardError.write(s.data(using: .utf8)!) } else { err += s }
+    }
+}
+
+/// The command-line interface: argument parsing and exit codes; the work is in the libraries.
+public enum CLI {
+    public static let version = "faultline 0.1.0"
+
+    public static func run(_ args: [String], output: Output) -> Int32 {
+        guard let cmd = args.first else {
+            output.error(mainHelp)
+            return ExitCode.badInput.rawValue
+        }
+        let rest = Array(args.dropFirst())
+        do {
+            switch cmd {
+            case "--version", "version": output.print(version + "\n"); return 0
+            case "--help", "-h", "help":
+                if let c = rest.first, let h = help(for: c) { output.print(h) } else { output.print(mainHelp) }
+                return 0
+            case "explore":
+                if rest.contains("--help") || rest.contains("-h") { output.print(exploreHelp); return 0 }
+                return try ExploreCommand(rest).run(output)
+            case "replay":
+                if rest.contains("--help") || rest.contains("-h") { output.print(replayHelp); return 0 }
+                return try ReplayCommand(rest).run(output)
+            case "list":
+                if rest.contains("--help") || rest.contains("-h") { output.print(listHelp); return 0 }
+                return try ListCommand(rest).run(output)
+            case "check":
+                if rest.contains("--help") || rest.contains("-h") { output.print(checkHelp); return 0 }
+                return try CheckCommand(rest).run(output)
+            default:
+                output.error("faultline: unknown command '\(cmd)'\n\n" + mainHelp)
+                return ExitCode.badInput.rawValue
+            }
+        } catch let e as UsageError {
+            output.error("faultline \(cmd): \(e.message)\n(see 'faultline \(cmd) --help')\n")
+            return ExitCode.badInput.rawValue
+        } catch let d as Diagnostic {
+            output.error(d.rendered)
+            return ExitCode.badInput.rawValue
+        } catch {
+            output.error("faultline: internal error: \(error)\n")
+            return ExitCode.internalError.rawValue
+        }
+    }
+
+    static func help(for c: String) -> String? {
+        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp][c]
+    }
+
+    static let mainHelp = """
+    OVERVIEW: Faultline explores the interleavings of kernel page-fault races.
+
+    USAGE: faultline <command> [options]
+
+    COMMANDS:
+      explore    Explore every interleaving of race files (or sample them)
+      replay     Re-run one interleaving from a replay token or seed and print its trace
+      list       List race files, their configurations and expectations
+      check      Run every race in every declared configuration and compare with expectations (CI gate)
+
+    OPTIONS:
+      --version  Print the version
+      --help     Show help; 'faultline <command> --help' for a command
+
+    EXIT CODES: 0 nothing violated / as expected, 1 violation found or expectation missed,
+                2 bad usage or input, 3 internal error.
+
+    """
+
+    static let exploreHelp = """
+    OVERVIEW: Explore the interleavings of one or more race files.
+
+    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy dfs|random] [options]
+
+    ARGUMENTS:
+      <file>                  Race files (*.litmus): herd7 C litmus tests plus Faultline's extensions
+
+    OPTIONS:
+      -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
+      -I DIR                  Also search DIR for #include files
+      --strategy S            dfs (exhaustive, default) or random
+      --preemptions K         dfs: skip schedules with more than K preemptions
+      --seed S                random: the session seed (decimal or 0x hex; default 0)
+      --runs N                random: number of sampled executions (default 1000)
+      --max-steps N           steps one thread may take before a possible livelock is reported (default 2000)
+      --max-executions N      stop after N executions (partial report)
+      --timeout SECONDS       stop after this long (partial report)
+      --format text|json      output format (json: one object per file, one per line)
+      --no-trace              do not print traces in text output
+      --no-leak-check         do not report leaked objects at the end of an execution
+      --help                  Show this help
+
+    """
+
+    static let replayHelp = """
+    OVERVIEW: Re-run one interleaving and print its full trace.
+
+    USAGE: faultline replay <file> (--trace TOKEN | --seed S) [-D NAME[=VALUE]]... [--format text|json]
+
+    ARGUMENTS:
+      <file>                  The race file the token or seed was printed for
+
+    OPTIONS:
+      --trace TOKEN           A replay token (fl1:HASH:SCHEDULE) printed by explore or check
+      --seed S                The seed of one random run, as printed by explore --strategy random
+      -D NAME[=VALUE]         The same defines as the run that printed the token
+      -I DIR                  Also search DIR for #include files
+      --max-steps N           as for explore
+      --format text|json      output format
+      --help                  Show this help
+
+    Exits 1 when the replayed execution violates something, 0 when it does not.
+
+    """
+
+    static let listHelp = """
+    OVERVIEW: List race files with their configurations and expectations.
+
+    USAGE: faultline list [<path>...]
+
+    ARGUMENTS:
+      <path>                  Files or directories (searched for *.litmus, include/ skipped); default races/
+
+    OPTIONS:
+      --help                  Show this help
+
+    """
+
+    static let checkHelp = """
+    OVERVIEW: Run each race in every configuration its header declares and compare with its expectations.
+
+    USAGE: faultline check [<path>...] [--junit FILE] [--jobs N]
+
+    ARGUMENTS:
+      <path>                  Files or directories (default races/)
+
+    OPTIONS:
+      --junit FILE            Also write JUnit XML (one testcase per race and configuration)
+      --jobs N                Run configurations in parallel (default: number of CPUs); output is the same
+      --max-steps N           as for explore
+      --timeout SECONDS       per configuration (default 300)
+      --help                  Show this help
+
+    Expectation lines (in the header comment):
+      Expect: - => sometimes use-after-free      default configuration
+      Expect: -DFIX => never clean               with -DFIX
+    herd7's 'Result: Never|Sometimes|Always' counts as the default configuration's exists verdict.
+
+    """
+
+    /// Finds *.litmus files under the paths (sorted; `include` directories skipped).
+    static func raceFiles(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isDir) else { throw UsageError("no such file or directory: \(p)") }
+            if !isDir.boolValue { out.append(p); continue }
+            guard let e = fm.enumerator(atPath: p) else { continue }
+            var found: [String] = []
+            while let rel = e.nextObject() as? String {
+                if rel.split(separator: "/").contains("include") { continue }
+                if rel.hasSuffix(".litmus") { found.append((p.hasSuffix("/") ? p : p + "/") + rel) }
+            }
+            out.append(contentsOf: found.sorted())
+        }
+        return out
+    }
+
+    static func defines(_ a: Arguments) throws -> [Define] {
+        try a.all("-D").map { s in
+            guard let d = Define(parsing: s) else { throw UsageError("bad -D '\(s)': expected NAME or NAME=VALUE") }
+            return d
+        }
+    }
+}

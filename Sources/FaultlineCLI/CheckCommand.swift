@@ -1,0 +1,167 @@
+import Foundation
+import Dispatch
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+import FaultlineReport
+
+/// `faultline check`: the CI gate. Every race file runs in every configuration its header
+/// declares; the observed verdict and violation kinds are compared with the expectation.
+struct CheckCommand {
+    let args: Arguments
+    init(_ words: [String]) throws {
+        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I"])
+    }
+
+    /// One race × configuration.
+    struct Task {
+        var path: String
+        var name: String
+        var expectation: Expectation?
+        var error: String?
+    }
+
+    struct Outcome {
+        var task: Task
+        var observed: String
+        var expected: String
+        var passed: Bool
+        var executions: Int
+        var seconds: Double
+        var detail: String
+    }
+
+    func run(_ output: Output) throws -> Int32 {
+        let files = try CLI.raceFiles(args.positional.isEmpty ? ["races"] : args.positional)
+        if files.isEmpty { throw UsageError("no *.litmus files under \(args.positional.isEmpty ? "races" : args.positional.joined(separator: " "))") }
+        let jobs = try args.int("--jobs", default: ProcessInfo.processInfo.activeProcessorCount, min: 1)
+        let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
+        let timeout = try args.double("--timeout") ?? 300
+        var tasks: [Task] = []
+        for f in files {
+            guard let text = FileSystemLoader().load(path: f) else { tasks.append(Task(path: f, name: f, expectation: nil, error: "cannot read file")); continue }
+            let name = text.split(separator: "\n").first.map { $0.hasPrefix("C ") ? String($0.dropFirst(2)) : f } ?? f
+            let (exps, errors) = Expectations.parse(text)
+            for e in errors { tasks.append(Task(path: f, name: name, expectation: nil, error: "line \(e.line): \(e.message)")) }
+            if exps.isEmpty && errors.isEmpty {
+                tasks.append(Task(path: f, name: name, expectation: nil, error: "no 'Expect:' or 'Result:' line in the header"))
+            }
+            for e in exps { tasks.append(Task(path: f, name: name, expectation: e, error: nil)) }
+        }
+        var results = [Outcome?](repeating: nil, count: tasks.count)
+        let lock = NSLock()
+        let includeDirs = args.all("-I")
+        DispatchQueue.concurrentPerform(iterations: min(jobs, max(tasks.count, 1))) { worker in
+            var i = worker
+            while i < tasks.count {
+                let r = CheckCommand.runTask(tasks[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs)
+                lock.lock(); results[i] = r; lock.unlock()
+                i += jobs
+            }
+        }
+        let outcomes = results.map { $0! }
+        // The table.
+        let headers = ["RACE", "CONFIGURATION", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
+        var rows: [[String]] = []
+        for o in outcomes {
+            rows.append([o.task.name, o.task.expectation?.configuration ?? "?", o.expected, o.observed, String(o.executions),
+                         String(format: "%.2fs", o.seconds), o.passed ? "ok" : "MISMATCH"])
+        }
+        var widths = headers.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }.joined(separator: "  ")
+        }
+        output.print(line(headers) + "\n")
+        for r in rows { output.print(line(r) + "\n") }
+        let failed = outcomes.filter { !$0.passed }
+        for f in failed {
+            output.print("\nMISMATCH \(f.task.path) \(f.task.expectation?.configuration ?? ""): \(f.detail)\n")
+        }
+        output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
+        if let junit = args.last("--junit") {
+            let xml = CheckCommand.junit(outcomes)
+            do { try xml.write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                output.error("faultline check: cannot write \(junit): \(error)\n")
+                return ExitCode.badInput.rawValue
+            }
+        }
+        return failed.isEmpty ? 0 : ExitCode.violation.rawValue
+    }
+
+    static func describe(_ verdict: Expectation.Verdict?, _ kinds: Set<ViolationKind>?) -> String {
+        var parts: [String] = []
+        if let v = verdict { parts.append(v.rawValue) }
+        if let k = kinds { parts.append(k.isEmpty ? "clean" : k.map(\.rawValue).sorted().joined(separator: " ")) }
+        return parts.joined(separator: " ")
+    }
+
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, includeDirs: [String]) -> Outcome {
+        guard let e = task.expectation else {
+            return Outcome(task: task, observed: "-", expected: "?", passed: false, executions: 0, seconds: 0, detail: task.error ?? "unreadable expectation")
+        }
+        let expected = describe(e.verdict, e.violations)
+        let program: Program
+        do {
+            program = try Frontend.load(path: task.path, defines: e.defines, includeDirs: includeDirs)
+        } catch let d as Diagnostic {
+            return Outcome(task: task, observed: "error", expected: expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
+        } catch {
+            return Outcome(task: task, observed: "error", expected: expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
+        }
+        let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: maxSteps))
+        var options = ExplorationOptions()
+        options.timeout = timeout
+        let result = DepthFirstSearch().explore(ctx, options: options)
+        let verdict = result.verdict(hasClaim: program.claimCondition != nil)
+        let kinds = result.violationKinds
+        let observed = describe(e.verdict == nil ? nil : verdict, kinds)
+        var passed = result.complete || !(e.violations?.isEmpty ?? true)
+        var detail = ""
+        if !result.complete { detail = "exploration incomplete (\(result.stopReason ?? "stopped")); "; }
+        if let v = e.verdict, v != verdict {
+            passed = false
+            detail += "exists verdict \(verdict?.rawValue ?? "none"), expected \(v.rawValue); "
+        }
+        if let k = e.violations, k != kinds {
+            passed = false
+            detail += "violations {\(kinds.map(\.rawValue).sorted().joined(separator: ", "))}, expected {\(k.map(\.rawValue).sorted().joined(separator: ", "))}; "
+        }
+        if e.violations != nil && !e.violations!.isEmpty && !result.complete && e.violations!.isSubset(of: kinds) == false { passed = false }
+        if !passed || !result.violations.isEmpty {
+            let report = RunReport(path: task.path, defines: e.defines, context: ctx, result: result)
+            for v in report.violations.prefix(3) {
+                detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
+            }
+        }
+        return Outcome(task: task, observed: observed.isEmpty ? "-" : observed, expected: expected, passed: passed,
+                       executions: result.executions, seconds: result.elapsed, detail: detail)
+    }
+
+    static func xmlEscape(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "<": o += "&lt;"; case ">": o += "&gt;"; case "&": o += "&amp;"; case "\"": o += "&quot;"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+
+    static func junit(_ outcomes: [Outcome]) -> String {
+        let failures = outcomes.filter { !$0.passed }.count
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites><testsuite name=\"faultline check\" tests=\"\(outcomes.count)\" failures=\"\(failures)\">\n"
+        for o in outcomes {
+            let name = "\(o.task.name) [\(o.task.expectation?.configuration ?? "?")]"
+            x += "  <testcase classname=\"\(xmlEscape(o.task.path))\" name=\"\(xmlEscape(name))\" time=\"\(String(format: "%.3f", o.seconds))\""
+            if o.passed { x += "/>\n" } else {
+                x += ">\n    <failure message=\"expected \(xmlEscape(o.expected)), observed \(xmlEscape(o.observed))\">\(xmlEscape(o.detail))</failure>\n  </testcase>\n"
+            }
+        }
+        x += "</testsuite></testsuites>\n"
+        return x
+    }
+}

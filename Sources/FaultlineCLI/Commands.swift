@@ -1,0 +1,153 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+import FaultlineReport
+
+/// `faultline explore`.
+struct ExploreCommand {
+    let args: Arguments
+    init(_ words: [String]) throws {
+        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check"],
+                             valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--max-steps",
+                                      "--max-executions", "--timeout", "--format"])
+    }
+
+    func run(_ output: Output) throws -> Int32 {
+        guard !args.positional.isEmpty else { throw UsageError("expected at least one race file") }
+        let defines = try CLI.defines(args)
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
+        let strategyName = args.last("--strategy") ?? "dfs"
+        guard let strategy = StrategyName(rawValue: strategyName) else {
+            throw UsageError("unknown strategy '\(strategyName)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var options = ExplorationOptions()
+        options.maxExecutions = try args.int("--max-executions", default: options.maxExecutions, min: 1)
+        options.timeout = try args.double("--timeout")
+        if args.has("--preemptions") {
+            guard strategy == .dfs else { throw UsageError("--preemptions needs --strategy dfs") }
+            options.preemptionBound = try args.int("--preemptions", default: 0)
+        }
+        options.seed = try args.seed("--seed") ?? 0
+        options.runs = try args.int("--runs", default: 1000, min: 1)
+        let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
+        var worst: Int32 = 0
+        for (i, path) in args.positional.enumerated() {
+            let program: Program
+            do {
+                program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
+            } catch let d as Diagnostic {
+                output.error(d.rendered)
+                worst = max(worst, ExitCode.badInput.rawValue)
+                continue
+            }
+            let machine = Machine(program: program, maxSteps: maxSteps)
+            var ctx = ExplorationContext(machine: machine)
+            if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
+            let result = strategy.make().explore(ctx, options: options)
+            let report = RunReport(path: path, defines: defines, context: ctx, result: result)
+            if format == "json" { output.print(report.json().text + "\n") }
+            else {
+                if i > 0 { output.print("\n") }
+                output.print(report.text(showTraces: !args.has("--no-trace")))
+            }
+            output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, result.executions, result.elapsed))
+            if !result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
+        }
+        return worst
+    }
+}
+
+/// `faultline replay`.
+struct ReplayCommand {
+    let args: Arguments
+    init(_ words: [String]) throws {
+        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps"])
+    }
+
+    func run(_ output: Output) throws -> Int32 {
+        guard args.positional.count == 1 else { throw UsageError("expected exactly one race file") }
+        let path = args.positional[0]
+        let defines = try CLI.defines(args)
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
+        let program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
+        let machine = Machine(program: program, maxSteps: try args.int("--max-steps", default: 2000, min: 1))
+        let ctx = ExplorationContext(machine: machine)
+        let outcome: Replay.Outcome
+        var seed: UInt64? = nil
+        var schedule: [Int]
+        if let tokenText = args.last("--trace") {
+            if args.has("--seed") { throw UsageError("give --trace or --seed, not both") }
+            let token: ReplayToken
+            do { token = try ReplayToken(parsing: tokenText) } catch { throw UsageError("\(error)") }
+            if token.programHash != program.programHash {
+                output.error("faultline replay: the token was made for another version of \(path) or other -D flags (program hash \(String(format: "%016llx", token.programHash)), this one is \(String(format: "%016llx", program.programHash)))\n")
+                return ExitCode.badInput.rawValue
+            }
+            schedule = token.schedule
+            do { outcome = try Replay.run(ctx, schedule: schedule) } catch {
+                output.error("faultline replay: \(error)\n"); return ExitCode.badInput.rawValue
+            }
+        } else if let s = try args.seed("--seed") {
+            seed = s
+            outcome = try Replay.run(ctx, seed: s)
+            schedule = outcome.events.map(\.thread)
+        } else {
+            throw UsageError("expected --trace TOKEN or --seed S")
+        }
+        var builder = ExplorationResult(strategy: "replay")
+        builder.executions = 1
+        var found: [FoundViolation] = []
+        switch outcome.terminal {
+        case .violation(let v)?: found.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
+        case .outcome(let values)?:
+            builder.outcomes = [(values, 1)]
+            if let c = program.claimCondition { if c.evaluate(values) { builder.claimSatisfied = 1 } else { builder.claimViolated = 1 } }
+        case .pruned?: builder.pruned = 1
+        case nil: builder.complete = false; builder.stopReason = "schedule ends before the execution does"
+        }
+        builder.violations = found
+        var report = RunReport(path: path, defines: defines, context: ctx, result: builder)
+        if found.isEmpty {
+            // Still show the trace of the replayed schedule.
+            let steps = TraceRenderer.steps(outcome.events, machine: machine, state: outcome.state)
+            if format == "text" {
+                output.print(report.text())
+                output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount) + "\n")
+            } else { output.print(report.json().text + "\n") }
+            return 0
+        }
+        report.violations = report.violations.map { var v = $0; v.replayCommand = v.replayCommand; return v }
+        output.print(format == "json" ? report.json().text + "\n" : report.text())
+        return ExitCode.violation.rawValue
+    }
+}
+
+/// `faultline list`.
+struct ListCommand {
+    let args: Arguments
+    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: []) }
+
+    func run(_ output: Output) throws -> Int32 {
+        let files = try CLI.raceFiles(args.positional.isEmpty ? ["races"] : args.positional)
+        var rc: Int32 = 0
+        for f in files {
+            guard let text = FileSystemLoader().load(path: f) else { output.error("faultline list: cannot read \(f)\n"); rc = 2; continue }
+            let name = text.split(separator: "\n").first.map { $0.hasPrefix("C ") ? String($0.dropFirst(2)) : "" } ?? ""
+            let (exps, errors) = Expectations.parse(text)
+            output.print("\(f)  \(name)\n")
+            for e in exps {
+                var what: [String] = []
+                if let v = e.verdict { what.append(v.rawValue) }
+                if let k = e.violations { what.append(k.isEmpty ? "clean" : k.map(\.rawValue).sorted().joined(separator: " ")) }
+                output.print("  \(e.configuration) => \(what.joined(separator: " "))\n")
+            }
+            if exps.isEmpty && errors.isEmpty { output.print("  (no expectations)\n") }
+            for e in errors { output.print("  \(f):\(e.line): \(e.message)\n"); rc = 2 }
+        }
+        return rc
+    }
+}

@@ -1,0 +1,83 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// Exhaustive stateless depth-first search over every interleaving (threads tried in index
+/// order, so the order of discovery is deterministic). With `preemptionBound`, schedules that
+/// switch away from a still-enabled thread more than K times are skipped (and the result is
+/// marked incomplete if anything was skipped). Memory is proportional to the depth.
+public struct DepthFirstSearch: Strategy {
+    public var name: String { "dfs" }
+    public init() {}
+
+    struct Node {
+        var state: State
+        var mask: UInt64
+        var next: Int
+        var last: Int          // thread that took the step into this node (-1 at the root)
+        var preemptions: Int
+    }
+
+    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        let start = monotonicSeconds()
+        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        var schedule: [Int] = []
+        let root = ctx.machine.initialState()
+        let rootMask = ctx.machine.enabledMask(root)
+        if let t = ctx.terminal(root, mask: rootMask) {
+            builder.add(t, schedule: [])
+            return builder.finish(elapsed: monotonicSeconds() - start)
+        }
+        var stack: [Node] = [Node(state: root, mask: rootMask, next: 0, last: -1, preemptions: 0)]
+        var skipped = false
+        let n = root.threads.count
+        var sinceClock = 0
+        var steps = 0
+        search: while !stack.isEmpty {
+            let top = stack.count - 1
+            var t = stack[top].next
+            let mask = stack[top].mask
+            while t < n && (mask >> UInt64(t)) & 1 == 0 { t += 1 }
+            if t >= n {
+                stack.removeLast()
+                if !schedule.isEmpty { schedule.removeLast() }
+                continue
+            }
+            stack[top].next = t + 1
+            var pre = stack[top].preemptions
+            let last = stack[top].last
+            if last >= 0 && t != last && (mask >> UInt64(last)) & 1 == 1 { pre += 1 }
+            if let k = options.preemptionBound, pre > k { skipped = true; continue }
+            var child = stack[top].state
+            ctx.step(&child, t)
+            steps += 1
+            schedule.append(t)
+            let cmask = child.violation == nil ? ctx.machine.enabledMask(child) : 0
+            if let term = ctx.terminal(child, mask: cmask) {
+                builder.add(term, schedule: schedule)
+                schedule.removeLast()
+                sinceClock += 1
+                if builder.result.executions >= options.maxExecutions {
+                    builder.result.complete = false
+                    builder.result.stopReason = "max-executions"
+                    break search
+                }
+                if sinceClock >= 256, let limit = options.timeout {
+                    sinceClock = 0
+                    if monotonicSeconds() - start > limit {
+                        builder.result.complete = false
+                        builder.result.stopReason = "timeout"
+                        break search
+                    }
+                }
+                continue
+            }
+            stack.append(Node(state: child, mask: cmask, next: 0, last: t, preemptions: pre))
+        }
+        if skipped && builder.result.stopReason == nil {
+            builder.result.complete = false
+            builder.result.stopReason = "preemption-bound"
+        }
+        builder.result.steps = steps
+        return builder.finish(elapsed: monotonicSeconds() - start)
+    }
+}

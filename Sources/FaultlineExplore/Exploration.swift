@@ -1,0 +1,170 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+
+/// Options shared by every strategy.
+public struct ExplorationOptions: Sendable {
+    public var maxExecutions: Int = 10_000_000
+    public var timeout: Double? = nil          // seconds
+    public var preemptionBound: Int? = nil
+    public var seed: UInt64 = 0
+    public var runs: Int = 1000
+    public init() {}
+}
+
+/// A violation found by exploration, with the schedule (or seed) that reproduces it.
+public struct FoundViolation: Sendable {
+    public var violation: Violation
+    public var schedule: [Int]
+    public var seed: UInt64?
+    /// How many executions hit this (kind, location).
+    public var occurrences: Int
+
+    public init(violation: Violation, schedule: [Int], seed: UInt64?, occurrences: Int) {
+        self.violation = violation
+        self.schedule = schedule
+        self.seed = seed
+        self.occurrences = occurrences
+    }
+}
+
+/// How one execution ended.
+public enum Terminal: Sendable {
+    case outcome([Int64])
+    case violation(Violation)
+    case pruned
+}
+
+/// The result of exploring a program: counts, the outcome histogram and the claim's verdict,
+/// and the violations found (first schedule for each kind and location).
+public struct ExplorationResult: Sendable {
+    public var strategy: String
+    public var executions = 0
+    public var complete = true
+    public var stopReason: String? = nil
+    /// Final states (observed values) with how many executions reached each, sorted.
+    public var outcomes: [([Int64], Int)] = []
+    public var claimSatisfied = 0
+    public var claimViolated = 0
+    public var pruned = 0
+    public var filteredOut = 0
+    public var violations: [FoundViolation] = []
+    public var elapsed: Double = 0
+    public var steps = 0
+
+    public init(strategy: String) { self.strategy = strategy }
+
+    /// never / sometimes / always over executions that reached a final state (nil: no claim).
+    public func verdict(hasClaim: Bool) -> Expectation.Verdict? {
+        guard hasClaim else { return nil }
+        if claimSatisfied == 0 { return .never }
+        if claimViolated == 0 { return .always }
+        return .sometimes
+    }
+
+    public var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
+}
+
+/// Collects terminals into an `ExplorationResult` (outcome histogram, verdict counts, violations).
+struct ResultBuilder {
+    var result: ExplorationResult
+    var histogram: [[Int64]: Int] = [:]
+    var violationIndex: [String: Int] = [:]
+    let program: Program
+
+    init(strategy: String, program: Program) {
+        result = ExplorationResult(strategy: strategy)
+        self.program = program
+    }
+
+    mutating func add(_ terminal: Terminal, schedule: [Int], seed: UInt64? = nil) {
+        result.executions += 1
+        switch terminal {
+        case .pruned: result.pruned += 1
+        case .violation(let v):
+            let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
+            if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
+            else {
+                violationIndex[key] = result.violations.count
+                result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
+            }
+        case .outcome(let values):
+            if let f = program.filterCondition, !f.evaluate(values) { result.filteredOut += 1; return }
+            histogram[values, default: 0] += 1
+            if let c = program.claimCondition {
+                if c.evaluate(values) { result.claimSatisfied += 1 } else { result.claimViolated += 1 }
+            }
+        }
+    }
+
+    mutating func finish(elapsed: Double) -> ExplorationResult {
+        result.outcomes = histogram.map { ($0.key, $0.value) }.sorted { a, b in a.0.lexicographicallyPrecedes(b.0) }
+        result.elapsed = elapsed
+        return result
+    }
+}
+
+/// What every strategy shares: the machine, the checkers, and how a state is classified.
+public struct ExplorationContext: Sendable {
+    public let machine: Machine
+    public let checker: ExecutionChecker
+
+    public init(machine: Machine) {
+        self.machine = machine
+        self.checker = ExecutionChecker(machine: machine)
+    }
+
+    public init(machine: Machine, checker: ExecutionChecker) {
+        self.machine = machine
+        self.checker = checker
+    }
+
+    /// Steps thread `t` and runs the per-step invariant.
+    @inline(__always)
+    public func step(_ s: inout State, _ t: Int) {
+        machine.step(&s, t)
+        if s.violation == nil && checker.hasInvariant, let v = checker.checkInvariant(s) { s.violation = v }
+    }
+
+    /// nil while the execution can go on; otherwise how it ended. `mask` is the enabled set.
+    @inline(__always)
+    public func terminal(_ s: State, mask: UInt64) -> Terminal? {
+        if let v = s.violation { return .violation(v) }
+        if s.pruned { return .pruned }
+        if mask != 0 { return nil }
+        if !s.allFinished {
+            let waits = (0..<s.threads.count).filter { s.threads[$0].status == .running }.map { machine.waitDescription(s, $0) }
+            let firstBlocked = (0..<s.threads.count).first { s.threads[$0].status == .running } ?? 0
+            let th = s.threads[firstBlocked]
+            let loc = machine.program.functions[th.function].locations[Int(th.pc)]
+            return .violation(Violation(kind: .deadlock, message: "no thread can run: " + waits.joined(separator: "; "), thread: -1, location: loc))
+        }
+        if let v = checker.checkFinal(s) { return .violation(v) }
+        return .outcome(checker.observe(s))
+    }
+}
+
+/// A search strategy. Each lives in its own file; the CLI picks one by name.
+public protocol Strategy {
+    var name: String { get }
+    func explore(_ context: ExplorationContext, options: ExplorationOptions) -> ExplorationResult
+}
+
+/// Names the CLI accepts for `--strategy`.
+public enum StrategyName: String, CaseIterable, Sendable {
+    case dfs, random
+    public func make() -> Strategy {
+        switch self {
+        case .dfs: return DepthFirstSearch()
+        case .random: return RandomWalk()
+        }
+    }
+}
+
+/// A monotonic clock for limits and the summary line (never part of deterministic output).
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,153 @@
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+
+/// A violation ready to show: its trace (replayed from the schedule) and the command that
+/// reproduces it.
+public struct ViolationReport: Sendable {
+    public var kind: ViolationKind
+    public var message: String
+    public var location: SourceLocation
+    public var thread: Int
+    public var occurrences: Int
+    public var steps: [TraceStep]
+    public var token: String
+    public var replayCommand: String
+}
+
+/// Everything `explore` prints for one file and configuration, in text and JSON.
+public struct RunReport: Sendable {
+    public var path: String
+    public var defines: [Define]
+    public var program: Program
+    public var result: ExplorationResult
+    public var violations: [ViolationReport]
+    public var observedNames: [String]
+    public var renderedOutcomes: [(String, Int)]
+
+    public init(path: String, defines: [Define], context: ExplorationContext, result: ExplorationResult) {
+        self.path = path
+        self.defines = defines
+        self.program = context.machine.program
+        self.result = result
+        let checker = context.checker
+        renderedOutcomes = result.outcomes.map { (checker.render($0.0), $0.1) }
+        observedNames = program.observed.map { o in
+            switch o { case .register(_, _, let n): return n; case .memory(_, let n, _): return n }
+        }
+        var vs: [ViolationReport] = []
+        for f in result.violations {
+            let token = ReplayToken(programHash: context.machine.program.programHash, schedule: f.schedule).description
+            var steps: [TraceStep] = []
+            if let out = try? Replay.run(context, schedule: f.schedule) {
+                steps = TraceRenderer.steps(out.events, machine: context.machine, state: out.state)
+            }
+            let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
+            let flags = defines.map { " " + shellQuote($0.description) }.joined()
+            let how = f.seed.map { "--seed 0x" + String($0, radix: 16) } ?? "--trace \(token)"
+            vs.append(ViolationReport(kind: f.violation.kind, message: f.violation.message, location: loc, thread: f.violation.thread,
+                                      occurrences: f.occurrences, steps: steps, token: token,
+                                      replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))
+        }
+        violations = vs
+    }
+
+    public var verdict: Expectation.Verdict? { result.verdict(hasClaim: program.claimCondition != nil) }
+
+    var configuration: String { defines.isEmpty ? "" : " [" + defines.map(\.description).joined(separator: " ") + "]" }
+
+    // MARK: text
+
+    public func text(showTraces: Bool = true) -> String {
+        var o: [String] = []
+        o.append("Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)")
+        var summary = "Strategy \(result.strategy): \(result.executions) execution\(result.executions == 1 ? "" : "s"), "
+        summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason ?? "stopped"))"
+        if result.pruned > 0 { summary += ", \(result.pruned) pruned by assume" }
+        if result.filteredOut > 0 { summary += ", \(result.filteredOut) filtered out" }
+        o.append(summary)
+        if !program.observed.isEmpty {
+            o.append("States \(renderedOutcomes.count)")
+            for (s, n) in renderedOutcomes { o.append("  \(n)\t:> \(s)") }
+        } else if !renderedOutcomes.isEmpty {
+            o.append("Final states: \(renderedOutcomes.first!.1) execution\(renderedOutcomes.first!.1 == 1 ? "" : "s") finished")
+        }
+        if let claim = program.claim, let v = verdict {
+            let q = claim.quantifier.rawValue
+            o.append("\(q) (\(claim.text)): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) final states satisfy it)")
+        }
+        if violations.isEmpty {
+            o.append("No violations.")
+        }
+        for (i, v) in violations.enumerated() {
+            o.append("")
+            o.append("Violation \(i + 1): \(v.kind.rawValue) at \(v.location)\(v.thread >= 0 ? " (P\(v.thread))" : "") — \(v.occurrences) execution\(v.occurrences == 1 ? "" : "s")")
+            o.append("  \(v.message)")
+            if v.location.line > 0 { o.append("  > \(v.location.sourceText)") }
+            if showTraces && !v.steps.isEmpty {
+                o.append("  Trace (\(v.steps.count) step\(v.steps.count == 1 ? "" : "s")):")
+                for l in TraceRenderer.render(v.steps, threads: program.threadCount).split(separator: "\n", omittingEmptySubsequences: false) {
+                    o.append("  " + l)
+                }
+            }
+            o.append("  Replay: \(v.replayCommand)")
+        }
+        return o.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: JSON
+
+    public func json() -> JSON {
+        var kv: [(String, JSON)] = [
+            ("race", .string(program.name)),
+            ("file", .string(path)),
+            ("defines", .array(defines.map { .string($0.description) })),
+            ("strategy", .string(result.strategy)),
+            ("complete", .bool(result.complete)),
+            ("executions", .int(result.executions)),
+        ]
+        if let r = result.stopReason { kv.append(("stop_reason", .string(r))) }
+        kv.append(("pruned", .int(result.pruned)))
+        kv.append(("observed", .array(observedNames.map { .string($0) })))
+        kv.append(("outcomes", .array(renderedOutcomes.map { .object([("state", .string($0.0)), ("count", .int($0.1))]) })))
+        if let claim = program.claim, let v = verdict {
+            kv.append(("exists", .object([
+                ("clause", .string((claim.quantifier == .exists ? "" : claim.quantifier.rawValue + " ") + claim.text)),
+                ("quantifier", .string(claim.quantifier.rawValue)),
+                ("observed", .string(v.rawValue)),
+                ("satisfied", .int(result.claimSatisfied)),
+                ("unsatisfied", .int(result.claimViolated)),
+            ])))
+        }
+        kv.append(("violations", .array(violations.map { v in
+            .object([
+                ("kind", .string(v.kind.rawValue)),
+                ("message", .string(v.message)),
+                ("location", .string(v.location.line > 0 ? v.location.description : "")),
+                ("thread", v.thread >= 0 ? .int(v.thread) : .null),
+                ("occurrences", .int(v.occurrences)),
+                ("trace", .array(v.steps.map { s in
+                    .object([("step", .int(s.index)), ("thread", .int(s.thread)), ("location", .string(s.location.description)),
+                             ("source", .string(s.source)), ("effect", .string(s.effect))])
+                })),
+                ("token", .string(v.token)),
+                ("replay", .string(v.replayCommand)),
+            ])
+        })))
+        return .object(kv)
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+public func shellQuote(_ s: String) -> String {
+    let safe = s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:+,@%".contains($0) }
+    if safe && !s.isEmpty { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        self.split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
+    }
+}

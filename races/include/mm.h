@@ -1,0 +1,571 @@
+/*
+ * mm.h — the Faultline kernel memory-management model, written in the race
+ * language (docs/language-draft-for-model.md).  Read it like kernel code.
+ *
+ * Follows include/linux/pgtable.h, include/linux/mm.h, include/linux/mm_types.h
+ * and mm/memory.c of v6.x (linux-next 2025) unless a function says otherwise;
+ * the per-race headers (fault.h, pagewalk.h, zap.h, swap.h, userfaultfd.h,
+ * faultaround.h) select older variants with -D where a race needs them.
+ *
+ * ------------------------------------------------------------------------
+ * Geometry (small on purpose: the explorer is exhaustive)
+ *   pgd and p4d are folded: mm->pgd points at the top-level PUD table.
+ *   PTRS_PER_PUD = PTRS_PER_PMD = PTRS_PER_PTE = 4.
+ *   User virtual addresses are page numbers: bits 0-1 index the pte table,
+ *   bits 2-3 the pmd table, bits 4-5 the pud table.  PAGE_SIZE is 1, so
+ *   PMD_SIZE is 4 pages and PUD_SIZE 16 pages.
+ *
+ * Memory objects (the machine's, see DESIGN.md §3)
+ *   A model pointer is (object id << 12) + cell offset.  Page-sized objects
+ *   have 8 cells.  A page-table page is alloc_page(pud_t|pmd_t|pte_t): cells
+ *   0..3 are the entries.  A data page is alloc_page(struct page): the model
+ *   conflates the page frame and its struct page (struct page has exactly 8
+ *   cells), so a table access through a huge leaf lands inside a struct page
+ *   and the machine reports type-confusion (I-TBL), never out-of-bounds.
+ *
+ * Entry encoding — x86-like: entry = (pfn << ENTRY_PFN_SHIFT) | flags, with
+ *   ENTRY_PFN_SHIFT == PAGE_SHIFT == 12 and pfn = model address >> 12 (the
+ *   object id).  So an entry is also a tagged pointer to the object it maps:
+ *   the machine's leak check sees a linked table as reachable (I-OWN).
+ *     none           0
+ *     table          pfn | _PAGE_PRESENT                      (pud/pmd)
+ *     huge leaf      pfn | _PAGE_PRESENT | _PAGE_PSE [| RW]   (pud/pmd)
+ *     present pte    pfn | _PAGE_PRESENT [| RW | DIRTY | UFFD_WP]
+ *     swap pte       offset << 12 | SWP_TYPE_SWAP << 8 [| _PAGE_SWP_UFFD_WP]
+ *     pte marker     marker << 12 | SWP_PTE_MARKER << 8
+ *   Bit 0 clear and a non-zero type field make every swap-format entry
+ *   "!none && !present", as in the kernel.
+ *
+ * Split page-table locks: ALLOC_SPLIT_PTLOCKS style.  A pte table's lock is
+ *   a separate kzalloc'd spinlock_t; cell PTE_PTLOCK_SLOT (7) of the table
+ *   page holds a pointer to it (the kernel keeps it in the table's struct
+ *   ptdesc; ptlock_ptr() reads ptdesc->ptl).  pte_free() frees both, so a
+ *   late lock of a freed table is a use-after-free.  PMD and PUD levels use
+ *   mm->page_table_lock (no split pmd ptlocks in the model).
+ *
+ * Not modelled (say so where a race might care): pgd/p4d levels, TLB
+ * batching other than tlb_shootdown(), rss counters, memcg, LRU, folios
+ * (struct page is used throughout), highmem kmap (pte_unmap is a no-op).
+ */
+#ifndef _FAULTLINE_MM_H
+#define _FAULTLINE_MM_H
+
+#define likely(x)	(x)
+#define unlikely(x)	(x)
+#define true		1
+#define false		0
+#define ENOMEM		12
+#define EINTR		4
+
+typedef unsigned long pud_t;
+typedef unsigned long pmd_t;
+typedef unsigned long pte_t;
+
+/* ---------------------------------------------------------------- geometry */
+#define PAGE_SHIFT		12	/* model pointer: object id << 12 */
+#define ENTRY_PFN_SHIFT		12	/* entry = pfn << 12 | flags (x86 style) */
+#define ENTRY_FLAGS_MASK	0xfff
+#define PTRS_PER_PTE		4
+#define PTRS_PER_PMD		4
+#define PTRS_PER_PUD		4
+#define PTE_PTLOCK_SLOT		7	/* cell of a pte table holding its ptl */
+#define PMD_SHIFT		2	/* user addresses count pages */
+#define PUD_SHIFT		4
+#define PMD_SIZE		4
+#define PUD_SIZE		16
+#define PMD_MASK		(~(PMD_SIZE - 1))
+#define PUD_MASK		(~(PUD_SIZE - 1))
+
+#define pte_index(addr)		((addr) & (PTRS_PER_PTE - 1))
+#define pmd_index(addr)		(((addr) >> PMD_SHIFT) & (PTRS_PER_PMD - 1))
+#define pud_index(addr)		(((addr) >> PUD_SHIFT) & (PTRS_PER_PUD - 1))
+#define pmd_addr_end(addr, end)	((((addr) + PMD_SIZE) & PMD_MASK) < (end) ? \
+				 (((addr) + PMD_SIZE) & PMD_MASK) : (end))
+#define pud_addr_end(addr, end)	((((addr) + PUD_SIZE) & PUD_MASK) < (end) ? \
+				 (((addr) + PUD_SIZE) & PUD_MASK) : (end))
+
+#define virt_to_pfn(p)		(((unsigned long)(p)) >> PAGE_SHIFT)
+#define pfn_to_virt(pfn)	((void *)((pfn) << PAGE_SHIFT))
+
+/* ------------------------------------------------------------ entry flags */
+#define _PAGE_PRESENT		0x001
+#define _PAGE_PSE		0x002	/* huge leaf at pud/pmd level */
+#define _PAGE_RW		0x004
+#define _PAGE_DIRTY		0x008
+#define _PAGE_UFFD_WP		0x010	/* present pte: userfaultfd write-protected */
+#define _PAGE_SWP_UFFD_WP	0x020	/* swap pte:    userfaultfd write-protected */
+#define SWP_TYPE_SHIFT		8
+#define SWP_TYPE_MASK		0x300
+#define SWP_TYPE_SWAP		1	/* a genuine swap entry */
+#define SWP_PTE_MARKER		2	/* a pte marker (non_swap_entry) */
+#define PTE_MARKER_UFFD_WP	1	/* marker bits live in the offset field */
+
+/* the vma's page protection, as vm_page_prot would give it */
+#define PAGE_READONLY		(_PAGE_PRESENT)
+#define PAGE_SHARED		(_PAGE_PRESENT | _PAGE_RW)
+
+/* ------------------------------------------------------------ struct page */
+/* page->flags bits (bit numbers, for set_bit/test_bit/wait_on_bit) */
+#define PG_locked		0
+#define PG_uptodate		1
+#define PG_dirty		2
+#define PG_swapcache		3
+#define PG_anon			4	/* stands for PageAnon(): mapping & PAGE_MAPPING_ANON */
+#define PG_head			5	/* compound (THP) head */
+#define PG_waiters		6
+
+/* Exactly 8 cells: a page frame and its struct page are one object. */
+struct page {
+	unsigned long flags;
+	atomic_t _refcount;
+	atomic_t _mapcount;		/* -1: not mapped (init blocks must say so) */
+	unsigned long private;		/* swap entry while PG_swapcache */
+	unsigned long index;		/* page-cache index */
+	struct address_space *mapping;
+	unsigned long data;		/* the page's contents, for races that write */
+	unsigned long pad;
+};
+
+struct address_space {
+	struct page *pages[4];		/* the page cache (xarray), by index */
+};
+
+/* --------------------------------------------------------- mm and vma */
+struct mm_struct {
+	pud_t *pgd;			/* folded pgd/p4d: the PUD table */
+	struct rw_semaphore mmap_lock;
+	spinlock_t page_table_lock;	/* protects pud and pmd entries */
+	struct vm_area_struct *mmap;	/* the one vma (find_vma) */
+};
+
+#define VM_READ		0x0001
+#define VM_WRITE	0x0002
+#define VM_SHARED	0x0008
+#define VM_MAYSHARE	0x0080
+#define VM_HUGEPAGE	0x1000		/* THP / huge_fault enabled for this vma */
+#define VM_UFFD_WP	0x2000
+#define VM_ANON		0x4000		/* stands for vma_is_anonymous(): !vma->vm_ops */
+
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+	unsigned long vm_flags;
+	struct mm_struct *vm_mm;
+	unsigned long vm_page_prot;
+	unsigned long vm_pgoff;
+	struct address_space *vm_mapping;	/* vma->vm_file->f_mapping */
+	unsigned long vm_sequence;		/* SPF: seqcount, odd while changing */
+};
+
+#define vma_is_anonymous(vma)	((vma)->vm_flags & VM_ANON)
+#define is_cow_mapping(flags)	(((flags) & (VM_SHARED | VM_MAYSHARE)) == 0)
+#define linear_page_index(vma, addr) ((addr) - (vma)->vm_start + (vma)->vm_pgoff)
+
+/*
+ * struct vm_fault.  The kernel keeps it on the faulting task's stack; the
+ * language has no address-of locals, so each CPU passes a global one
+ * (declared in the race's init block) down the fault path.
+ */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;
+	unsigned int flags;
+	unsigned long pgoff;
+	pud_t *pud;
+	pmd_t *pmd;
+	pmd_t orig_pmd;
+	pte_t *pte;
+	pte_t orig_pte;
+	spinlock_t *ptl;
+	struct page *page;
+	struct page *cow_page;
+	pte_t *prealloc_pte;		/* fault-around: preallocated pte table */
+	unsigned long sequence;		/* SPF: vma->vm_sequence at fault start */
+};
+
+/* fault flags (include/linux/mm_types.h) */
+#define FAULT_FLAG_WRITE		0x001
+#define FAULT_FLAG_ALLOW_RETRY		0x004
+#define FAULT_FLAG_RETRY_NOWAIT		0x008
+#define FAULT_FLAG_KILLABLE		0x010
+#define FAULT_FLAG_TRIED		0x020
+#define FAULT_FLAG_USER			0x040
+#define FAULT_FLAG_ORIG_PTE_VALID	0x800
+#define FAULT_FLAG_SPECULATIVE		0x1000
+
+/* fault return codes (include/linux/mm_types.h) */
+#define VM_FAULT_OOM		0x000001
+#define VM_FAULT_SIGBUS		0x000002
+#define VM_FAULT_MAJOR		0x000004
+#define VM_FAULT_SIGSEGV	0x000040
+#define VM_FAULT_NOPAGE		0x000100
+#define VM_FAULT_LOCKED		0x000200
+#define VM_FAULT_RETRY		0x000400
+#define VM_FAULT_FALLBACK	0x000800
+#define VM_FAULT_UFFD_TRAP	0x100000	/* model only: handle_userfault() delivered */
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
+
+/* ------------------------------------------------- pud predicates/walkers */
+static int pud_none(pud_t pud)		{ return pud == 0; }
+static int pud_present(pud_t pud)	{ return (pud & _PAGE_PRESENT) != 0; }
+static int pud_trans_huge(pud_t pud)
+{
+	return (pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+}
+static int pud_leaf(pud_t pud)		{ return pud_trans_huge(pud); }
+static int pud_write(pud_t pud)		{ return (pud & _PAGE_RW) != 0; }
+static unsigned long pud_pfn(pud_t pud)	{ return pud >> ENTRY_PFN_SHIFT; }
+static pmd_t *pud_pgtable(pud_t pud)	{ return (pmd_t *)pfn_to_virt(pud_pfn(pud)); }
+
+/* one read of *pud (pgtable.h: pud_none_or_trans_huge_or_dev_or_clear_bad) */
+static int pud_trans_unstable(pud_t *pud)
+{
+	pud_t pudval = READ_ONCE(*pud);
+
+	return pud_none(pudval) || pud_trans_huge(pudval);
+}
+
+static pud_t *pud_offset(struct mm_struct *mm, unsigned long address)
+{
+	/* pgd_offset() + p4d_offset(), both folded */
+	return READ_ONCE(mm->pgd) + pud_index(address);
+}
+
+/* ------------------------------------------------- pmd predicates/walkers */
+static int pmd_none(pmd_t pmd)		{ return pmd == 0; }
+static int pmd_present(pmd_t pmd)	{ return (pmd & _PAGE_PRESENT) != 0; }
+static int pmd_trans_huge(pmd_t pmd)
+{
+	return (pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+}
+static int pmd_leaf(pmd_t pmd)		{ return pmd_trans_huge(pmd); }
+static int pmd_same(pmd_t a, pmd_t b)	{ return a == b; }
+static unsigned long pmd_pfn(pmd_t pmd)	{ return pmd >> ENTRY_PFN_SHIFT; }
+static pte_t *pmd_pgtable(pmd_t pmd)	{ return (pte_t *)pfn_to_virt(pmd_pfn(pmd)); }
+
+static int pmd_trans_unstable(pmd_t *pmd)
+{
+	pmd_t pmdval = READ_ONCE(*pmd);
+
+	return pmd_none(pmdval) || pmd_trans_huge(pmdval);
+}
+
+/* pmd_offset(pud, addr): pointer arithmetic on the frame the pud names */
+static pmd_t *pmd_offset(pud_t *pud, unsigned long address)
+{
+	return pud_pgtable(READ_ONCE(*pud)) + pmd_index(address);
+}
+
+/* --------------------------------------------------- pte predicates etc */
+static int pte_none(pte_t pte)		{ return pte == 0; }
+static int pte_present(pte_t pte)	{ return (pte & _PAGE_PRESENT) != 0; }
+static int pte_same(pte_t a, pte_t b)	{ return a == b; }
+static int pte_write(pte_t pte)		{ return (pte & _PAGE_RW) != 0; }
+static int pte_dirty(pte_t pte)		{ return (pte & _PAGE_DIRTY) != 0; }
+static unsigned long pte_pfn(pte_t pte)	{ return pte >> ENTRY_PFN_SHIFT; }
+static struct page *pte_page(pte_t pte)	{ return (struct page *)pfn_to_virt(pte_pfn(pte)); }
+static struct page *pmd_page(pmd_t pmd)	{ return (struct page *)pfn_to_virt(pmd_pfn(pmd)); }
+static struct page *pud_page(pud_t pud)	{ return (struct page *)pfn_to_virt(pud_pfn(pud)); }
+
+static pte_t mk_pte(struct page *page, unsigned long prot)
+{
+	return (virt_to_pfn(page) << ENTRY_PFN_SHIFT) | prot;
+}
+static pmd_t mk_huge_pmd(struct page *page, unsigned long prot)
+{
+	return (virt_to_pfn(page) << ENTRY_PFN_SHIFT) | prot | _PAGE_PSE;
+}
+static pud_t mk_huge_pud(struct page *page, unsigned long prot)
+{
+	return (virt_to_pfn(page) << ENTRY_PFN_SHIFT) | prot | _PAGE_PSE;
+}
+/* table entries, also usable in init blocks */
+#define __pud_table(pmd_table)	((((unsigned long)(pmd_table)) & ~ENTRY_FLAGS_MASK) | _PAGE_PRESENT)
+#define __pmd_table(pte_table)	((((unsigned long)(pte_table)) & ~ENTRY_FLAGS_MASK) | _PAGE_PRESENT)
+#define __pte_page(page, prot)	((((unsigned long)(page)) & ~ENTRY_FLAGS_MASK) | (prot))
+#define __pud_huge(page, prot)	((((unsigned long)(page)) & ~ENTRY_FLAGS_MASK) | (prot) | _PAGE_PSE)
+
+static pte_t pte_mkwrite(pte_t pte)	{ return pte | _PAGE_RW; }
+static pte_t pte_mkdirty(pte_t pte)	{ return pte | _PAGE_DIRTY; }
+static pte_t pte_wrprotect(pte_t pte)	{ return pte & ~_PAGE_RW; }
+static int pte_uffd_wp(pte_t pte)	{ return (pte & _PAGE_UFFD_WP) != 0; }
+/* x86: pte_mkuffd_wp() also write-protects */
+static pte_t pte_mkuffd_wp(pte_t pte)	{ return pte_wrprotect(pte | _PAGE_UFFD_WP); }
+static pte_t pte_clear_uffd_wp(pte_t pte) { return pte & ~_PAGE_UFFD_WP; }
+
+/* ------------------------------------- swap entries and pte markers */
+static int is_swap_pte(pte_t pte)	{ return !pte_none(pte) && !pte_present(pte); }
+static unsigned long swp_type(pte_t pte) { return (pte & SWP_TYPE_MASK) >> SWP_TYPE_SHIFT; }
+static unsigned long swp_offset(pte_t pte) { return pte >> ENTRY_PFN_SHIFT; }
+static unsigned long pte_to_swp_entry(pte_t pte) { return pte & ~_PAGE_SWP_UFFD_WP; }
+static pte_t swp_entry_to_pte(unsigned long entry) { return entry; }
+static unsigned long swp_entry(unsigned long type, unsigned long offset)
+{
+	return (offset << ENTRY_PFN_SHIFT) | (type << SWP_TYPE_SHIFT);
+}
+static int non_swap_entry(unsigned long entry) { return swp_type(entry) != SWP_TYPE_SWAP; }
+static int pte_swp_uffd_wp(pte_t pte)	{ return (pte & _PAGE_SWP_UFFD_WP) != 0; }
+static pte_t pte_swp_mkuffd_wp(pte_t pte) { return pte | _PAGE_SWP_UFFD_WP; }
+
+static int is_pte_marker(pte_t pte)
+{
+	return is_swap_pte(pte) && swp_type(pte) == SWP_PTE_MARKER;
+}
+static unsigned long pte_marker_get(pte_t pte) { return swp_offset(pte); }
+static pte_t make_pte_marker(unsigned long marker)
+{
+	return swp_entry(SWP_PTE_MARKER, marker);
+}
+static int pte_marker_uffd_wp(pte_t pte)
+{
+	return is_pte_marker(pte) && (pte_marker_get(pte) & PTE_MARKER_UFFD_WP);
+}
+/* include/linux/userfaultfd_k.h: pte_swp_uffd_wp_any() */
+static int pte_swp_uffd_wp_any(pte_t pte)
+{
+	if (!is_swap_pte(pte))
+		return false;
+	if (pte_swp_uffd_wp(pte))
+		return true;
+	if (pte_marker_uffd_wp(pte))
+		return true;
+	return false;
+}
+/* pte_none_mostly(): none or a marker (the fault path treats both as "missing") */
+static int pte_none_mostly(pte_t pte)	{ return pte_none(pte) || is_pte_marker(pte); }
+#define __swp_pte(offset, uffd_wp) (swp_entry(SWP_TYPE_SWAP, (offset)) | ((uffd_wp) ? _PAGE_SWP_UFFD_WP : 0))
+#define __marker_pte(m)		(swp_entry(SWP_PTE_MARKER, (m)))
+
+/* ----------------------------------------------------- split pte locks */
+/*
+ * pte_lockptr(mm, pmd): ptlock_ptr(page_ptdesc(pmd_page(*pmd))).  Reads
+ * *pmd (as the kernel does) and then the table's ptlock pointer.
+ */
+static spinlock_t *pte_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	pte_t *table = pmd_pgtable(READ_ONCE(*pmd));
+
+	return (spinlock_t *)READ_ONCE(table[PTE_PTLOCK_SLOT]);
+}
+/* same, from a pmd value already read and checked (SPF pte_spinlock) */
+static spinlock_t *pte_lockptr_val(pmd_t pmdval)
+{
+	pte_t *table = pmd_pgtable(pmdval);
+
+	return (spinlock_t *)READ_ONCE(table[PTE_PTLOCK_SLOT]);
+}
+
+static spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	return &mm->page_table_lock;
+}
+static spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
+{
+	spinlock_t *ptl = pmd_lockptr(mm, pmd);
+
+	spin_lock(ptl);
+	return ptl;
+}
+static spinlock_t *pud_lockptr(struct mm_struct *mm, pud_t *pud)
+{
+	return &mm->page_table_lock;
+}
+static spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
+{
+	spinlock_t *ptl = pud_lockptr(mm, pud);
+
+	spin_lock(ptl);
+	return ptl;
+}
+
+/* pte_offset_map(): no highmem, so just arithmetic on *pmd */
+static pte_t *pte_offset_map(pmd_t *pmd, unsigned long address)
+{
+	return pmd_pgtable(READ_ONCE(*pmd)) + pte_index(address);
+}
+static void pte_unmap(pte_t *pte) { }
+
+/*
+ * pte_offset_map_lock(): the v4.x macro (include/linux/mm.h, 2016-2022):
+ *	spinlock_t *__ptl = pte_lockptr(mm, pmd);
+ *	pte_t *__pte = pte_offset_map(pmd, address);
+ *	*(ptlp) = __ptl; spin_lock(__ptl); __pte;
+ * i.e. no re-validation of *pmd: callers must know the pmd is a stable
+ * table (pmd_trans_unstable() etc.).  Since v6.5 (Hugh Dickins' pte_offset_map
+ * series) it re-checks pmd_same() and may return NULL; the races here follow
+ * the older contract on purpose.
+ */
+static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
+				  unsigned long address, spinlock_t **ptlp)
+{
+	spinlock_t *ptl = pte_lockptr(mm, pmd);
+	pte_t *pte = pte_offset_map(pmd, address);
+
+	*ptlp = ptl;
+	spin_lock(ptl);
+	return pte;
+}
+static void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
+{
+	spin_unlock(ptl);
+	pte_unmap(pte);
+}
+
+/* ---------------------------------------------------- table allocation */
+/* pte_alloc_one(): a table page plus its split ptlock (ptlock_alloc()) */
+static pte_t *pte_alloc_one(struct mm_struct *mm)
+{
+	pte_t *table = alloc_page(pte_t);
+	spinlock_t *ptl = kzalloc(1);
+
+	table[PTE_PTLOCK_SLOT] = (pte_t)ptl;
+	return table;
+}
+static void pte_free(struct mm_struct *mm, pte_t *table)
+{
+	kfree((spinlock_t *)table[PTE_PTLOCK_SLOT]);	/* ptlock_free() */
+	free_page(table);
+}
+static pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long address)
+{
+	return alloc_page(pmd_t);
+}
+static void pmd_free(struct mm_struct *mm, pmd_t *table) { free_page(table); }
+
+static void pmd_populate(struct mm_struct *mm, pmd_t *pmd, pte_t *table)
+{
+	WRITE_ONCE(*pmd, __pmd_table(table));
+}
+static void pud_populate(struct mm_struct *mm, pud_t *pud, pmd_t *table)
+{
+	WRITE_ONCE(*pud, __pud_table(table));
+}
+
+/*
+ * pmd_install() — mm/memory.c v5.16+.  The kernel passes `pgtable_t *pte`
+ * and NULLs it when consumed; without address-of locals the model returns
+ * 1 when the table was installed (consumed), 0 when another thread won.
+ */
+static int pmd_install(struct mm_struct *mm, pmd_t *pmd, pte_t *new)
+{
+	int consumed = 0;
+	spinlock_t *ptl = pmd_lock(mm, pmd);
+
+	if (likely(pmd_none(READ_ONCE(*pmd)))) {	/* Has another populated it ? */
+		smp_wmb(); /* Could be smp_wmb__xxx(before|after)_spin_lock */
+		pmd_populate(mm, pmd, new);
+		consumed = 1;
+	}
+	spin_unlock(ptl);
+	return consumed;
+}
+
+/* __pte_alloc() — mm/memory.c v5.16+ */
+static int __pte_alloc(struct mm_struct *mm, pmd_t *pmd)
+{
+	pte_t *new = pte_alloc_one(mm);
+
+	if (!new)
+		return -ENOMEM;
+	if (!pmd_install(mm, pmd, new))
+		pte_free(mm, new);
+	return 0;
+}
+#define pte_alloc(mm, pmd) (unlikely(pmd_none(READ_ONCE(*(pmd)))) && __pte_alloc(mm, pmd))
+
+/* __pmd_alloc() — mm/memory.c v6.x */
+static int __pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
+{
+	spinlock_t *ptl;
+	pmd_t *new = pmd_alloc_one(mm, address);
+
+	if (!new)
+		return -ENOMEM;
+
+	ptl = pud_lock(mm, pud);
+	if (!pud_present(READ_ONCE(*pud))) {
+		smp_wmb(); /* See comment in pmd_install() */
+		pud_populate(mm, pud, new);
+	} else {	/* Another has populated it */
+		pmd_free(mm, new);
+	}
+	spin_unlock(ptl);
+	return 0;
+}
+
+/* pmd_alloc() — include/linux/mm.h: note the second read of *pud in pmd_offset() */
+static pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
+{
+	if (unlikely(pud_none(READ_ONCE(*pud))) && __pmd_alloc(mm, pud, address))
+		return NULL;
+	return pmd_offset(pud, address);
+}
+
+/* ------------------------------------------------------------ mmap_lock */
+static void mmap_read_lock(struct mm_struct *mm)	{ down_read(&mm->mmap_lock); }
+static void mmap_read_unlock(struct mm_struct *mm)	{ up_read(&mm->mmap_lock); }
+static int mmap_read_trylock(struct mm_struct *mm)	{ return down_read_trylock(&mm->mmap_lock); }
+static void mmap_write_lock(struct mm_struct *mm)	{ down_write(&mm->mmap_lock); }
+static void mmap_write_unlock(struct mm_struct *mm)	{ up_write(&mm->mmap_lock); }
+
+/* find_vma(): the model mm has at most one vma */
+static struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma = READ_ONCE(mm->mmap);
+
+	if (vma && addr < vma->vm_end)
+		return vma;
+	return NULL;
+}
+
+/* ------------------------------------------------------- page lock, refs */
+static void lock_page(struct page *page)	{ wait_on_bit_lock(PG_locked, &page->flags); }
+static int trylock_page(struct page *page)	{ return !test_and_set_bit(PG_locked, &page->flags); }
+static void unlock_page(struct page *page)	{ clear_bit(PG_locked, &page->flags); }
+static void wait_on_page_locked(struct page *page) { wait_on_bit(PG_locked, &page->flags); }
+static int PageLocked(struct page *page)	{ return test_bit(PG_locked, &page->flags); }
+static int PageUptodate(struct page *page)	{ return test_bit(PG_uptodate, &page->flags); }
+static int PageSwapCache(struct page *page)	{ return test_bit(PG_swapcache, &page->flags); }
+static int PageAnon(struct page *page)		{ return test_bit(PG_anon, &page->flags); }
+static int PageTransCompound(struct page *page)	{ return test_bit(PG_head, &page->flags); }
+
+static void get_page(struct page *page)		{ atomic_inc(&page->_refcount); }
+/* put_page(): freeing at zero is not modelled (pages in these races are
+ * page-cache or swap-cache pages that outlive the race) */
+static void put_page(struct page *page)		{ atomic_dec(&page->_refcount); }
+static int page_count(struct page *page)	{ return atomic_read(&page->_refcount); }
+static int page_mapcount(struct page *page)	{ return atomic_read(&page->_mapcount) + 1; }
+
+/* rmap: just the mapcount */
+static void page_add_file_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
+static void page_add_anon_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
+static void page_remove_rmap(struct page *page)	{ atomic_dec(&page->_mapcount); }
+
+static void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	WRITE_ONCE(*ptep, pte);
+}
+static pte_t ptep_get(pte_t *ptep)		{ return READ_ONCE(*ptep); }
+static pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	return xchg(ptep, 0);
+}
+static void pte_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
+{
+	WRITE_ONCE(*ptep, 0);
+}
+
+/* ------------------------------------------------- helpers for final{} */
+/* how many ptes of one pte table map @page (invariant/final blocks only) */
+static int ptes_mapping(pte_t *table, struct page *page)
+{
+	int i;
+	int n = 0;
+
+	for (i = 0; i < PTRS_PER_PTE; i++)
+		if (pte_present(table[i]) && pte_page(table[i]) == page)
+			n++;
+	return n;
+}
+
+#endif /* _FAULTLINE_MM_H */
