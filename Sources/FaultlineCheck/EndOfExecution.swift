@@ -32,7 +32,7 @@ public struct ExecutionChecker: Sendable {
     }
 
     /// Objects allocated during the run (kmalloc, alloc_page), not freed, and not reachable from
-    /// the globals or the threads' registers. A pointer is any cell value naming a live object
+    /// the globals. A pointer is any cell value naming a live object
     /// (page-table entries hold frame numbers: `value >> 12` is tried too via the pfn rule).
     public func leak(_ s: State) -> Violation? {
         var marked = [Bool](repeating: false, count: s.objects.count)
@@ -44,10 +44,10 @@ public struct ExecutionChecker: Sendable {
                 }
             }
         }
-        for (o, m) in s.objects.enumerated() where o > 0 && (m.origin == .global || m.origin == .stack) && !m.freed {
+        // Roots: the globals. Registers and stack frames are gone once every thread has finished.
+        for (o, m) in s.objects.enumerated() where o > 0 && m.origin == .global {
             marked[o] = true; work.append(o)
         }
-        for th in s.threads { for v in th.values { consider(v) } }
         while let o = work.popLast() {
             let m = s.objects[o]
             for k in 0..<Int(m.size) {

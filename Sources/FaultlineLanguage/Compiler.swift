@@ -131,6 +131,13 @@ public struct Compiler {
             default: break
             }
         }
+        // Global tables declared with a typedef'd element type (`pte_t pte_table[4]`) are pages too.
+        for item in file.initItems {
+            if let t = item.declaredType, case .array(let el, _) = t.resolved, case .named(let n, _) = el,
+               !Parser.builtinTypedefs.contains(n) {
+                pageKinds.insert(n)
+            }
+        }
         for f in file.functions + file.threads { walkS(f.body) }
         if let i = file.invariant { walkS(i.body) }
         if let f = file.final { walkS(f.body) }

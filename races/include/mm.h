@@ -131,11 +131,30 @@ struct address_space {
 };
 
 /* --------------------------------------------------------- mm and vma */
+/* the system's swap device: swap cache and swap_map counts, by offset */
+struct swap_info_struct {
+	struct page *cache[4];		/* swap cache (swapper_spaces xarray) */
+	atomic_t swap_map[4];		/* references to each slot */
+};
+
+/* the userfaultfd context the monitor registered (see userfaultfd.h) */
+struct userfaultfd_ctx {
+	int wp_armed;		/* monitor wr-protected the range (never unprotects here) */
+	int trapped;		/* a write fault was delivered to the monitor */
+	int write_landed;	/* ghost: a user write reached the page */
+};
+
+struct task_struct {
+	int fatal_signal;	/* SIGKILL pending: fatal_signal_pending(current) */
+};
+
 struct mm_struct {
 	pud_t *pgd;			/* folded pgd/p4d: the PUD table */
 	struct rw_semaphore mmap_lock;
 	spinlock_t page_table_lock;	/* protects pud and pmd entries */
 	struct vm_area_struct *mmap;	/* the one vma (find_vma) */
+	struct swap_info_struct *swap;	/* swap_info[0] */
+	struct task_struct *owner;	/* the faulting task ("current") */
 };
 
 #define VM_READ		0x0001
@@ -155,6 +174,7 @@ struct vm_area_struct {
 	unsigned long vm_pgoff;
 	struct address_space *vm_mapping;	/* vma->vm_file->f_mapping */
 	unsigned long vm_sequence;		/* SPF: seqcount, odd while changing */
+	struct userfaultfd_ctx *vm_userfaultfd_ctx;
 };
 
 #define vma_is_anonymous(vma)	((vma)->vm_flags & VM_ANON)
@@ -333,8 +353,8 @@ static int pte_swp_uffd_wp_any(pte_t pte)
 }
 /* pte_none_mostly(): none or a marker (the fault path treats both as "missing") */
 static int pte_none_mostly(pte_t pte)	{ return pte_none(pte) || is_pte_marker(pte); }
-#define __swp_pte(offset, uffd_wp) (swp_entry(SWP_TYPE_SWAP, (offset)) | ((uffd_wp) ? _PAGE_SWP_UFFD_WP : 0))
-#define __marker_pte(m)		(swp_entry(SWP_PTE_MARKER, (m)))
+#define __swp_pte(offset, uffd_wp) ((((unsigned long)(offset)) << ENTRY_PFN_SHIFT) | (SWP_TYPE_SWAP << SWP_TYPE_SHIFT) | ((uffd_wp) ? _PAGE_SWP_UFFD_WP : 0))
+#define __marker_pte(m)		((((unsigned long)(m)) << ENTRY_PFN_SHIFT) | (SWP_PTE_MARKER << SWP_TYPE_SHIFT))
 
 /* ----------------------------------------------------- split pte locks */
 /*
@@ -530,9 +550,13 @@ static int PageAnon(struct page *page)		{ return test_bit(PG_anon, &page->flags)
 static int PageTransCompound(struct page *page)	{ return test_bit(PG_head, &page->flags); }
 
 static void get_page(struct page *page)		{ atomic_inc(&page->_refcount); }
-/* put_page(): freeing at zero is not modelled (pages in these races are
- * page-cache or swap-cache pages that outlive the race) */
-static void put_page(struct page *page)		{ atomic_dec(&page->_refcount); }
+/* put_page(): the last reference frees the page (init-block pages hold a
+ * page-cache or swap-cache reference and never reach zero) */
+static void put_page(struct page *page)
+{
+	if (atomic_dec_and_test(&page->_refcount))
+		free_page(page);
+}
 static int page_count(struct page *page)	{ return atomic_read(&page->_refcount); }
 static int page_mapcount(struct page *page)	{ return atomic_read(&page->_mapcount) + 1; }
 
@@ -553,6 +577,38 @@ static pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t 
 static void pte_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 {
 	WRITE_ONCE(*ptep, 0);
+}
+
+/* ------------------------------------------------ the MMU, for user threads */
+/* the hardware page-table walk a user access does: the pte, or 0 */
+static pte_t hw_walk(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
+	pmd_t pmd;
+
+	if (!pud_present(pud) || pud_trans_huge(pud))
+		return 0;
+	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
+	if (!pmd_present(pmd) || pmd_trans_huge(pmd))
+		return 0;
+	return READ_ONCE(*(pmd_pgtable(pmd) + pte_index(addr)));
+}
+/* does a user read of @addr succeed without a fault? */
+static int hw_mapped(struct mm_struct *mm, unsigned long addr)
+{
+	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
+	pmd_t pmd;
+
+	if (pud_trans_huge(pud))
+		return true;
+	if (!pud_present(pud))
+		return false;
+	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
+	if (pmd_trans_huge(pmd))
+		return true;
+	if (!pmd_present(pmd))
+		return false;
+	return pte_present(READ_ONCE(*(pmd_pgtable(pmd) + pte_index(addr))));
 }
 
 /* ------------------------------------------------- helpers for final{} */

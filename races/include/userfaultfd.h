@@ -18,12 +18,6 @@
 
 #define ZAP_FLAG_DROP_MARKER	0x1	/* zap_details.zap_flags: teardown */
 
-struct userfaultfd_ctx {
-	int wp_armed;		/* monitor wr-protected the range (never unprotects here) */
-	int trapped;		/* a write fault was delivered to the monitor */
-	int write_landed;	/* ghost: a user write reached the page */
-};
-
 struct zap_details {
 	unsigned int zap_flags;
 };
@@ -38,8 +32,10 @@ static int userfaultfd_pte_wp(struct vm_area_struct *vma, pte_t pte)
 	return userfaultfd_wp(vma) && pte_uffd_wp(pte);
 }
 
-static int handle_userfault(struct vm_fault *vmf, struct userfaultfd_ctx *ctx)
+static int handle_userfault(struct vm_fault *vmf, unsigned long reason)
 {
+	struct userfaultfd_ctx *ctx = vmf->vma->vm_userfaultfd_ctx;
+
 	WRITE_ONCE(ctx->trapped, 1);
 	return VM_FAULT_UFFD_TRAP;
 }

@@ -1,0 +1,281 @@
+/*
+ * swap.h — do_swap_page() and its helpers.  Included from fault.h (it
+ * needs do_fault() for pte markers).
+ *
+ * do_swap_page() follows v6.1 mm/memory.c: swap-cache hit only (readahead
+ * is not modelled: a page missing from the swap cache is treated as a
+ * failed read), read faults (should_try_to_free_swap() is false, so the
+ * page stays in the swap cache), no ksm, no memcg, no exclusive-map reuse.
+ *
+ * Configuration:
+ *   CONFIG_X86_PAE   sizeof(pte_t) > sizeof(unsigned long): pte_unmap_same()
+ *                    really re-checks the pte under the ptl (v5.x form).
+ *   NO_BACKOUT       bug injection (A2): the "Back out if somebody else
+ *                    already faulted in this pte" re-check under the ptl is gone.
+ *   CONFIG_SPECULATIVE_PAGE_FAULT (A1) with
+ *     (nothing)      the v7 series: "[PATCH v7 04/24] mm: Dont assume
+ *                    page-table invariance during faults" — pte_unmap_same()
+ *                    skipped, the later lock is a plain pte_offset_map_lock()
+ *                    through the pmd the speculative walk found;
+ *     SPF_PTE_SPINLOCK  pte_map_lock()/pte_spinlock() for FAULT_FLAG_SPECULATIVE
+ *                    ("mm: Introduce pte_spinlock for FAULT_FLAG_SPECULATIVE"):
+ *                    IRQs off, vma sequence re-check, pmd_same(), spin_lock();
+ *     SPF_TRYLOCK    with SPF_PTE_SPINLOCK: spin_trylock() instead ("mm: Try
+ *                    spin lock in speculative path"), so that a zap holding
+ *                    the ptl while it waits for our TLB-shootdown ack cannot
+ *                    deadlock with us.
+ */
+#ifndef _FAULTLINE_SWAP_H
+#define _FAULTLINE_SWAP_H
+#include "mm.h"
+#include "userfaultfd.h"
+
+/* lookup_swap_cache(): takes a reference on a hit */
+static struct page *lookup_swap_cache(struct swap_info_struct *si, unsigned long entry)
+{
+	struct page *page = READ_ONCE(si->cache[swp_offset(entry)]);
+
+	if (page)
+		get_page(page);
+	return page;
+}
+
+/* swap_free(): drop one reference to the slot; "Unused swap offset entry" */
+static void swap_free(struct swap_info_struct *si, unsigned long entry)
+{
+	int count = atomic_dec_return(&si->swap_map[swp_offset(entry)]);
+
+	VM_BUG_ON(count < 0);
+}
+
+#ifdef CONFIG_SPECULATIVE_PAGE_FAULT
+/* SPF: the vma changed since the speculative fault sampled its sequence? */
+static int vma_has_changed(struct vm_fault *vmf)
+{
+	unsigned long seq = READ_ONCE(vmf->vma->vm_sequence);
+
+	smp_rmb();
+	return seq != vmf->sequence;
+}
+#endif
+
+/*
+ * pte_map_lock() — SPF series.  Non-speculative faults: plain
+ * pte_offset_map_lock().  Speculative faults with SPF_PTE_SPINLOCK:
+ *
+ * The first vma_has_changed() guarantees the page-tables are still valid,
+ * having IRQs disabled ensures they stay around, hence the second
+ * vma_has_changed() to make sure they are still valid once we've got the
+ * lock.  After that a concurrent zap_pte_range() will block on the PTL and
+ * thus we're safe.
+ *
+ * The kernel's pte_lockptr(mm, &pmdval) uses the checked pmd value; the
+ * model says so with pte_lockptr_val(pmdval) (no address-of locals).
+ */
+static int pte_map_lock(struct vm_fault *vmf)
+{
+#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PTE_SPINLOCK)
+	int ret = false;
+	pte_t *pte;
+	spinlock_t *ptl;
+	pmd_t pmdval;
+
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		vmf->pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+		return true;
+	}
+
+	local_irq_disable();
+	if (vma_has_changed(vmf))
+		goto out;
+
+	/*
+	 * We check if the pmd value is still the same to ensure that there
+	 * is not a huge collapse operation in progress in our back.
+	 */
+	pmdval = READ_ONCE(*vmf->pmd);
+	if (!pmd_same(pmdval, vmf->orig_pmd))
+		goto out;
+
+	ptl = pte_lockptr_val(pmdval);
+	pte = pmd_pgtable(pmdval) + pte_index(vmf->address);
+#ifdef SPF_TRYLOCK
+	/*
+	 * Same as pte_offset_map_lock() except that we call
+	 * spin_trylock() in place of spin_lock() to avoid race with
+	 * unmap path which may have the lock and wait for this CPU
+	 * to invalidate TLB but this CPU has irq disabled.
+	 * Since we are in a speculative patch, accept it could fail
+	 */
+	if (unlikely(!spin_trylock(ptl))) {
+		pte_unmap(pte);
+		goto out;
+	}
+#else
+	spin_lock(ptl);
+#endif
+
+	if (vma_has_changed(vmf)) {
+		pte_unmap_unlock(pte, ptl);
+		goto out;
+	}
+
+	vmf->pte = pte;
+	vmf->ptl = ptl;
+	ret = true;
+out:
+	local_irq_enable();
+	return ret;
+#else
+	/* v7 04/24: the speculative fault trusts the pmd it walked */
+	vmf->pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	return true;
+#endif
+}
+
+/*
+ * pte_unmap_same() — v5.x: only does something when a pte is wider than a
+ * long (CONFIG_X86_PAE); on 64-bit the read of orig_pte was atomic and the
+ * back-out check under the ptl in do_swap_page() is what keeps I-SAME.
+ */
+static int pte_unmap_same(struct vm_fault *vmf)
+{
+	int same = 1;
+#if defined(CONFIG_X86_PAE) && !defined(CONFIG_SPECULATIVE_PAGE_FAULT)
+	spinlock_t *ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
+
+	spin_lock(ptl);
+	same = pte_same(ptep_get(vmf->pte), vmf->orig_pte);
+	spin_unlock(ptl);
+#endif
+	pte_unmap(vmf->pte);
+	vmf->pte = NULL;
+	return same;
+}
+
+/* v5.19: pte_marker_clear() — drop a stale marker under the ptl */
+static int pte_marker_clear(struct vm_fault *vmf)
+{
+	vmf->pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
+	/*
+	 * Be careful so that we will only recover a special uffd-wp pte into a
+	 * none pte.  Otherwise it means the pte could have changed, so retry.
+	 */
+	if (is_pte_marker(ptep_get(vmf->pte)))
+		pte_clear(vmf->vma->vm_mm, vmf->address, vmf->pte);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+/* v5.19: pte_marker_handle_uffd_wp() */
+static int pte_marker_handle_uffd_wp(struct vm_fault *vmf)
+{
+	/*
+	 * Just in case there're leftover special ptes even after the region
+	 * got unregistered - we can simply clear them.
+	 */
+	if (unlikely(!userfaultfd_wp(vmf->vma) || vma_is_anonymous(vmf->vma)))
+		return pte_marker_clear(vmf);
+
+	/* do_fault() can handle pte markers too like none pte */
+	return do_fault(vmf);
+}
+
+/* v5.19: handle_pte_marker() */
+static int handle_pte_marker(struct vm_fault *vmf)
+{
+	unsigned long marker = pte_marker_get(vmf->orig_pte);
+
+	/*
+	 * PTE markers should never be empty.  If anything weird happened,
+	 * the best thing to do is to kill the process along with its mm.
+	 */
+	if (WARN_ON_ONCE(!marker))
+		return VM_FAULT_SIGBUS;
+	if (pte_marker_uffd_wp(vmf->orig_pte))
+		return pte_marker_handle_uffd_wp(vmf);
+	/* This is an unknown pte marker */
+	return VM_FAULT_SIGBUS;
+}
+
+/* do_swap_page() — v6.1 shape, see the top of this file */
+static int do_swap_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct swap_info_struct *si;
+	struct page *page;
+	unsigned long entry;
+	pte_t orig_pte = vmf->orig_pte;
+	pte_t pte;
+	int ret = 0;
+
+#ifndef CONFIG_SPECULATIVE_PAGE_FAULT
+	if (!pte_unmap_same(vmf))
+		goto out;
+#endif
+
+	entry = pte_to_swp_entry(orig_pte);
+	if (unlikely(non_swap_entry(entry))) {
+		if (is_pte_marker(orig_pte))
+			ret = handle_pte_marker(vmf);
+		else
+			ret = VM_FAULT_SIGBUS;	/* migration/device entries: not modelled */
+		goto out;
+	}
+
+	si = mm->swap;
+	page = lookup_swap_cache(si, entry);
+	if (!page) {
+		/*
+		 * Back out if somebody else faulted in this pte
+		 * while we released the pte lock.
+		 */
+		if (!pte_map_lock(vmf))
+			return VM_FAULT_RETRY;
+		if (likely(pte_same(ptep_get(vmf->pte), orig_pte)))
+			ret = VM_FAULT_OOM;
+		goto unlock;
+	}
+
+	lock_page(page);	/* lock_page_or_retry() with retry not allowed */
+
+	/*
+	 * Make sure try_to_free_swap or swapoff did not release the
+	 * swapcache from under us.
+	 */
+	if (unlikely(!PageSwapCache(page) || READ_ONCE(page->private) != entry))
+		goto out_page;
+
+	/*
+	 * Back out if somebody else already faulted in this pte.
+	 */
+	if (!pte_map_lock(vmf)) {
+		ret = VM_FAULT_RETRY;
+		goto out_page;
+	}
+#ifndef NO_BACKOUT
+	if (unlikely(!pte_same(ptep_get(vmf->pte), orig_pte)))
+		goto out_nomap;
+#endif
+
+	pte = mk_pte(page, vma->vm_page_prot);
+	if (pte_swp_uffd_wp(orig_pte))
+		pte = pte_mkuffd_wp(pte);
+	set_pte_at(mm, vmf->address, vmf->pte, pte);
+	page_add_anon_rmap(page);	/* the swap-cache lookup's reference becomes the map's */
+	swap_free(si, entry);
+	unlock_page(page);
+unlock:
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+out:
+	return ret;
+out_nomap:
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+out_page:
+	unlock_page(page);
+	put_page(page);
+	return ret;
+}
+
+#endif
