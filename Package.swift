@@ -21,8 +21,7 @@ let package = Package(
         .testTarget(name: "FaultlineLanguageTests", dependencies: ["FaultlineLanguage"]),
         .testTarget(name: "FaultlineMachineTests", dependencies: ["FaultlineLanguage", "FaultlineMachine"]),
         .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
-        .testTarget(name: "FaultlineCLITests", dependencies: ["FaultlineCLI"],
-                    resources: [.copy("Golden")]),
+        .testTarget(name: "FaultlineCLITests", dependencies: ["FaultlineCLI"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,6 +42,10 @@ public struct RunReport: Sendable {
             var steps: [TraceStep] = []
             if let out = try? Replay.run(context, schedule: f.schedule) {
                 steps = TraceRenderer.steps(out.events, machine: context.machine, state: out.state)
+                // The step that violated shows the violation, not a value it never produced.
+                if let last = steps.indices.last, f.violation.thread == steps[last].thread, f.violation.location == out.events[last].location {
+                    steps[last].effect = "✗ " + f.violation.kind.rawValue
+                }
             }
             let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
             let flags = defines.map { " " + shellQuote($0.description) }.joined()
@@ -75,7 +79,7 @@ public struct RunReport: Sendable {
         }
         if let claim = program.claim, let v = verdict {
             let q = claim.quantifier.rawValue
-            o.append("\(q) (\(claim.text)): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) final states satisfy it)")
+            o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) final states satisfy it)")
         }
         if violations.isEmpty {
             o.append("No violations.")

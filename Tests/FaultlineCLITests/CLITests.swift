@@ -1,0 +1,174 @@
+import XCTest
+import Foundation
+@testable import FaultlineCLI
+
+/// End-to-end tests of the CLI, in process: exit codes, golden outputs, replay, help layout,
+/// and the kernel litmus corpus verdicts.
+final class CLITests: XCTestCase {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+    let golden = "Tests/FaultlineCLITests/Golden"
+
+    override func setUp() {
+        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
+    }
+
+    func run(_ args: [String]) -> (Int32, String, String) {
+        let o = Output(streaming: false)
+        let rc = CLI.run(args, output: o)
+        return (rc, o.out, o.err)
+    }
+
+    /// Compares with a golden file; FAULTLINE_UPDATE_GOLDEN=1 rewrites it instead.
+    func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        let path = "\(golden)/\(name)"
+        if ProcessInfo.processInfo.environment["FAULTLINE_UPDATE_GOLDEN"] == "1" {
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return XCTFail("missing golden \(path); run with FAULTLINE_UPDATE_GOLDEN=1 and review it", file: file, line: line)
+        }
+        XCTAssertEqual(text, expected, "output differs from \(path)", file: file, line: line)
+    }
+
+    func testExploreTextGolden() {
+        let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus"])
+        XCTAssertEqual(rc, 1)
+        assertGolden(out, "uaf.explore.txt")
+    }
+
+    func testExploreFixedConfigurationIsClean() {
+        let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus", "-DFIX"])
+        XCTAssertEqual(rc, 0)
+        XCTAssertTrue(out.contains("No violations."))
+        XCTAssertTrue(out.contains("exists (2:r0=42): sometimes"))
+    }
+
+    func testExploreJSONGoldenAndOneLinePerFile() {
+        let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json"])
+        XCTAssertEqual(rc, 1)
+        assertGolden(out, "uaf.explore.json")
+        let (_, two, _) = run(["explore", "\(golden)/uaf.litmus", "\(golden)/uaf.litmus", "-DFIX", "--format=json"])
+        XCTAssertEqual(two.split(separator: "\n").count, 2)
+        for line in two.split(separator: "\n") {
+            let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(obj)
+            for key in ["race", "file", "defines", "strategy", "complete", "executions", "outcomes", "exists", "violations"] {
+                XCTAssertNotNil(obj?[key], "missing key \(key)")
+            }
+        }
+    }
+
+    func testReplayReproducesThePrintedCommand() throws {
+        let (_, out, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+        let v = (obj["violations"] as! [[String: Any]])[0]
+        let command = (v["replay"] as! String).split(separator: " ").map(String.init)
+        XCTAssertEqual(Array(command.prefix(2)), ["faultline", "replay"])
+        let (rc, text, _) = run(Array(command.dropFirst()))
+        XCTAssertEqual(rc, 1)
+        XCTAssertTrue(text.contains("use-after-free"), text)
+        XCTAssertTrue(text.contains("kfree(old);"), text)
+        // The same token against another configuration is refused.
+        let (rc2, _, err2) = run(Array(command.dropFirst()) + ["-DFIX"])
+        XCTAssertEqual(rc2, 2)
+        XCTAssertTrue(err2.contains("another version"), err2)
+    }
+
+    func testRandomStrategyPrintsSeedReplay() {
+        let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus", "--strategy", "random", "--seed", "7", "--runs", "200", "--format", "json"])
+        XCTAssertEqual(rc, 1)
+        guard let r = out.range(of: "--seed 0x") else { return XCTFail(out) }
+        let seed = out[r.upperBound...].prefix { $0.isHexDigit }
+        let (rc2, text, _) = run(["replay", "\(golden)/uaf.litmus", "--seed", "0x" + seed])
+        XCTAssertEqual(rc2, 1)
+        XCTAssertTrue(text.contains("use-after-free"))
+        // Same flags, same bytes.
+        XCTAssertEqual(out, run(["explore", "\(golden)/uaf.litmus", "--strategy", "random", "--seed", "7", "--runs", "200", "--format", "json"]).1)
+    }
+
+    func testBadInputIsExitTwoWithCaret() {
+        let (rc, out, err) = run(["explore", "\(golden)/bad.litmus"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, """
+        \(golden)/bad.litmus:6:1: error: expected ';' after the expression, found '}'
+        }
+        ^
+
+        """)
+        XCTAssertEqual(run(["explore"]).0, 2)
+        XCTAssertEqual(run(["explore", "--strategy", "nope", "x"]).0, 2)
+        XCTAssertEqual(run(["frobnicate"]).0, 2)
+        XCTAssertEqual(run(["explore", "no-such-file.litmus"]).0, 2)
+        XCTAssertEqual(run(["replay", "\(golden)/uaf.litmus", "--trace", "fl9:00:0"]).0, 2)
+    }
+
+    func testHelpLayoutAndVersion() {
+        for cmd in ["explore", "replay", "list", "check"] {
+            let (rc, out, _) = run([cmd, "--help"])
+            XCTAssertEqual(rc, 0)
+            for section in ["OVERVIEW:", "USAGE:", "OPTIONS:"] { XCTAssertTrue(out.contains(section), "\(cmd) help lacks \(section)") }
+        }
+        XCTAssertEqual(run(["--version"]).1, CLI.version + "\n")
+    }
+
+    func testCheckComparesExpectations() throws {
+        let dir = NSTemporaryDirectory() + "faultline-check-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(golden)/uaf.litmus", toPath: dir + "/uaf.litmus")
+        let junit = dir + "/junit.xml"
+        let (rc, out, _) = run(["check", dir, "--junit", junit, "--jobs", "2"])
+        XCTAssertEqual(rc, 0, out)
+        XCTAssertTrue(out.contains("2 passed, 0 failed"), out)
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        XCTAssertTrue(xml.contains("tests=\"2\" failures=\"0\""))
+        // A wrong expectation and an unreadable one are mismatches.
+        let text = try String(contentsOfFile: dir + "/uaf.litmus", encoding: .utf8)
+            .replacingOccurrences(of: "Expect: -DFIX => sometimes clean", with: "Expect: -DFIX => never clean\n * Expect: -DFIX => frobbed")
+        try text.write(toFile: dir + "/uaf.litmus", atomically: true, encoding: .utf8)
+        let (rc2, out2, _) = run(["check", dir])
+        XCTAssertEqual(rc2, 1)
+        XCTAssertTrue(out2.contains("1 passed, 2 failed"), out2)
+        XCTAssertTrue(out2.contains("unknown verdict or violation kind 'frobbed'"), out2)
+        XCTAssertEqual(run(["check", dir, "--jobs", "1"]).1.replacingOccurrences(of: #"\d+\.\d\ds"#, with: "T", options: .regularExpression),
+                       out2.replacingOccurrences(of: #"\d+\.\d\ds"#, with: "T", options: .regularExpression))
+    }
+
+    /// The kernel's own litmus tests: every one runs to a verdict, and `Result: Never` (LKMM,
+    /// which allows more than SC) must be `never` under Faultline's SC.
+    func testKernelLitmusTestsResultNever() throws {
+        let env = ProcessInfo.processInfo.environment
+        let dir = env["FAULTLINE_LITMUS_DIR"] ?? CLITests.root + "/../shared/litmus/linux"
+        guard FileManager.default.fileExists(atPath: dir) else {
+            if env["CI"] != nil { return XCTFail("kernel litmus corpus not found at \(dir) (set FAULTLINE_LITMUS_DIR)") }
+            throw XCTSkip("KERNEL LITMUS CORPUS NOT FOUND at \(dir): set FAULTLINE_LITMUS_DIR")
+        }
+        var files: [String] = []
+        for sub in ["tools-memory-model", "Documentation-litmus-tests", "herdtools7-catalogue"] {
+            let base = dir + "/" + sub
+            let e = FileManager.default.enumerator(atPath: base)
+            while let f = e?.nextObject() as? String { if f.hasSuffix(".litmus") { files.append(base + "/" + f) } }
+        }
+        XCTAssertEqual(files.count, 91)
+        var nevers = 0
+        for f in files.sorted() {
+            let (rc, out, err) = run(["explore", f, "--format", "json", "--no-trace"])
+            XCTAssertTrue(rc == 0 || rc == 1, "\(f): \(err)")
+            let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+            XCTAssertEqual(obj["complete"] as? Bool, true, f)
+            let text = try String(contentsOfFile: f, encoding: .utf8)
+            if text.range(of: #"Result:\s*Never"#, options: .regularExpression) != nil {
+                nevers += 1
+                let observed = (obj["exists"] as? [String: Any])?["observed"] as? String
+                XCTAssertEqual(observed, "never", f)
+            }
+        }
+        XCTAssertGreaterThan(nevers, 30)
+    }
+}
