@@ -103,7 +103,8 @@ public enum CLI {
     OPTIONS:
       -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
       -I DIR                  Also search DIR for #include files
-      --strategy S            dfs (exhaustive, default) or random
+      --strategy S            dpor (exhaustive with partial-order reduction, default), dfs (every
+                              interleaving), bfs (stateful, shortest counterexamples) or random
       --preemptions K         dfs: skip schedules with more than K preemptions
       --seed S                random: the session seed (decimal or 0x hex; default 0)
       --runs N                random: number of sampled executions (default 1000)

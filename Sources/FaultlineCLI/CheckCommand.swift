@@ -113,7 +113,7 @@ struct CheckCommand {
         let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: maxSteps))
         var options = ExplorationOptions()
         options.timeout = timeout
-        let result = DepthFirstSearch().explore(ctx, options: options)
+        let result = DynamicPartialOrderReduction().explore(ctx, options: options)
         let verdict = result.verdict(hasClaim: program.claimCondition != nil)
         let kinds = result.violationKinds
         let observed = describe(e.verdict == nil ? nil : verdict, kinds)

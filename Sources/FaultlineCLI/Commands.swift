@@ -19,7 +19,7 @@ struct ExploreCommand {
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
         guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
-        let strategyName = args.last("--strategy") ?? "dfs"
+        let strategyName = args.last("--strategy") ?? "dpor"
         guard let strategy = StrategyName(rawValue: strategyName) else {
             throw UsageError("unknown strategy '\(strategyName)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }

@@ -52,6 +52,10 @@ public struct ExplorationResult: Sendable {
     public var violations: [FoundViolation] = []
     public var elapsed: Double = 0
     public var steps = 0
+    /// Executions cut short because every enabled thread was in the sleep set (dpor).
+    public var sleepBlocked = 0
+    /// Distinct states visited (stateful strategies only).
+    public var distinctStates: Int? = nil
 
     public init(strategy: String) { self.strategy = strategy }
 
@@ -95,6 +99,16 @@ struct ResultBuilder {
             if let c = program.claimCondition {
                 if c.evaluate(values) { result.claimSatisfied += 1 } else { result.claimViolated += 1 }
             }
+        }
+    }
+
+    /// A violation seen in an execution that goes on (dpor halts only the violating thread).
+    mutating func addViolation(_ v: Violation, schedule: [Int]) {
+        let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
+        if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
+        else {
+            violationIndex[key] = result.violations.count
+            result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: nil, occurrences: 1))
         }
     }
 
@@ -153,10 +167,12 @@ public protocol Strategy {
 
 /// Names the CLI accepts for `--strategy`.
 public enum StrategyName: String, CaseIterable, Sendable {
-    case dfs, random
+    case dpor, dfs, bfs, random
     public func make() -> Strategy {
         switch self {
+        case .dpor: return DynamicPartialOrderReduction()
         case .dfs: return DepthFirstSearch()
+        case .bfs: return BreadthFirstSearch()
         case .random: return RandomWalk()
         }
     }

@@ -68,6 +68,7 @@ public struct RunReport: Sendable {
         o.append("Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)")
         var summary = "Strategy \(result.strategy): \(result.executions) execution\(result.executions == 1 ? "" : "s"), "
         summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason ?? "stopped"))"
+        if let d = result.distinctStates { summary += ", \(d) distinct states" }
         if result.pruned > 0 { summary += ", \(result.pruned) pruned by assume" }
         if result.filteredOut > 0 { summary += ", \(result.filteredOut) filtered out" }
         o.append(summary)
@@ -113,6 +114,7 @@ public struct RunReport: Sendable {
         ]
         if let r = result.stopReason { kv.append(("stop_reason", .string(r))) }
         kv.append(("pruned", .int(result.pruned)))
+        if let d = result.distinctStates { kv.append(("distinct_states", .int(d))) }
         kv.append(("observed", .array(observedNames.map { .string($0) })))
         kv.append(("outcomes", .array(renderedOutcomes.map { .object([("state", .string($0.0)), ("count", .int($0.1))]) })))
         if let claim = program.claim, let v = verdict {

@@ -60,6 +60,10 @@ static int __lock_page_killable(struct page *page, struct mm_struct *mm)
  */
 static int __lock_page_or_retry(struct page *page, struct mm_struct *mm, unsigned int flags)
 {
+#ifdef LOCK_PAGE_OR_RETRY_HOOK
+	/* race harness hook (not kernel code): "this fault found the page locked" */
+	LOCK_PAGE_OR_RETRY_HOOK(page);
+#endif
 #ifdef LOCK_PAGE_OR_RETRY_EVERY_TRY
 	/* a naive multi-retry conversion: drop mmap_lock and wait on every try */
 	if (flags & FAULT_FLAG_ALLOW_RETRY) {
@@ -432,8 +436,13 @@ retry_pud:
 static int handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags, struct vm_fault *vmf)
 {
+	int ret;
+
 	VM_BUG_ON((flags & FAULT_FLAG_TRIED) && !(flags & FAULT_FLAG_ALLOW_RETRY));
-	return __handle_mm_fault(vma, address, flags, vmf);
+	ret = __handle_mm_fault(vma, address, flags, vmf);
+	/* the kernel's vmf dies with __handle_mm_fault()'s stack frame */
+	vmf->prealloc_pte = NULL;
+	return ret;
 }
 
 #ifdef CONFIG_SPECULATIVE_PAGE_FAULT

@@ -1,0 +1,38 @@
+import FaultlineLanguage
+
+/// A stable 64-bit fingerprint of a state's canonical encoding (memory, object lifetimes, and
+/// every thread's position, registers and synchronisation state; not the step counters, so
+/// paths that reach the same state merge). The same on every machine and every run.
+extension State {
+    public func fingerprint() -> UInt64 {
+        var h = FingerprintHasher()
+        h.mix(UInt64(cells.count))
+        for c in cells { h.mix(UInt64(bitPattern: c)) }
+        h.mix(UInt64(objects.count))
+        for o in objects { h.mix(o.freed ? 1 : 0) }
+        for th in threads {
+            h.mix(UInt64(th.status.rawValue) | UInt64(th.phase) << 8 | (th.irqOff ? 1 << 16 : 0))
+            h.mix(UInt64(UInt32(bitPattern: th.pc)) | UInt64(UInt32(bitPattern: th.rcuDepth)) << 32)
+            h.mix(UInt64(UInt32(bitPattern: th.rcuExits)) | UInt64(UInt32(bitPattern: th.irqEnables)) << 32)
+            h.mix(UInt64(th.frames.count))
+            for f in th.frames { h.mix(UInt64(UInt32(bitPattern: f.function)) | UInt64(UInt32(bitPattern: f.returnPC)) << 32) }
+            h.mix(UInt64(th.values.count))
+            for v in th.values { h.mix(UInt64(bitPattern: v)) }
+            for w in th.waitSnapshot { h.mix(UInt64(UInt32(bitPattern: w))) }
+            for r in th.srcu { h.mix(UInt64(bitPattern: r.domain)); h.mix(UInt64(UInt32(bitPattern: r.depth)) | UInt64(UInt32(bitPattern: r.exits)) << 32) }
+        }
+        h.mix(pruned ? 1 : 0)
+        return h.value
+    }
+}
+
+/// A fast, stable word hasher (multiply–xorshift mixing), used for state fingerprints.
+public struct FingerprintHasher {
+    public private(set) var value: UInt64 = 0x243F6A8885A308D3
+    public init() {}
+    @inline(__always) public mutating func mix(_ x: UInt64) {
+        var z = (value ^ x) &* 0x9E3779B97F4A7C15
+        z = (z ^ (z >> 32)) &* 0xD6E8FEB86659FD93
+        value = z ^ (z >> 32)
+    }
+}
