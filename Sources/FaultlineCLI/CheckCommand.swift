@@ -114,7 +114,7 @@ struct CheckCommand {
         var options = ExplorationOptions()
         options.timeout = timeout
         let result = DynamicPartialOrderReduction().explore(ctx, options: options)
-        let verdict = result.verdict(hasClaim: program.claimCondition != nil)
+        let verdict = result.verdict(hasClaim: program.claimCondition != nil)   // without a claim: how often a violation occurs
         let kinds = result.violationKinds
         let observed = describe(e.verdict == nil ? nil : verdict, kinds)
         var passed = result.complete || !(e.violations?.isEmpty ?? true)

@@ -15,8 +15,14 @@ public struct ExecutionChecker: Sendable {
 
     /// Runs the invariant block against the state after a step.
     public func checkInvariant(_ s: State) -> Violation? {
+        var ignored: [Int64]? = nil
+        return checkInvariant(s, reads: &ignored)
+    }
+
+    /// The same, collecting the addresses the invariant read (when `reads` is non-nil).
+    public func checkInvariant(_ s: State, reads: inout [Int64]?) -> Violation? {
         guard let f = program.invariantFunction else { return nil }
-        guard var v = machine.runAtomically(function: f, on: s) else { return nil }
+        guard var v = machine.runAtomically(function: f, on: s, reads: &reads) else { return nil }
         if v.kind == .assertion { v.message = "invariant: " + v.message }
         return v
     }

@@ -8,8 +8,10 @@ import FaultlineMachine
 /// violation kinds as `dfs`, with far fewer executions when most steps are independent.
 ///
 /// Blocking is handled soundly: when the racing thread cannot run at the earlier state, every
-/// enabled thread is tried there. With an `invariant` block (which watches every intermediate
-/// state) every step counts as dependent, which makes this plain DFS.
+/// enabled thread is tried there. An `invariant` block watches every intermediate state, which
+/// reduction does not preserve in general: so writes (and frees) to any object the invariant has
+/// read count as dependent on each other, which keeps the sequence of states the invariant can
+/// see the same in every explored order. An invariant violation does not end the execution.
 public struct DynamicPartialOrderReduction: Strategy {
     public var name: String { "dpor" }
     /// Sleep sets on top of the persistent-set backtracking. Off: combined with the
@@ -37,7 +39,25 @@ public struct DynamicPartialOrderReduction: Strategy {
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         let start = monotonicSeconds()
         let machine = ctx.machine
-        let allDependent = ctx.checker.hasInvariant
+        let hasInvariant = ctx.checker.hasInvariant
+        // Objects the invariant may read: every global it (or a helper it calls) names, plus
+        // whatever it is seen reading at run time (through pointers).
+        var observedObjects = Set<Int>()
+        if let inv = machine.program.invariantFunction {
+            var work = [inv], seen = Set([inv])
+            while let f = work.popLast() {
+                for instr in machine.program.functions[f].code {
+                    switch instr {
+                    case .push(let v):
+                        let o = Address.object(v)
+                        if v > 0, o >= 1, o <= machine.program.globals.count { observedObjects.insert(o) }
+                    case .call(let g):
+                        if seen.insert(Int(g)).inserted { work.append(Int(g)) }
+                    default: break
+                    }
+                }
+            }
+        }
         var builder = ResultBuilder(strategy: name, program: machine.program)
         let root = machine.initialState()
         let rootMask = machine.enabledMask(root)
@@ -55,8 +75,13 @@ public struct DynamicPartialOrderReduction: Strategy {
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
+        var invariantBroken = false
 
-        func dependent(_ a: Access, _ b: Access) -> Bool { allDependent || a.conflicts(with: b) }
+        func dependent(_ a: Access, _ b: Access) -> Bool {
+            if a.conflicts(with: b) { return true }
+            guard hasInvariant, a.write, b.write, a.location > 0, b.location > 0 else { return false }
+            return observedObjects.contains(Address.object(a.location)) && observedObjects.contains(Address.object(b.location))
+        }
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
@@ -93,7 +118,16 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             clock[t] += 1
             var child = stack[k].state
-            ctx.step(&child, t)
+            machine.step(&child, t)
+            if hasInvariant && child.violation == nil && !stack[k].violated {
+                var reads: [Int64]? = []
+                if let v = ctx.checker.checkInvariant(child, reads: &reads) {
+                    builder.addViolation(v, schedule: schedule + [t])
+                    child.violation = nil
+                    invariantBroken = true
+                }
+                for a in reads! where a > 0 { observedObjects.insert(Address.object(a)) }
+            }
             steps += 1
             schedule.append(t)
             events.append(Event(thread: t, access: access, clock: clock))
@@ -101,7 +135,8 @@ public struct DynamicPartialOrderReduction: Strategy {
             lastClock[t] = clock
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them).
-            var violated = stack[k].violated
+            var violated = stack[k].violated || invariantBroken
+            invariantBroken = false
             if let v = child.violation, v.thread >= 0 {
                 builder.addViolation(v, schedule: schedule)
                 child.violation = nil
@@ -126,7 +161,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
             if let term {
-                if violated { builder.result.executions += 1 } else { builder.add(term, schedule: schedule) }
+                if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 } else { builder.add(term, schedule: schedule) }
                 events.removeLast(); schedule.removeLast(); lastClock = clockStack.removeLast()
                 sinceClock += 1
                 if builder.result.executions >= options.maxExecutions {

@@ -59,9 +59,16 @@ public struct ExplorationResult: Sendable {
 
     public init(strategy: String) { self.strategy = strategy }
 
-    /// never / sometimes / always over executions that reached a final state (nil: no claim).
+    /// Executions that hit at least one violation.
+    public var violatedExecutions = 0
+
+    /// never / sometimes / always: with a claim, over executions that reached a final state;
+    /// without one, how often an execution hits a violation.
     public func verdict(hasClaim: Bool) -> Expectation.Verdict? {
-        guard hasClaim else { return nil }
+        guard hasClaim else {
+            if violatedExecutions == 0 { return .never }
+            return violatedExecutions >= executions - pruned ? .always : .sometimes
+        }
         if claimSatisfied == 0 { return .never }
         if claimViolated == 0 { return .always }
         return .sometimes
@@ -87,6 +94,7 @@ struct ResultBuilder {
         switch terminal {
         case .pruned: result.pruned += 1
         case .violation(let v):
+            result.violatedExecutions += 1
             let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
             if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
             else {

@@ -222,6 +222,13 @@ extension Machine {
     /// Runs a function to completion with every visible operation performed inline, on a copy of
     /// the state (the block's own effects are discarded). Returns the violation it raised, if any.
     public func runAtomically(function fi: Int, on state: State) -> Violation? {
+        var ignored: [Int64]? = nil
+        return runAtomically(function: fi, on: state, reads: &ignored)
+    }
+
+    /// The same, appending the address of every shared read to `reads` when it is non-nil
+    /// (partial-order reduction needs to know what an invariant looks at).
+    public func runAtomically(function fi: Int, on state: State, reads: inout [Int64]?) -> Violation? {
         var s = state
         s.violation = nil
         let t = s.threads.count
@@ -238,6 +245,7 @@ extension Machine {
                 if case .sync(let op) = instr, [.spinLock, .downRead, .downWrite, .synchronizeRCU, .synchronizeSRCU, .tlbShootdown, .waitOnBit, .waitOnBitLock, .spinUnlockWait].contains(op) {
                     return Violation(kind: .lockMisuse, message: "blocking operation in the \(program.functions[fi].name) block", thread: -1, location: location(th))
                 }
+                if reads != nil, case .read = instr { reads!.append(th.values[th.values.count - 1]) }
                 _ = perform(&s, &th, t)
             } else {
                 local(&s, &th, t, instr)

@@ -57,7 +57,8 @@ public struct RunReport: Sendable {
         violations = vs
     }
 
-    public var verdict: Expectation.Verdict? { result.verdict(hasClaim: program.claimCondition != nil) }
+    /// The claim's verdict (nil when the file has no claim).
+    public var verdict: Expectation.Verdict? { program.claimCondition == nil ? nil : result.verdict(hasClaim: true) }
 
     var configuration: String { defines.isEmpty ? "" : " [" + defines.map(\.description).joined(separator: " ") + "]" }
 
@@ -80,7 +81,7 @@ public struct RunReport: Sendable {
         }
         if let claim = program.claim, let v = verdict {
             let q = claim.quantifier.rawValue
-            o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) final states satisfy it)")
+            o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
         }
         if violations.isEmpty {
             o.append("No violations.")

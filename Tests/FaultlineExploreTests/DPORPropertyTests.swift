@@ -31,7 +31,8 @@ final class DPORPropertyTests: XCTestCase {
             body.append("P\(t)(int *x, int *y, int *z, spinlock_t *lk) {\n  " + lines.joined(separator: "\n  ") + "\n}")
         }
         let cond = regs.isEmpty ? "x=1" : regs.map { "\($0)=0" }.joined(separator: " /\\ ")
-        return "C generated\n{}\n" + body.joined(separator: "\n") + "\nexists (\(cond) \\/ x=1 \\/ y=2)\n"
+        let invariant = g.below(4) == 0 ? "invariant { BUG_ON(x == \(1 + g.below(2)) && y == \(g.below(3))); }\n" : ""
+        return "C generated\n{}\n" + body.joined(separator: "\n") + "\n" + invariant + "exists (\(cond) \\/ x=1 \\/ y=2)\n"
     }
 
     func testDPORMatchesDFSOnGeneratedPrograms() throws {
