@@ -437,6 +437,16 @@ public struct Parser {
             if startsType(cur) {
                 let base = try parseSpecifiers()
                 if eat(";") { continue }
+                // herd7's typed register declaration: `int 1:r2;`, `int * 1:r1 = x;`
+                var k = 0
+                while peek(k).isPunct("*") { k += 1 }
+                if case .integer(let n) = peek(k).kind, peek(k + 1).isPunct(":") {
+                    for _ in 0..<(k + 2) { _ = next() }
+                    let r = try identifier("a register name")
+                    let v = eat("=") ? try parseInitValue() : Expr(.integer(0), r.location)
+                    file.initItems.append(InitItem(declaredType: base, target: .register(thread: Int(n), name: r.text), value: v, location: at))
+                    continue
+                }
                 while true {
                     let dAt = cur.location
                     let (name, t) = try parseDeclarator(base, allowAbstract: false)

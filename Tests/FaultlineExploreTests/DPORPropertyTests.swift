@@ -18,7 +18,9 @@ final class DPORPropertyTests: XCTestCase {
             var r = 0
             for _ in 0..<(1 + g.below(3)) {
                 let l = locs[g.below(locs.count)]
-                switch g.below(10) {
+                switch g.below(12) {
+                case 10: lines.append("local_irq_disable(); r\(r) = READ_ONCE(*\(l)); local_irq_enable();"); regs.append("\(t):r\(r)"); r += 1
+                case 11: lines.append("WRITE_ONCE(*\(l), 2); tlb_shootdown();")
                 case 0, 1, 2: lines.append("WRITE_ONCE(*\(l), \(1 + g.below(2)));")
                 case 3, 4, 5: lines.append("r\(r) = READ_ONCE(*\(l));"); regs.append("\(t):r\(r)"); r += 1
                 case 6: lines.append("spin_lock(lk); WRITE_ONCE(*\(l), READ_ONCE(*\(l)) + 1); spin_unlock(lk);")
