@@ -7,6 +7,9 @@ public struct Access: Sendable, Equatable {
     public var location: Int64
     public var write: Bool
     public var wholeObject: Bool
+    /// An update that commutes with other such updates of the same location and whose result
+    /// nobody reads (rwsem reader acquire/release: counter increments).
+    public var commutative = false
 
     /// Virtual locations. A thread's read-side and IRQ operations change only that thread's
     /// state, so readers commute with each other; a grace period (or TLB shootdown) reads
@@ -33,6 +36,7 @@ public struct Access: Sendable, Equatable {
             }
         }
         guard write || o.write else { return false }
+        if commutative && o.commutative { return false }
         if wholeObject || o.wholeObject { return Address.object(location) == Address.object(o.location) }
         return location == o.location
     }
@@ -51,7 +55,9 @@ extension Machine {
             return Access(location: th.values[top - ((op == .cmpxchg || op == .addUnless) ? 2 : 1)], write: true, wholeObject: false)
         case .sync(let op):
             switch op {
-            case .spinLock, .spinUnlock, .spinTrylock, .downRead, .upRead, .downWrite, .upWrite, .downReadTrylock,
+            case .downRead, .upRead:
+                return Access(location: th.values[top], write: true, wholeObject: false, commutative: true)
+            case .spinLock, .spinUnlock, .spinTrylock, .downWrite, .upWrite, .downReadTrylock,
                  .downWriteTrylock, .downgradeWrite:
                 return Access(location: th.values[top], write: true, wholeObject: false)
             case .spinIsLocked, .spinUnlockWait:

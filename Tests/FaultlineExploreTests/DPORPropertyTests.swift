@@ -18,7 +18,9 @@ final class DPORPropertyTests: XCTestCase {
             var r = 0
             for _ in 0..<(1 + g.below(3)) {
                 let l = locs[g.below(locs.count)]
-                switch g.below(12) {
+                switch g.below(14) {
+                case 12: lines.append("down_read(sem); r\(r) = READ_ONCE(*\(l)); up_read(sem);"); regs.append("\(t):r\(r)"); r += 1
+                case 13: lines.append("down_write(sem); WRITE_ONCE(*\(l), \(t + 1)); up_write(sem);")
                 case 10: lines.append("local_irq_disable(); r\(r) = READ_ONCE(*\(l)); local_irq_enable();"); regs.append("\(t):r\(r)"); r += 1
                 case 11: lines.append("WRITE_ONCE(*\(l), 2); tlb_shootdown();")
                 case 0, 1, 2: lines.append("WRITE_ONCE(*\(l), \(1 + g.below(2)));")
@@ -30,7 +32,7 @@ final class DPORPropertyTests: XCTestCase {
                 }
             }
             if g.below(4) == 0 { lines.append("BUG_ON(READ_ONCE(*x) == 2 && READ_ONCE(*y) == 1);") }
-            body.append("P\(t)(int *x, int *y, int *z, spinlock_t *lk) {\n  " + lines.joined(separator: "\n  ") + "\n}")
+            body.append("P\(t)(int *x, int *y, int *z, spinlock_t *lk, struct rw_semaphore *sem) {\n  " + lines.joined(separator: "\n  ") + "\n}")
         }
         let cond = regs.isEmpty ? "x=1" : regs.map { "\($0)=0" }.joined(separator: " /\\ ")
         let invariant = g.below(4) == 0 ? "invariant { BUG_ON(x == \(1 + g.below(2)) && y == \(g.below(3))); }\n" : ""
@@ -41,7 +43,7 @@ final class DPORPropertyTests: XCTestCase {
         var g = SplitMix64(seed: 0xF4017)
         var dporExecutions = 0, dfsExecutions = 0, skipped = 0
         var compared = 0
-        for i in 0..<1500 where compared < 1000 {
+        for i in 0..<3000 where compared < 1000 {
             let src = DPORPropertyTests.generate(&g)
             let p = try Frontend.load(text: src)
             let ctx = ExplorationContext(machine: Machine(program: p))
