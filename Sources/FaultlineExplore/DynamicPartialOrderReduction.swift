@@ -71,7 +71,40 @@ public struct DynamicPartialOrderReduction: Strategy {
         var events: [Event] = []
         var schedule: [Int] = []
         var lastClock = [[Int32]](repeating: [Int32](repeating: 0, count: n), count: n)
-        var clockStack: [[[Int32]]] = []   // saved lastClock per level
+        var clockStack: [[Int32]] = []     // the previous clock of the thread of each event
+        // Events by the object (memory) they touch, and the events on virtual locations: the only
+        // candidates for dependency, so race detection does not scan the whole execution.
+        var objectEvents: [Int: [Int32]] = [:]
+        var virtualEvents: [Int32] = []
+        func pushEvent(_ e: Event) {
+            let idx = Int32(events.count)
+            events.append(e)
+            if e.access.location < 0 { virtualEvents.append(idx) }
+            else { objectEvents[Address.object(e.access.location), default: []].append(idx) }
+            clockStack.append(lastClock[e.thread])
+            lastClock[e.thread] = e.clock
+        }
+        func popEvent() {
+            let e = events.removeLast()
+            if e.access.location < 0 { virtualEvents.removeLast() }
+            else { objectEvents[Address.object(e.access.location)]!.removeLast() }
+            lastClock[e.thread] = clockStack.removeLast()
+            schedule.removeLast()
+        }
+        /// Calls `body` with the indices of earlier events that may conflict with `a`, latest first;
+        /// `body` returns false to stop.
+        func forCandidates(_ a: Access, _ body: (Int) -> Bool) {
+            if hasInvariant {
+                var i = events.count - 1
+                while i >= 0 { if !body(i) { return }; i -= 1 }
+                return
+            }
+            if a.location < 0 {
+                for i in virtualEvents.reversed() { if !body(Int(i)) { return } }
+            } else if let list = objectEvents[Address.object(a.location)] {
+                for i in list.reversed() { if !body(Int(i)) { return } }
+            }
+        }
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
@@ -88,11 +121,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             let todo = stack[k].backtrack & ~stack[k].done & ~stack[k].sleep
             if todo == 0 {
                 stack.removeLast()
-                if k > 0 {
-                    events.removeLast()
-                    schedule.removeLast()
-                    lastClock = clockStack.removeLast()
-                }
+                if k > 0 { popEvent() }
                 continue
             }
             let t = lowest(todo)
@@ -108,13 +137,12 @@ public struct DynamicPartialOrderReduction: Strategy {
             stack[k].done |= 1 << UInt64(t)
             // Vector clock of the new event: after t's previous event and every earlier dependent event.
             var clock = lastClock[t]
-            var j = events.count - 1
-            while j >= 0 {
+            forCandidates(access) { j in
                 let e = events[j]
                 if e.thread != t && dependent(e.access, access) {
                     for i in 0..<n where e.clock[i] > clock[i] { clock[i] = e.clock[i] }
                 }
-                j -= 1
+                return true
             }
             clock[t] += 1
             var child = stack[k].state
@@ -130,9 +158,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             steps += 1
             schedule.append(t)
-            events.append(Event(thread: t, access: access, clock: clock))
-            clockStack.append(lastClock)
-            lastClock[t] = clock
+            pushEvent(Event(thread: t, access: access, clock: clock))
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them).
             var violated = stack[k].violated || invariantBroken
@@ -148,21 +174,20 @@ public struct DynamicPartialOrderReduction: Strategy {
             // thread that it depends on and does not happen after is a race; try the other order.
             for p in 0..<n {
                 guard let a = machine.pendingAccess(child, p) else { continue }
-                var i = events.count - 1
-                while i >= 0 {
+                forCandidates(a) { i in
                     let e = events[i]
                     if e.thread != p && dependent(e.access, a) && e.clock[e.thread] > lastClock[p][e.thread] {
                         if (stack[i].enabled >> UInt64(p)) & 1 == 1 { stack[i].backtrack |= 1 << UInt64(p) }
                         else { stack[i].backtrack |= stack[i].enabled }
-                        break
+                        return false
                     }
-                    i -= 1
+                    return true
                 }
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
             if let term {
                 if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 } else { builder.add(term, schedule: schedule) }
-                events.removeLast(); schedule.removeLast(); lastClock = clockStack.removeLast()
+                popEvent()
                 sinceClock += 1
                 if builder.result.executions >= options.maxExecutions {
                     builder.result.complete = false; builder.result.stopReason = "max-executions"; break search
@@ -177,7 +202,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             if awake == 0 {
                 // Every enabled thread is asleep: this execution is equivalent to one explored already.
                 sleepBlocked += 1
-                events.removeLast(); schedule.removeLast(); lastClock = clockStack.removeLast()
+                popEvent()
                 continue
             }
             stack.append(Node(state: child, enabled: cmask, backtrack: awake & (0 &- awake), done: 0, sleep: childSleep, violated: violated))
