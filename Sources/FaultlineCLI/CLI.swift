@@ -171,6 +171,8 @@ public enum CLI {
       Expect: - => sometimes use-after-free      default configuration
       Expect: -DFIX => never clean               with -DFIX
     herd7's 'Result: Never|Sometimes|Always' counts as the default configuration's exists verdict.
+    Clean configurations are explored exhaustively (dpor); a configuration that expects violations
+    stops once every expected kind has been found (and a 'sometimes' verdict is established).
 
     """
 

@@ -192,6 +192,9 @@ public struct DynamicPartialOrderReduction: Strategy {
                 if builder.result.executions >= options.maxExecutions {
                     builder.result.complete = false; builder.result.stopReason = "max-executions"; break search
                 }
+                if let stop = options.stopWhen, stop(builder.result) {
+                    builder.result.complete = false; builder.result.stopReason = "expectation met"; break search
+                }
                 if sinceClock >= 256, let limit = options.timeout {
                     sinceClock = 0
                     if monotonicSeconds() - start > limit { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }

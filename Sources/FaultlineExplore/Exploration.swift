@@ -10,6 +10,9 @@ public struct ExplorationOptions: Sendable {
     public var preemptionBound: Int? = nil
     public var seed: UInt64 = 0
     public var runs: Int = 1000
+    /// Checked after every execution: true ends the search early (`stopReason` "expectation met").
+    /// `check` uses it for buggy configurations, which need not be explored exhaustively.
+    public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
     public init() {}
 }
 
