@@ -18,10 +18,11 @@ release:
 run: release
 	$(BIN) check races/
 
-# Every unit and end-to-end test, then the catalogue gate.
+# Every unit and end-to-end test (front end, machine, explorer incl. the DPOR-vs-DFS property
+# test, CLI goldens, the kernel litmus corpus verdicts). The catalogue gate (`make run`) is not
+# part of it yet: six clean configurations of A1/A2/E do not finish exhaustively (see docs/races.md).
 test: release
 	$(SWIFT) test
-	$(BIN) check races/
 
 check: run
 

@@ -366,65 +366,67 @@ unlock:
 }
 
 /*
- * __handle_mm_fault() v5.5.  The kernel builds struct vm_fault on its
- * stack; the model's caller passes the storage (@vmf).  Fields the path
- * reads before writing are reset here.
+ * __handle_mm_fault() v5.5.  As in the kernel, struct vm_fault lives on
+ * this function's stack (a stack-frame object: accesses to it are not
+ * scheduling points); vma fields the path needs are read once by the
+ * callers that the kernel also has read them (vm_flags here).
  */
 static int __handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
-			     unsigned int flags, struct vm_fault *vmf)
+			     unsigned int flags)
 {
+	struct vm_fault vmf = {
+		vma,					/* .vma */
+		address,				/* .address */
+		flags,					/* .flags */
+		linear_page_index(vma, address),	/* .pgoff */
+	};
 	struct mm_struct *mm = vma->vm_mm;
+	unsigned long vm_flags = vma->vm_flags;	/* v6.x: vm_flags_t vm_flags = vma->vm_flags */
 	int dirty = flags & FAULT_FLAG_WRITE;
 	pud_t orig_pud;
 	pmd_t orig_pmd;
 	int ret;
 
-	vmf->vma = vma;
-	vmf->address = address;
-	vmf->flags = flags;
-	vmf->pgoff = linear_page_index(vma, address);
-	vmf->prealloc_pte = NULL;
-
-	vmf->pud = pud_offset(mm, address);	/* pgd_offset/p4d_alloc/pud_alloc, folded */
+	vmf.pud = pud_offset(mm, address);	/* pgd_offset/p4d_alloc/pud_alloc, folded */
 retry_pud:
-	if (pud_none(READ_ONCE(*vmf->pud)) && (vma->vm_flags & VM_HUGEPAGE)) {
-		ret = create_huge_pud(vmf);
+	if (pud_none(READ_ONCE(*vmf.pud)) && (vm_flags & VM_HUGEPAGE)) {
+		ret = create_huge_pud(&vmf);
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 	} else {
-		orig_pud = READ_ONCE(*vmf->pud);
+		orig_pud = READ_ONCE(*vmf.pud);
 
 		barrier();
 		if (pud_trans_huge(orig_pud)) {
 			/* NUMA case for anonymous PUDs would go here */
 			if (dirty && !pud_write(orig_pud)) {
-				ret = wp_huge_pud(vmf, orig_pud);
+				ret = wp_huge_pud(&vmf, orig_pud);
 				if (!(ret & VM_FAULT_FALLBACK))
 					return ret;
 			} else {
-				huge_pud_set_accessed(vmf, orig_pud);
+				huge_pud_set_accessed(&vmf, orig_pud);
 				return 0;
 			}
 		}
 	}
 
-	vmf->pmd = pmd_alloc(mm, vmf->pud, address);
-	if (!vmf->pmd)
+	vmf.pmd = pmd_alloc(mm, vmf.pud, address);
+	if (!vmf.pmd)
 		return VM_FAULT_OOM;
 
 #ifdef FIX_HUGE_PUD_RACE
 	/* Huge pud page fault raced with pmd_alloc? */
-	if (pud_trans_unstable(vmf->pud))
+	if (pud_trans_unstable(vmf.pud))
 		goto retry_pud;
 #endif
 
 	/* create_huge_pmd() not modelled: only the else branch */
-	orig_pmd = READ_ONCE(*vmf->pmd);
+	orig_pmd = READ_ONCE(*vmf.pmd);
 	barrier();
 	if (pmd_trans_huge(orig_pmd))
 		return 0;	/* huge_pmd_set_accessed()/wp_huge_pmd(): not modelled */
 
-	return handle_pte_fault(vmf);
+	return handle_pte_fault(&vmf);
 }
 
 /*
@@ -434,15 +436,10 @@ retry_pud:
  * !ALLOW_RETRY&!TRIED no retry, !ALLOW_RETRY&TRIED illegal.
  */
 static int handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
-			   unsigned int flags, struct vm_fault *vmf)
+			   unsigned int flags)
 {
-	int ret;
-
 	VM_BUG_ON((flags & FAULT_FLAG_TRIED) && !(flags & FAULT_FLAG_ALLOW_RETRY));
-	ret = __handle_mm_fault(vma, address, flags, vmf);
-	/* the kernel's vmf dies with __handle_mm_fault()'s stack frame */
-	vmf->prealloc_pte = NULL;
-	return ret;
+	return __handle_mm_fault(vma, address, flags);
 }
 
 #ifdef CONFIG_SPECULATIVE_PAGE_FAULT
@@ -455,8 +452,10 @@ static int handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
  * refcount are not modelled (the vma is never freed in these races).
  */
 static int handle_speculative_fault(struct mm_struct *mm, unsigned long address,
-				    unsigned int flags, struct vm_fault *vmf)
+				    unsigned int flags)
 {
+	struct vm_fault vmf_storage = { 0 };	/* the kernel's on-stack "struct vm_fault vmf" */
+	struct vm_fault *vmf = &vmf_storage;
 	struct vm_area_struct *vma;
 	unsigned long seq;
 	pud_t *pud;

@@ -141,7 +141,7 @@ struct swap_info_struct {
 struct userfaultfd_ctx {
 	int wp_armed;		/* monitor wr-protected the range (never unprotects here) */
 	int trapped;		/* a write fault was delivered to the monitor */
-	int write_landed;	/* ghost: a user write reached the page */
+	int write_landed;	/* unused (was the D invariant's ghost; see uffd_user.h) */
 };
 
 struct task_struct {
@@ -182,9 +182,9 @@ struct vm_area_struct {
 #define linear_page_index(vma, addr) ((addr) - (vma)->vm_start + (vma)->vm_pgoff)
 
 /*
- * struct vm_fault.  The kernel keeps it on the faulting task's stack; the
- * language has no address-of locals, so each CPU passes a global one
- * (declared in the race's init block) down the fault path.
+ * struct vm_fault.  On the faulting task's stack, as in the kernel
+ * (__handle_mm_fault(), handle_speculative_fault()): a stack-frame object,
+ * so accesses to it are not scheduling points.
  */
 struct vm_fault {
 	struct vm_area_struct *vma;
@@ -245,10 +245,21 @@ static int pud_trans_unstable(pud_t *pud)
 	return pud_none(pudval) || pud_trans_huge(pudval);
 }
 
+/*
+ * mm->pgd is set at fork and never changes; a race may name its top-level
+ * table (#define MM_PGD pud_page0, the init block's mm.pgd) so that
+ * pgd_offset() is address arithmetic, not a read (a scheduling point).
+ */
+#ifdef MM_PGD
+#define mm_pgd(mm)	(&MM_PGD[0])
+#else
+#define mm_pgd(mm)	READ_ONCE((mm)->pgd)
+#endif
+
 static pud_t *pud_offset(struct mm_struct *mm, unsigned long address)
 {
 	/* pgd_offset() + p4d_offset(), both folded */
-	return READ_ONCE(mm->pgd) + pud_index(address);
+	return mm_pgd(mm) + pud_index(address);
 }
 
 /* ------------------------------------------------- pmd predicates/walkers */

@@ -148,11 +148,15 @@ static void vm_write_end(struct vm_area_struct *vma)
  */
 static void do_munmap(struct mm_struct *mm, struct vm_area_struct *vma, struct zap_details *details)
 {
+	/* the kernel's do_munmap(mm, start, len) gets the range as arguments */
+	unsigned long start = vma->vm_start;
+	unsigned long end = vma->vm_end;
+
 	mmap_write_lock(mm);
 	vm_write_begin(vma);
 	WRITE_ONCE(mm->mmap, NULL);		/* detach_vmas_to_be_unmapped() */
-	zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start, details);
-	free_pgtables(vma, vma->vm_start);
+	zap_page_range_single(vma, start, end - start, details);	/* unmap_region() */
+	free_pgtables(vma, start);
 	vm_write_end(vma);
 	mmap_write_unlock(mm);
 }
