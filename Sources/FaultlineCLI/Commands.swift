@@ -110,7 +110,7 @@ struct ReplayCommand {
         case nil: builder.complete = false; builder.stopReason = "schedule ends before the execution does"
         }
         builder.violations = found
-        var report = RunReport(path: path, defines: defines, context: ctx, result: builder)
+        let report = RunReport(path: path, defines: defines, context: ctx, result: builder)
         if found.isEmpty {
             // Still show the trace of the replayed schedule.
             let steps = TraceRenderer.steps(outcome.events, machine: machine, state: outcome.state)
@@ -120,7 +120,6 @@ struct ReplayCommand {
             } else { output.print(report.json().text + "\n") }
             return 0
         }
-        report.violations = report.violations.map { var v = $0; v.replayCommand = v.replayCommand; return v }
         output.print(format == "json" ? report.json().text + "\n" : report.text())
         return ExitCode.violation.rawValue
     }

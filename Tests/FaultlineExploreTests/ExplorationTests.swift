@@ -29,8 +29,8 @@ final class ExplorationTests: XCTestCase {
         """)
         XCTAssertEqual(r.executions, 6)
         XCTAssertTrue(r.complete)
-        XCTAssertEqual(r.outcomes.map(\.1), [1, 4, 1].sorted().count == 3 ? r.outcomes.map(\.1) : [])
-        XCTAssertEqual(r.outcomes.count, 3)           // (0,0) (0,1) (1,1)
+        XCTAssertEqual(r.outcomes.map(\.0), [[0, 0], [0, 1], [1, 1]])   // 1:r0, 1:r1
+        XCTAssertEqual(r.outcomes.map(\.1), [1, 4, 1])
         XCTAssertEqual(r.verdict(hasClaim: true), .never)
     }
 
