@@ -98,12 +98,7 @@ struct ResultBuilder {
         case .pruned: result.pruned += 1
         case .violation(let v):
             result.violatedExecutions += 1
-            let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
-            if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
-            else {
-                violationIndex[key] = result.violations.count
-                result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
-            }
+            addViolation(v, schedule: schedule, seed: seed)
         case .outcome(let values):
             if let f = program.filterCondition, !f.evaluate(values) { result.filteredOut += 1; return }
             histogram[values, default: 0] += 1
@@ -114,12 +109,12 @@ struct ResultBuilder {
     }
 
     /// A violation seen in an execution that goes on (dpor halts only the violating thread).
-    mutating func addViolation(_ v: Violation, schedule: [Int]) {
+    mutating func addViolation(_ v: Violation, schedule: [Int], seed: UInt64? = nil) {
         let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
         if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
         else {
             violationIndex[key] = result.violations.count
-            result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: nil, occurrences: 1))
+            result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
         }
     }
 
