@@ -1,23 +1,24 @@
 import FaultlineLanguage
 import FaultlineMachine
 
-/// Stateless dynamic partial-order reduction (Flanagan and Godefroid, POPL 2005) with sleep
-/// sets: a depth-first search that only tries another thread at a state when, at some later
-/// state, that thread's next step depends on (and does not happen after) the step taken there
-/// (vector clocks give the happens-before order). Reports the same set of final states and the same
-/// violation kinds as `dfs`, with far fewer executions when most steps are independent.
+/// Stateless dynamic partial-order reduction with source sets and sleep sets (Source-DPOR:
+/// Abdulla, Aronis, Jonsson and Sagonas, POPL 2014). A depth-first search that tries another
+/// thread at a state only when a later step of the current execution races with the step taken
+/// there, and then only one thread per race (an *initial* of the reversed order); sleep sets stop
+/// it from exploring an order equivalent to one it has explored. Reports the same set of final
+/// states and the same violation kinds as `dfs`, usually with one execution per Mazurkiewicz trace.
 ///
-/// Blocking is handled soundly: when the racing thread cannot run at the earlier state, every
-/// enabled thread is tried there. An `invariant` block watches every intermediate state, which
-/// reduction does not preserve in general: so writes (and frees) to any object the invariant has
-/// read count as dependent on each other, which keeps the sequence of states the invariant can
-/// see the same in every explored order. An invariant violation does not end the execution.
+/// Happens-before is tracked with vector clocks (flat storage, `n` entries per event). Races are
+/// computed for the *pending* step of a thread whenever it changes (the thread moved) or a new
+/// dependent step was executed, including pending steps that are blocked: that is how a lock that
+/// is taken while another thread waits for it gets reversed (the unlock/lock race alone cannot be).
+///
+/// An `invariant` block watches every intermediate state, which reduction does not preserve in
+/// general: so writes (and frees) to any object the invariant has read count as dependent on each
+/// other, which keeps the sequence of states the invariant can see the same in every explored
+/// order. An invariant violation does not end the execution.
 public struct DynamicPartialOrderReduction: Strategy {
     public var name: String { "dpor" }
-    /// Sleep sets on top of the persistent-set backtracking. Off: combined with the
-    /// Flanagan–Godefroid backtracking rule as implemented here they lost final states
-    /// (ISA2+poonceonces); source sets (Abdulla et al.) are the sound way to add them back.
-    public var useSleepSets = false
     public init() {}
 
     struct Node {
@@ -33,7 +34,6 @@ public struct DynamicPartialOrderReduction: Strategy {
     struct Event {
         var thread: Int
         var access: Access
-        var clock: [Int32]       // vector clock: events of each thread that happen before (inclusive)
     }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
@@ -66,55 +66,113 @@ public struct DynamicPartialOrderReduction: Strategy {
             return builder.finish(elapsed: monotonicSeconds() - start)
         }
         let n = root.threads.count
-        func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
+        @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
         var stack: [Node] = [Node(state: root, enabled: rootMask, backtrack: rootMask & (0 &- rootMask), done: 0, sleep: 0, violated: false)]
         var events: [Event] = []
+        // clocks[i * n + u]: how many events of thread u happen before event i (inclusive).
+        var clocks: [Int32] = []
         var schedule: [Int] = []
-        var lastClock = [[Int32]](repeating: [Int32](repeating: 0, count: n), count: n)
-        var clockStack: [[Int32]] = []     // the previous clock of the thread of each event
+        var lastClock = [Int32](repeating: 0, count: n * n)   // row t: the clock of t's last event
+        var clockStack: [Int32] = []                          // the previous row of the thread of each event
         // Events by the object (memory) they touch, and the events on virtual locations: the only
         // candidates for dependency, so race detection does not scan the whole execution.
         var objectEvents: [Int: [Int32]] = [:]
         var virtualEvents: [Int32] = []
-        func pushEvent(_ e: Event) {
+        // Scratch for race analysis (no allocation per call).
+        var pendingClock = [Int32](repeating: 0, count: n)
+        var firstIncluded = [Int32](repeating: 0, count: n)
+        var races: [Int32] = []
+
+        func pushEvent(_ e: Event, clock: [Int32]) {
             let idx = Int32(events.count)
             events.append(e)
+            clocks.append(contentsOf: clock)
             if e.access.location < 0 { virtualEvents.append(idx) }
             else { objectEvents[Address.object(e.access.location), default: []].append(idx) }
-            clockStack.append(lastClock[e.thread])
-            lastClock[e.thread] = e.clock
+            let row = e.thread * n
+            for u in 0..<n { clockStack.append(lastClock[row + u]); lastClock[row + u] = clock[u] }
         }
         func popEvent() {
             let e = events.removeLast()
+            clocks.removeLast(n)
             if e.access.location < 0 { virtualEvents.removeLast() }
             else { objectEvents[Address.object(e.access.location)]!.removeLast() }
-            lastClock[e.thread] = clockStack.removeLast()
+            let row = e.thread * n
+            for u in (0..<n).reversed() { lastClock[row + u] = clockStack.removeLast() }
             schedule.removeLast()
         }
-        /// Calls `body` with the indices of earlier events that may conflict with `a`, latest first;
-        /// `body` returns false to stop.
-        func forCandidates(_ a: Access, _ body: (Int) -> Bool) {
+        /// Calls `body` with the indices of earlier events that may conflict with `a`, latest first.
+        func forCandidates(_ a: Access, _ body: (Int) -> Void) {
             if hasInvariant {
                 var i = events.count - 1
-                while i >= 0 { if !body(i) { return }; i -= 1 }
-                return
-            }
-            if a.location < 0 {
-                for i in virtualEvents.reversed() { if !body(Int(i)) { return } }
+                while i >= 0 { body(i); i -= 1 }
+            } else if a.location < 0 {
+                for i in virtualEvents.reversed() { body(Int(i)) }
             } else if let list = objectEvents[Address.object(a.location)] {
-                for i in list.reversed() { if !body(Int(i)) { return } }
+                for i in list.reversed() { body(Int(i)) }
             }
         }
-        var steps = 0
-        var sleepBlocked = 0
-        var sinceClock = 0
-        var invariantBroken = false
-
         func dependent(_ a: Access, _ b: Access) -> Bool {
             if a.conflicts(with: b) { return true }
             guard hasInvariant, a.write, b.write, a.location > 0, b.location > 0 else { return false }
             return observedObjects.contains(Address.object(a.location)) && observedObjects.contains(Address.object(b.location))
         }
+        /// The source-set rule for thread `p`'s pending step `a`: for every event `e` it races with
+        /// (dependent, another thread, no other event between them in happens-before), make sure the
+        /// state before `e` will try some thread that can start the reversed order `notdep(e).p`.
+        func analyzeRaces(_ p: Int, _ a: Access) {
+            races.removeAll(keepingCapacity: true)
+            for u in 0..<n { pendingClock[u] = lastClock[p * n + u] }
+            forCandidates(a) { i in
+                let e = events[i]
+                guard e.thread != p, dependent(e.access, a) else { return }
+                if clocks[i * n + e.thread] <= pendingClock[e.thread] { return }   // ordered through another event
+                races.append(Int32(i))
+                for u in 0..<n where clocks[i * n + u] > pendingClock[u] { pendingClock[u] = clocks[i * n + u] }
+            }
+            let m = events.count
+            for r in races {
+                let i = Int(r)
+                let eThread = events[i].thread
+                let eOwn = clocks[i * n + eThread]
+                // Initials of v = notdep(e).p: events after e that e does not happen before, then p.
+                for u in 0..<n { firstIncluded[u] = Int32.max }
+                var initials: UInt64 = 0
+                var j = i + 1
+                while j < m {
+                    let base = j * n
+                    if clocks[base + eThread] < eOwn {       // not after e
+                        let u = events[j].thread
+                        if firstIncluded[u] == Int32.max {
+                            var initial = true
+                            for w in 0..<n where w != u && firstIncluded[w] <= clocks[base + w] { initial = false; break }
+                            if initial { initials |= 1 << UInt64(u) }
+                            firstIncluded[u] = clocks[base + u]
+                        }
+                    }
+                    j += 1
+                }
+                if firstIncluded[p] == Int32.max {
+                    var initial = true
+                    for w in 0..<n where w != p && firstIncluded[w] <= pendingClock[w] { initial = false; break }
+                    if initial { initials |= 1 << UInt64(p) }
+                }
+                let node = stack[i]
+                if initials & node.backtrack != 0 { continue }
+                let usable = initials & node.enabled
+                if usable == 0 { stack[i].backtrack |= node.enabled; continue }   // not reversible as seen: be conservative
+                if (usable >> UInt64(p)) & 1 == 1 { stack[i].backtrack |= 1 << UInt64(p); continue }
+                let awake = usable & ~node.sleep
+                let pick = awake != 0 ? awake : usable
+                stack[i].backtrack |= 1 << UInt64(lowest(pick))
+            }
+        }
+
+        var steps = 0
+        var sleepBlocked = 0
+        var sinceClock = 0
+        var invariantBroken = false
+        var clock = [Int32](repeating: 0, count: n)
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
@@ -126,23 +184,22 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             let t = lowest(todo)
             let access = machine.pendingAccess(stack[k].state, t)!
-            // Sleep set of the child: threads asleep here or already explored, whose next step
-            // is independent of this one.
+            // Sleep set of the child: threads asleep here or already explored here, whose next
+            // step is independent of this one.
             var childSleep: UInt64 = 0
-            var cand = useSleepSets ? (stack[k].sleep | stack[k].done) & ~(1 << UInt64(t)) : 0
+            var cand = (stack[k].sleep | stack[k].done) & ~(1 << UInt64(t))
             while cand != 0 {
                 let q = lowest(cand); cand &= cand - 1
                 if let a = machine.pendingAccess(stack[k].state, q), !dependent(a, access) { childSleep |= 1 << UInt64(q) }
             }
             stack[k].done |= 1 << UInt64(t)
             // Vector clock of the new event: after t's previous event and every earlier dependent event.
-            var clock = lastClock[t]
+            for u in 0..<n { clock[u] = lastClock[t * n + u] }
             forCandidates(access) { j in
                 let e = events[j]
                 if e.thread != t && dependent(e.access, access) {
-                    for i in 0..<n where e.clock[i] > clock[i] { clock[i] = e.clock[i] }
+                    for u in 0..<n where clocks[j * n + u] > clock[u] { clock[u] = clocks[j * n + u] }
                 }
-                return true
             }
             clock[t] += 1
             var child = stack[k].state
@@ -158,7 +215,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             steps += 1
             schedule.append(t)
-            pushEvent(Event(thread: t, access: access, clock: clock))
+            pushEvent(Event(thread: t, access: access), clock: clock)
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them).
             var violated = stack[k].violated || invariantBroken
@@ -170,19 +227,11 @@ public struct DynamicPartialOrderReduction: Strategy {
                 violated = true
             }
             let cmask = child.violation == nil ? machine.enabledMask(child) : 0
-            // Flanagan–Godefroid: for every thread's next step, the last earlier step of another
-            // thread that it depends on and does not happen after is a race; try the other order.
+            // Races of pending steps that changed: t's next step, and every step the new event is
+            // dependent with (its races and their reversals may have changed).
             for p in 0..<n {
                 guard let a = machine.pendingAccess(child, p) else { continue }
-                forCandidates(a) { i in
-                    let e = events[i]
-                    if e.thread != p && dependent(e.access, a) && e.clock[e.thread] > lastClock[p][e.thread] {
-                        if (stack[i].enabled >> UInt64(p)) & 1 == 1 { stack[i].backtrack |= 1 << UInt64(p) }
-                        else { stack[i].backtrack |= stack[i].enabled }
-                        return false
-                    }
-                    return true
-                }
+                if p == t || dependent(a, access) { analyzeRaces(p, a) }
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
             if let term {
