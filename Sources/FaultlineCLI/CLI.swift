@@ -114,6 +114,8 @@ public enum CLI {
       --format text|json      output format (json: one object per file, one per line)
       --no-trace              do not print traces in text output
       --no-leak-check         do not report leaked objects at the end of an execution
+      --no-shrink             show each violation's schedule as found, without reducing its
+                              context switches first
       --help                  Show this help
 
     """

@@ -146,6 +146,8 @@ struct CheckCommand {
             detail += "violations {\(kinds.map(\.rawValue).sorted().joined(separator: ", "))}, expected {\(k.map(\.rawValue).sorted().joined(separator: ", "))}; "
         }
         if !passed || !result.violations.isEmpty {
+            var result = result
+            result.shrinkViolations(ctx)
             let report = RunReport(path: task.path, defines: e.defines, context: ctx, result: result)
             for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"

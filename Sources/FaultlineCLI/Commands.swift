@@ -9,7 +9,7 @@ import FaultlineReport
 struct ExploreCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check"],
+        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--max-steps",
                                       "--max-executions", "--timeout", "--format"])
     }
@@ -46,7 +46,8 @@ struct ExploreCommand {
             let machine = Machine(program: program, maxSteps: maxSteps)
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
-            let result = strategy.make().explore(ctx, options: options)
+            var result = strategy.make().explore(ctx, options: options)
+            if !args.has("--no-shrink") { result.shrinkViolations(ctx) }
             let report = RunReport(path: path, defines: defines, context: ctx, result: result)
             if format == "json" { output.print(report.json().text + "\n") }
             else {

@@ -1,0 +1,134 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// Reduces a failing schedule to fewer context switches before it is shown: a reviewer reads a
+/// trace with three switches, not forty. Greedy and deterministic: the schedule is cut into runs
+/// (one thread's consecutive steps); a candidate moves one run next to another run of the same
+/// thread (or drops it, so its steps happen at the end); the candidate is replayed *leniently*
+/// (an entry whose thread cannot run is skipped; when the plan is used up, the last thread runs
+/// on, else the lowest runnable one) and kept when it reaches the same violation (kind and source
+/// location) as the first violation of the execution with fewer switches (then fewer steps). The
+/// schedule actually executed is the result, so it replays exactly with `faultline replay --trace`.
+/// The work is bounded by a step budget, never by time, so the result is the same on every machine.
+public struct Shrinker {
+    public var stepBudget: Int
+    let ctx: ExplorationContext
+
+    public init(_ ctx: ExplorationContext, stepBudget: Int = 2_000_000) {
+        self.ctx = ctx
+        self.stepBudget = stepBudget
+    }
+
+    /// A shorter-to-read schedule reaching `target` (the input when nothing better is found or the
+    /// input does not reach `target` as its first violation).
+    public mutating func shrink(_ schedule: [Int], target: Violation) -> [Int] {
+        guard let first = run(schedule, target: target) else { return schedule }
+        var best = first
+        var bestKey = Shrinker.cost(best)
+        improving: while stepBudget > 0 {
+            let runs = Shrinker.runs(best)
+            for candidate in Shrinker.candidates(runs) {
+                guard stepBudget > 0 else { break improving }
+                guard let got = run(candidate, target: target) else { continue }
+                let key = Shrinker.cost(got)
+                if key.0 < bestKey.0 || (key.0 == bestKey.0 && key.1 < bestKey.1) {
+                    best = got; bestKey = key
+                    continue improving
+                }
+            }
+            break
+        }
+        return best
+    }
+
+    /// (context switches, steps).
+    static func cost(_ s: [Int]) -> (Int, Int) {
+        var switches = 0
+        for i in s.indices.dropFirst() where s[i] != s[i - 1] { switches += 1 }
+        return (switches, s.count)
+    }
+
+    /// Maximal runs of one thread: (thread, length).
+    static func runs(_ s: [Int]) -> [(Int, Int)] {
+        var r: [(Int, Int)] = []
+        for t in s {
+            if let last = r.last, last.0 == t { r[r.count - 1].1 += 1 } else { r.append((t, 1)) }
+        }
+        return r
+    }
+
+    /// Candidate plans, in a fixed order: for runs i < j of the same thread, pull j back to i,
+    /// push i forward to j; then drop each run (its steps run at the end).
+    static func candidates(_ runs: [(Int, Int)]) -> [[Int]] {
+        func flatten(_ rs: [(Int, Int)]) -> [Int] { rs.flatMap { repeatElement($0.0, count: $0.1) } }
+        var out: [[Int]] = []
+        for i in runs.indices {
+            for j in runs.indices where j > i + 1 && runs[j].0 == runs[i].0 {
+                var pulled = runs
+                let rj = pulled.remove(at: j)
+                pulled.insert(rj, at: i + 1)
+                out.append(flatten(pulled))
+                var pushed = runs
+                let ri = pushed.remove(at: i)
+                pushed.insert(ri, at: j - 1)
+                out.append(flatten(pushed))
+            }
+        }
+        for i in runs.indices {
+            var dropped = runs
+            dropped.remove(at: i)
+            out.append(flatten(dropped))
+        }
+        return out
+    }
+
+    /// Lenient replay of `plan`: the executed schedule if the execution's first violation is
+    /// `target`, else nil.
+    mutating func run(_ plan: [Int], target: Violation) -> [Int]? {
+        let machine = ctx.machine
+        var s = machine.initialState()
+        var executed: [Int] = []
+        var i = 0
+        var last = -1
+        while true {
+            let mask = s.violation == nil ? machine.enabledMask(s) : 0
+            if let term = ctx.terminal(s, mask: mask) {
+                if case .violation(let v) = term, Shrinker.same(v, target) { return executed }
+                return nil
+            }
+            guard stepBudget > 0 else { return nil }
+            var t = -1
+            while i < plan.count {
+                let p = plan[i]; i += 1
+                if p < 64 && (mask >> UInt64(p)) & 1 == 1 { t = p; break }
+            }
+            if t < 0 { t = last >= 0 && (mask >> UInt64(last)) & 1 == 1 ? last : mask.trailingZeroBitCount }
+            ctx.step(&s, t)
+            executed.append(t)
+            last = t
+            stepBudget -= 1
+        }
+    }
+
+    /// The same violation: kind and source line (a livelock by the same thread, wherever in its
+    /// loop the step bound ran out).
+    static func same(_ a: Violation, _ b: Violation) -> Bool {
+        guard a.kind == b.kind else { return false }
+        return a.kind == .stepBound ? a.thread == b.thread : a.location == b.location
+    }
+}
+
+extension ExplorationResult {
+    /// Every violation's schedule shrunk (`Shrinker`); violations found by seed are then shown by
+    /// trace, which replays exactly.
+    public mutating func shrinkViolations(_ ctx: ExplorationContext) {
+        for i in violations.indices {
+            var shrinker = Shrinker(ctx)
+            let shrunk = shrinker.shrink(violations[i].schedule, target: violations[i].violation)
+            if shrunk != violations[i].schedule {
+                violations[i].schedule = shrunk
+                violations[i].seed = nil
+            }
+        }
+    }
+}
