@@ -32,6 +32,17 @@ public struct FoundViolation: Sendable {
     }
 }
 
+extension FoundViolation {
+    /// The order violations are reported in: by kind, then source location, then message. Not the
+    /// order of discovery, which depends on the strategy's search order.
+    public static func reportOrder(_ a: FoundViolation, _ b: FoundViolation) -> Bool {
+        let x = a.violation, y = b.violation
+        if x.kind != y.kind { return x.kind.rawValue < y.kind.rawValue }
+        if x.location != y.location { return x.location < y.location }
+        return x.message < y.message
+    }
+}
+
 /// How one execution ended.
 public enum Terminal: Sendable {
     case outcome([Int64])
@@ -109,10 +120,20 @@ struct ResultBuilder {
     }
 
     /// A violation seen in an execution that goes on (dpor halts only the violating thread).
+    /// Each (kind, location) keeps the shortest, then lexicographically least, schedule that hit
+    /// it: a representative that does not depend on the order of exploration (so `--jobs` and
+    /// shards cannot change it).
     mutating func addViolation(_ v: Violation, schedule: [Int], seed: UInt64? = nil) {
         let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
-        if let i = violationIndex[key] { result.violations[i].occurrences += 1 }
-        else {
+        if let i = violationIndex[key] {
+            result.violations[i].occurrences += 1
+            let old = result.violations[i].schedule
+            if schedule.count < old.count || (schedule.count == old.count && schedule.lexicographicallyPrecedes(old)) {
+                result.violations[i].violation = v
+                result.violations[i].schedule = schedule
+                result.violations[i].seed = seed
+            }
+        } else {
             violationIndex[key] = result.violations.count
             result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
         }
@@ -120,6 +141,7 @@ struct ResultBuilder {
 
     mutating func finish(elapsed: Double) -> ExplorationResult {
         result.outcomes = histogram.map { ($0.key, $0.value) }.sorted { a, b in a.0.lexicographicallyPrecedes(b.0) }
+        result.violations.sort(by: FoundViolation.reportOrder)
         result.elapsed = elapsed
         return result
     }
