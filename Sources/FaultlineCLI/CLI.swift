@@ -28,7 +28,9 @@ public final class Output {
 public enum CLI {
     public static let version = "faultline 0.1.0"
 
-    public static func run(_ args: [String], output: Output) -> Int32 {
+    /// `environment` supplies the defaults a Kubernetes Indexed Job sets (`JOB_COMPLETION_INDEX`,
+    /// `JOB_COMPLETIONS`); tests pass their own.
+    public static func run(_ args: [String], output: Output, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
         guard let cmd = args.first else {
             output.error(mainHelp)
             return ExitCode.badInput.rawValue
@@ -42,13 +44,16 @@ public enum CLI {
                 return 0
             case "explore":
                 if rest.contains("--help") || rest.contains("-h") { output.print(exploreHelp); return 0 }
-                return try ExploreCommand(rest).run(output)
+                return try ExploreCommand(rest, environment: environment).run(output)
             case "replay":
                 if rest.contains("--help") || rest.contains("-h") { output.print(replayHelp); return 0 }
                 return try ReplayCommand(rest).run(output)
             case "list":
                 if rest.contains("--help") || rest.contains("-h") { output.print(listHelp); return 0 }
                 return try ListCommand(rest).run(output)
+            case "merge":
+                if rest.contains("--help") || rest.contains("-h") { output.print(mergeHelp); return 0 }
+                return try MergeCommand(rest).run(output)
             case "check":
                 if rest.contains("--help") || rest.contains("-h") { output.print(checkHelp); return 0 }
                 return try CheckCommand(rest).run(output)
@@ -69,7 +74,7 @@ public enum CLI {
     }
 
     static func help(for c: String) -> String? {
-        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp][c]
+        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp, "merge": mergeHelp][c]
     }
 
     static let mainHelp = """
@@ -82,6 +87,7 @@ public enum CLI {
       replay     Re-run one interleaving from a replay token or seed and print its trace
       list       List race files, their configurations and expectations
       check      Run every race in every declared configuration and compare with expectations (CI gate)
+      merge      Combine the JSON reports of the shards of one search into the unsharded report
 
     OPTIONS:
       --version  Print the version
@@ -109,6 +115,10 @@ public enum CLI {
       --seed S                random: the session seed (decimal or 0x hex; default 0)
       --runs N                random: number of sampled executions (default 1000)
       --max-steps N           steps one thread may take before a possible livelock is reported (default 2000)
+      --jobs N                dpor, random: search with N worker threads (same report for any N)
+      --shard I/N             dpor, random: explore only part I (0-based) of N of the search; combine
+                              the JSON reports with 'faultline merge'. Defaults from the environment
+                              of a Kubernetes Indexed Job: JOB_COMPLETION_INDEX and JOB_COMPLETIONS
       --max-executions N      stop after N executions (partial report)
       --timeout SECONDS       stop after this long (partial report)
       --format text|json      output format (json: one object per file, one per line)
@@ -116,6 +126,23 @@ public enum CLI {
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
+      --help                  Show this help
+
+    """
+
+    static let mergeHelp = """
+    OVERVIEW: Combine the JSON reports of the shards of one search into the report an unsharded
+    run gives (byte for byte). Each input holds one JSON object per line, as written by
+    'faultline explore --shard I/N --format json'; every shard 0..N-1 of a race and configuration
+    must be present exactly once. The race file is read again to render traces.
+
+    USAGE: faultline merge <report.json>... [--format text|json]
+
+    ARGUMENTS:
+      <report.json>           Shard reports (one JSON object per line)
+
+    OPTIONS:
+      --format text|json      output format (default text)
       --help                  Show this help
 
     """
@@ -202,5 +229,26 @@ public enum CLI {
             guard let d = Define(parsing: s) else { throw UsageError("bad -D '\(s)': expected NAME or NAME=VALUE") }
             return d
         }
+    }
+}
+
+extension CLI {
+    /// `--shard I/N`, else `JOB_COMPLETION_INDEX` with `JOB_COMPLETIONS` (a Kubernetes Indexed Job).
+    static func shard(_ args: Arguments, environment: [String: String]) throws -> Shard? {
+        func parse(_ i: String, _ n: String, _ what: String) throws -> Shard {
+            guard let index = Int(i), let count = Int(n), count >= 1, index >= 0, index < count else {
+                throw UsageError("\(what) must be I/N with 0 ≤ I < N, got '\(i)/\(n)'")
+            }
+            return Shard(index: index, count: count)
+        }
+        if let s = args.last("--shard") {
+            let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw UsageError("--shard must be I/N, got '\(s)'") }
+            return try parse(String(parts[0]), String(parts[1]), "--shard")
+        }
+        if let i = environment["JOB_COMPLETION_INDEX"], let n = environment["JOB_COMPLETIONS"] {
+            return try parse(i, n, "JOB_COMPLETION_INDEX/JOB_COMPLETIONS")
+        }
+        return nil
     }
 }

@@ -8,10 +8,12 @@ import FaultlineReport
 /// `faultline explore`.
 struct ExploreCommand {
     let args: Arguments
-    init(_ words: [String]) throws {
+    let environment: [String: String]
+    init(_ words: [String], environment: [String: String] = [:]) throws {
+        self.environment = environment
         args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--max-steps",
-                                      "--max-executions", "--timeout", "--format"])
+                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -33,6 +35,13 @@ struct ExploreCommand {
         options.seed = try args.seed("--seed") ?? 0
         options.runs = try args.int("--runs", default: 1000, min: 1)
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
+        options.jobs = try args.int("--jobs", default: 1, min: 1)
+        options.shard = try CLI.shard(args, environment: environment)
+        if options.jobs > 1 || options.shard != nil {
+            guard strategy == .dpor || strategy == .random else { throw UsageError("--jobs and --shard need --strategy dpor or random") }
+            guard options.preemptionBound == nil else { throw UsageError("--jobs and --shard do not combine with --preemptions") }
+        }
+        if options.shard != nil && format != "json" { throw UsageError("--shard writes a partial report: use --format json and 'faultline merge'") }
         var worst: Int32 = 0
         for (i, path) in args.positional.enumerated() {
             let program: Program
@@ -46,9 +55,15 @@ struct ExploreCommand {
             let machine = Machine(program: program, maxSteps: maxSteps)
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
-            var result = strategy.make().explore(ctx, options: options)
+            let found = strategy.make().explore(ctx, options: options)
+            var result = found
             if !args.has("--no-shrink") { result.shrinkViolations(ctx) }
-            let report = RunReport(path: path, defines: defines, context: ctx, result: result)
+            var report = RunReport(path: path, defines: defines, context: ctx, result: result)
+            if result.shard != nil {
+                report.shardData = ShardData(result: found, programHash: program.programHash, maxSteps: maxSteps,
+                                             leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
+                                             includeDirs: args.all("-I"))
+            }
             if format == "json" { output.print(report.json().text + "\n") }
             else {
                 if i > 0 { output.print("\n") }

@@ -31,13 +31,42 @@ public struct DynamicPartialOrderReduction: Strategy {
         var violated: Bool
     }
 
+    struct PendingViolation {
+        var depth: Int
+        var violation: Violation
+        var schedule: [Int]
+        var canonical: (Violation, [Int])? = nil
+    }
+
     struct Event {
         var thread: Int
         var access: Access
     }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        // An invariant's dependency is learnt while searching, so subtrees searched apart could
+        // reduce differently: such programs are searched in one piece (by shard 0 of a split).
+        if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant {
+            return ParallelSearch(strategyName: name, subtree: search, haltsViolatingThread: true, sleepSets: true).explore(ctx, options: options)
+        }
         let start = monotonicSeconds()
+        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        builder.result.shard = options.shard
+        if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
+        let root = ctx.machine.initialState()
+        let rootMask = ctx.machine.enabledMask(root)
+        if let t = ctx.terminal(root, mask: rootMask) {
+            builder.add(t, schedule: [])
+        } else {
+            search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), deadline: options.timeout.map { start + $0 }, into: &builder)
+        }
+        return builder.finish(elapsed: monotonicSeconds() - start)
+    }
+
+    /// Source-DPOR from `start` (a non-terminal state), as if it were the initial state: races
+    /// with the steps of its prefix are not reversed here (whoever enumerated the prefix tried the
+    /// other orders); its sleep set is the initial one.
+    func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?, into builder: inout ResultBuilder) {
         let machine = ctx.machine
         let hasInvariant = ctx.checker.hasInvariant
         // Objects the invariant may read: every global it (or a helper it calls) names, plus
@@ -58,20 +87,17 @@ public struct DynamicPartialOrderReduction: Strategy {
                 }
             }
         }
-        var builder = ResultBuilder(strategy: name, program: machine.program)
-        let root = machine.initialState()
+        let root = start.state
         let rootMask = machine.enabledMask(root)
-        if let t = ctx.terminal(root, mask: rootMask) {
-            builder.add(t, schedule: [])
-            return builder.finish(elapsed: monotonicSeconds() - start)
-        }
+        let rootAwake = rootMask & ~start.sleep
+        guard rootAwake != 0 else { builder.result.sleepBlocked += 1; return }
         let n = root.threads.count
         @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
-        var stack: [Node] = [Node(state: root, enabled: rootMask, backtrack: rootMask & (0 &- rootMask), done: 0, sleep: 0, violated: false)]
+        var stack: [Node] = [Node(state: root, enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
         var events: [Event] = []
         // clocks[i * n + u]: how many events of thread u happen before event i (inclusive).
         var clocks: [Int32] = []
-        var schedule: [Int] = []
+        var schedule: [Int] = start.prefix
         var lastClock = [Int32](repeating: 0, count: n * n)   // row t: the clock of t's last event
         var clockStack: [Int32] = []                          // the previous row of the thread of each event
         // Events by the object (memory) they touch, and the events on virtual locations: the only
@@ -168,6 +194,9 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
         }
 
+        // Violations on the current path (a violating thread is halted, the execution goes on): each
+        // complete execution through them counts once, with the canonical schedule (computed once).
+        var pending = start.pending.map { PendingViolation(depth: 0, violation: $0.0, schedule: $0.1) }
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
@@ -179,6 +208,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             let todo = stack[k].backtrack & ~stack[k].done & ~stack[k].sleep
             if todo == 0 {
                 stack.removeLast()
+                while let last = pending.last, last.depth >= k, k > 0 { pending.removeLast() }
                 if k > 0 { popEvent() }
                 continue
             }
@@ -207,7 +237,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             if hasInvariant && child.violation == nil && !stack[k].violated {
                 var reads: [Int64]? = []
                 if let v = ctx.checker.checkInvariant(child, reads: &reads) {
-                    builder.addViolation(v, schedule: schedule + [t])
+                    pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule + [t]))
                     child.violation = nil
                     invariantBroken = true
                 }
@@ -221,7 +251,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             var violated = stack[k].violated || invariantBroken
             invariantBroken = false
             if let v = child.violation, v.thread >= 0 {
-                builder.addViolation(v, schedule: schedule)
+                pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule))
                 child.violation = nil
                 child.threads[v.thread].status = .finished
                 violated = true
@@ -235,7 +265,17 @@ public struct DynamicPartialOrderReduction: Strategy {
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
             if let term {
-                if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 } else { builder.add(term, schedule: schedule) }
+                // A complete execution: it counts once for every violation on its way.
+                for i in pending.indices {
+                    if pending[i].canonical == nil { pending[i].canonical = CanonicalSchedule.canonical(ctx, pending[i].violation, pending[i].schedule) }
+                    builder.addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
+                }
+                while let last = pending.last, last.depth > k { pending.removeLast() }
+                if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
+                else if case .violation(let v) = term {
+                    let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)
+                    builder.add(.violation(w), schedule: canonical)
+                } else { builder.add(term, schedule: schedule) }
                 popEvent()
                 sinceClock += 1
                 if builder.result.executions >= options.maxExecutions {
@@ -244,9 +284,9 @@ public struct DynamicPartialOrderReduction: Strategy {
                 if let stop = options.stopWhen, stop(builder.result) {
                     builder.result.complete = false; builder.result.stopReason = "expectation met"; break search
                 }
-                if sinceClock >= 256, let limit = options.timeout {
+                if sinceClock >= 256, let deadline {
                     sinceClock = 0
-                    if monotonicSeconds() - start > limit { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
+                    if monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
                 }
                 continue
             }
@@ -254,13 +294,13 @@ public struct DynamicPartialOrderReduction: Strategy {
             if awake == 0 {
                 // Every enabled thread is asleep: this execution is equivalent to one explored already.
                 sleepBlocked += 1
+                while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
                 continue
             }
             stack.append(Node(state: child, enabled: cmask, backtrack: awake & (0 &- awake), done: 0, sleep: childSleep, violated: violated))
         }
-        builder.result.steps = steps
-        builder.result.sleepBlocked = sleepBlocked
-        return builder.finish(elapsed: monotonicSeconds() - start)
+        builder.result.steps += steps
+        builder.result.sleepBlocked += sleepBlocked
     }
 }

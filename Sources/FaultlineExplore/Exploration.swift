@@ -13,7 +13,18 @@ public struct ExplorationOptions: Sendable {
     /// Checked after every execution: true ends the search early (`stopReason` "expectation met").
     /// `check` uses it for buggy configurations, which need not be explored exhaustively.
     public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
+    /// Worker threads for one search (`ParallelSearch`); the report does not depend on it.
+    public var jobs: Int = 1
+    /// Explore only this deterministic part of the search (`faultline merge` combines the parts).
+    public var shard: Shard? = nil
     public init() {}
+}
+
+/// Part `index` of `count` (0-based) of a search split into subtrees.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
 }
 
 /// A violation found by exploration, with the schedule (or seed) that reproduces it.
@@ -70,6 +81,8 @@ public struct ExplorationResult: Sendable {
     public var sleepBlocked = 0
     /// Distinct states visited (stateful strategies only).
     public var distinctStates: Int? = nil
+    /// Set when only one shard of the search was explored.
+    public var shard: Shard? = nil
 
     public init(strategy: String) { self.strategy = strategy }
 
@@ -119,12 +132,15 @@ struct ResultBuilder {
         }
     }
 
+    /// Violations with the same key are one entry of the report.
+    static func key(_ v: Violation) -> String { "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")" }
+
     /// A violation seen in an execution that goes on (dpor halts only the violating thread).
     /// Each (kind, location) keeps the shortest, then lexicographically least, schedule that hit
     /// it: a representative that does not depend on the order of exploration (so `--jobs` and
     /// shards cannot change it).
     mutating func addViolation(_ v: Violation, schedule: [Int], seed: UInt64? = nil) {
-        let key = "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
+        let key = ResultBuilder.key(v)
         if let i = violationIndex[key] {
             result.violations[i].occurrences += 1
             let old = result.violations[i].schedule
@@ -211,4 +227,55 @@ public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+extension ResultBuilder {
+    /// Adds another part of the same search (a subtree or a shard): counts add up, histograms
+    /// merge, each violation keeps its canonical representative.
+    mutating func merge(_ o: ResultBuilder) {
+        result.executions += o.result.executions
+        result.pruned += o.result.pruned
+        result.filteredOut += o.result.filteredOut
+        result.claimSatisfied += o.result.claimSatisfied
+        result.claimViolated += o.result.claimViolated
+        result.violatedExecutions += o.result.violatedExecutions
+        result.steps += o.result.steps
+        result.sleepBlocked += o.result.sleepBlocked
+        if !o.result.complete {
+            result.complete = false
+            if result.stopReason == nil { result.stopReason = o.result.stopReason }
+        }
+        for (k, v) in o.histogram { histogram[k, default: 0] += v }
+        for f in o.result.violations {
+            let first = f.occurrences
+            addViolation(f.violation, schedule: f.schedule, seed: f.seed)
+            let key = ResultBuilder.key(f.violation)
+            result.violations[violationIndex[key]!].occurrences += first - 1
+        }
+    }
+}
+
+extension ResultBuilder {
+    /// Takes over a finished result (e.g. one shard's, read back from its report) so that other
+    /// parts can be merged into it.
+    mutating func absorb(_ r: ExplorationResult) {
+        var other = ResultBuilder(strategy: r.strategy, program: program)
+        other.result = r
+        other.result.outcomes = []
+        other.result.violations = []
+        for (values, count) in r.outcomes { other.histogram[values, default: 0] += count }
+        for f in r.violations {
+            other.violationIndex[ResultBuilder.key(f.violation)] = other.result.violations.count
+            other.result.violations.append(f)
+        }
+        merge(other)
+    }
+}
+
+/// Puts the parts of a split search back together (`faultline merge`): the parts' results, in
+/// any order, give the result the unsplit search gives.
+public func mergeResults(_ parts: [ExplorationResult], program: Program) -> ExplorationResult {
+    var b = ResultBuilder(strategy: parts.first?.strategy ?? "", program: program)
+    for p in parts { b.absorb(p) }
+    return b.finish(elapsed: parts.map(\.elapsed).max() ?? 0)
 }

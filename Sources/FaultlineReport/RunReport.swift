@@ -25,6 +25,8 @@ public struct RunReport: Sendable {
     public var violations: [ViolationReport]
     public var observedNames: [String]
     public var renderedOutcomes: [(String, Int)]
+    /// Set for a shard's report: what `faultline merge` needs to rebuild the whole result.
+    public var shardData: ShardData? = nil
 
     public init(path: String, defines: [Define], context: ExplorationContext, result: ExplorationResult) {
         self.path = path
@@ -142,6 +144,10 @@ public struct RunReport: Sendable {
                 ("replay", .string(v.replayCommand)),
             ])
         })))
+        if let d = shardData, let shard = result.shard {
+            kv.append(("shard", .object([("index", .int(shard.index)), ("count", .int(shard.count))])))
+            kv.append(("parts", d.json()))
+        }
         return .object(kv)
     }
 }

@@ -171,4 +171,74 @@ final class CLITests: XCTestCase {
         }
         XCTAssertGreaterThan(nevers, 30)
     }
+
+    // MARK: --jobs, --shard, merge
+
+    /// Byte-identical reports for any --jobs, and for shards put back together by merge.
+    func testJobsAndShardsGiveTheUnsplitReport() throws {
+        let configs: [[String]] = [
+            ["races/A1-spf-vs-free-pgtables.litmus", "-DCONFIG_SPECULATIVE_PAGE_FAULT"],
+            ["races/D2-uffd-wp-across-zap-swap.litmus", "-DCONFIG_PTE_MARKER_UFFD_WP", "-DMARKER_AFTER_UNLOCK"],
+            ["races/E-faultaround-prealloc-pte.litmus", "-DNO_PMD_RECHECK"],
+            ["\(golden)/uaf.litmus"],
+        ]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-shards-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for c in configs {
+            let (rc1, one, _) = run(["explore"] + c + ["--format", "json"])
+            XCTAssertEqual(rc1, 1, "\(c) has violations")
+            let (rc2, two, _) = run(["explore"] + c + ["--format", "json", "--jobs", "2"])
+            XCTAssertEqual(rc2, rc1)
+            XCTAssertEqual(two, one, "\(c): --jobs 2 differs")
+            var files: [String] = []
+            for k in 0..<3 {
+                let (_, part, _) = run(["explore"] + c + ["--format", "json", "--shard", "\(k)/3"])
+                XCTAssertTrue(part.contains("\"shard\":{\"index\":\(k),\"count\":3}"))
+                let f = "\(dir)/\(k).json"
+                try part.write(toFile: f, atomically: true, encoding: .utf8)
+                files.append(f)
+            }
+            let (rc3, merged, err) = run(["merge"] + files.reversed() + ["--format", "json"])
+            XCTAssertEqual(rc3, 1, err)
+            XCTAssertEqual(merged, one, "\(c): merged shards differ")
+            let (_, text, _) = run(["explore"] + c)
+            let (_, mergedText, _) = run(["merge"] + files)
+            XCTAssertEqual(mergedText, text)
+        }
+    }
+
+    func testShardFromKubernetesIndexedJobEnvironment() throws {
+        let o = Output(streaming: false)
+        let rc = CLI.run(["explore", "\(golden)/uaf.litmus", "--format", "json"], output: o,
+                         environment: ["JOB_COMPLETION_INDEX": "1", "JOB_COMPLETIONS": "2"])
+        XCTAssertNotEqual(rc, 2, o.err)
+        XCTAssertTrue(o.out.contains("\"shard\":{\"index\":1,\"count\":2}"), o.out + o.err)
+        let bad = Output(streaming: false)
+        XCTAssertEqual(CLI.run(["explore", "\(golden)/uaf.litmus", "--format", "json"], output: bad,
+                               environment: ["JOB_COMPLETION_INDEX": "2", "JOB_COMPLETIONS": "2"]), 2)
+        XCTAssertTrue(bad.err.contains("0 ≤ I < N"), bad.err)
+    }
+
+    func testMergeRefusesIncompleteOrForeignInput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-merge-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (_, part, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json", "--shard", "0/2"])
+        try part.write(toFile: "\(dir)/0.json", atomically: true, encoding: .utf8)
+        var (rc, _, err) = run(["merge", "\(dir)/0.json"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertTrue(err.contains("missing shard 1/2"), err)
+        (rc, _, err) = run(["merge", "\(dir)/0.json", "\(dir)/0.json"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertTrue(err.contains("given twice"), err)
+        let (_, whole, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json"])
+        try whole.write(toFile: "\(dir)/whole.json", atomically: true, encoding: .utf8)
+        (rc, _, err) = run(["merge", "\(dir)/whole.json"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertTrue(err.contains("not a shard report"), err)
+        (rc, _, err) = run(["explore", "\(golden)/uaf.litmus", "--shard", "0/2"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertTrue(err.contains("--format json"), err)
+    }
 }

@@ -64,3 +64,40 @@ final class DPORPropertyTests: XCTestCase {
         XCTAssertEqual(compared, 1000, "generated programs small enough for plain DFS (\(skipped) skipped)")
     }
 }
+
+/// A search split into subtrees (`--jobs`, `--shard`) reports exactly what the unsplit search
+/// reports: same execution count, histogram (with counts), verdict counts and violations.
+final class ParallelSearchTests: XCTestCase {
+    func fingerprint(_ r: ExplorationResult) -> String {
+        let outcomes = r.outcomes.map { "\($0.0):\($0.1)" }.joined(separator: " ")
+        let violations = r.violations.map { "\($0.violation.kind.rawValue)@\($0.violation.location)x\($0.occurrences):\($0.schedule)" }.joined(separator: " ")
+        return "\(r.complete) \(r.executions) \(r.violatedExecutions) \(r.claimSatisfied)/\(r.claimViolated) [\(outcomes)] [\(violations)]"
+    }
+
+    func testSplitSearchesReportTheSameAsOne() throws {
+        var g = SplitMix64(seed: 0x5EED)
+        var compared = 0
+        for i in 0..<400 {
+            let src = DPORPropertyTests.generate(&g)
+            let p = try Frontend.load(text: src)
+            let ctx = ExplorationContext(machine: Machine(program: p))
+            let one = DynamicPartialOrderReduction().explore(ctx, options: ExplorationOptions())
+            var jobs = ExplorationOptions(); jobs.jobs = 2
+            let two = DynamicPartialOrderReduction().explore(ctx, options: jobs)
+            XCTAssertEqual(fingerprint(one), fingerprint(two), "program \(i), --jobs 2:\n\(src)")
+            // Three shards merged.
+            var merged: ResultBuilder? = nil
+            for k in 0..<3 {
+                var o = ExplorationOptions(); o.shard = Shard(index: k, count: 3)
+                let part = DynamicPartialOrderReduction().explore(ctx, options: o)
+                var b = ResultBuilder(strategy: part.strategy, program: p)
+                b.absorb(part)
+                if merged == nil { merged = b } else { merged!.merge(b) }
+            }
+            XCTAssertEqual(fingerprint(one), fingerprint(merged!.finish(elapsed: 0)), "program \(i), 3 shards:\n\(src)")
+            if fingerprint(one) != fingerprint(two) { return }
+            compared += 1
+        }
+        XCTAssertEqual(compared, 400)
+    }
+}

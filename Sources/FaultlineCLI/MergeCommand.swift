@@ -1,0 +1,86 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+import FaultlineReport
+
+/// `faultline merge`: shard reports back into the report one unsharded run gives.
+struct MergeCommand {
+    let args: Arguments
+    init(_ words: [String]) throws {
+        args = try Arguments(words, flags: [], valued: ["--format"])
+    }
+
+    struct Group {
+        var file: String
+        var defines: [String]
+        var strategy: String
+        var count: Int
+        var parts: [Int: ShardData] = [:]
+    }
+
+    func run(_ output: Output) throws -> Int32 {
+        guard !args.positional.isEmpty else { throw UsageError("expected shard reports (JSON, one object per line)") }
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
+        var groups: [Group] = []
+        for path in args.positional {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw UsageError("cannot read \(path)")
+            }
+            for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
+                let where_ = "\(path):\(n + 1)"
+                guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                    throw UsageError("\(where_): not a JSON object")
+                }
+                guard let shard = o["shard"] as? [String: Any], let index = shard["index"] as? Int, let count = shard["count"] as? Int,
+                      let parts = o["parts"] as? [String: Any] else {
+                    throw UsageError("\(where_): not a shard report (write it with 'faultline explore --shard I/N --format json')")
+                }
+                guard let file = o["file"] as? String, let defines = o["defines"] as? [String], let strategy = o["strategy"] as? String else {
+                    throw UsageError("\(where_): missing file, defines or strategy")
+                }
+                let d: ShardData
+                do { d = try ShardData(parsing: parts, strategy: strategy) } catch { throw UsageError("\(where_): \(error)") }
+                var g = groups.firstIndex { $0.file == file && $0.defines == defines && $0.strategy == strategy }
+                if g == nil { groups.append(Group(file: file, defines: defines, strategy: strategy, count: count)); g = groups.count - 1 }
+                guard groups[g!].count == count else { throw UsageError("\(where_): shard count \(count), another report of \(file) says \(groups[g!].count)") }
+                guard groups[g!].parts[index] == nil else { throw UsageError("\(where_): shard \(index)/\(count) of \(file) given twice") }
+                groups[g!].parts[index] = d
+            }
+        }
+        var worst: Int32 = 0
+        for (i, g) in groups.enumerated() {
+            let missing = (0..<g.count).filter { g.parts[$0] == nil }
+            guard missing.isEmpty else {
+                throw UsageError("\(g.file) \(g.defines.joined(separator: " ")): missing shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(g.count)" }.joined(separator: ", "))")
+            }
+            let parts = (0..<g.count).map { g.parts[$0]! }
+            let first = parts[0]
+            let defines = try g.defines.map { s -> Define in
+                guard s.hasPrefix("-D"), let d = Define(parsing: String(s.dropFirst(2))) else { throw UsageError("bad define '\(s)' in a shard report") }
+                return d
+            }
+            let program = try Frontend.load(path: g.file, defines: defines, includeDirs: first.includeDirs)
+            guard parts.allSatisfy({ $0.programHash == program.programHash }) else {
+                output.error("faultline merge: \(g.file) has changed since the shards ran (program hash differs)\n")
+                return ExitCode.badInput.rawValue
+            }
+            let machine = Machine(program: program, maxSteps: first.maxSteps)
+            var checker = ExecutionChecker(machine: machine)
+            checker.checkLeaks = first.leakCheck
+            let ctx = ExplorationContext(machine: machine, checker: checker)
+            var result = mergeResults(parts.map(\.result), program: program)
+            if first.shrink { result.shrinkViolations(ctx) }
+            let report = RunReport(path: g.file, defines: defines, context: ctx, result: result)
+            if format == "json" { output.print(report.json().text + "\n") }
+            else {
+                if i > 0 { output.print("\n") }
+                output.print(report.text())
+            }
+            if !result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
+        }
+        return worst
+    }
+}

@@ -1,0 +1,95 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// One schedule per violation that does not depend on the order the search went in: the
+/// lexicographically least linearization (lowest thread first whenever several may go) of the
+/// violating step's causal past — or, for a violation of a whole execution (deadlock, `final`,
+/// leak), of the whole execution. Equivalent interleavings have the same canonical schedule, so
+/// the representative a split search (`--jobs`, shards) reports is the one an unsplit search reports.
+enum CanonicalSchedule {
+    /// Replays `schedule` as dpor runs it (a thread that violates before the last step is halted
+    /// and the others go on). Returns each step's thread and access, or nil if it does not fit.
+    static func accesses(_ ctx: ExplorationContext, _ schedule: [Int]) -> [(Int, Access)]? {
+        let machine = ctx.machine
+        var s = machine.initialState()
+        var out: [(Int, Access)] = []
+        for (i, t) in schedule.enumerated() {
+            guard s.violation == nil, (machine.enabledMask(s) >> UInt64(t)) & 1 == 1, let a = machine.pendingAccess(s, t) else { return nil }
+            machine.step(&s, t)
+            out.append((t, a))
+            if i < schedule.count - 1, let v = s.violation, v.thread >= 0 {
+                s.violation = nil
+                s.threads[v.thread].status = .finished
+            }
+        }
+        return out
+    }
+
+    /// The lexicographically least linearization of the causal past of the last step
+    /// (`causalOnly`) or of all the steps.
+    static func linearize(_ steps: [(Int, Access)], threads n: Int, causalOnly: Bool) -> [Int] {
+        let m = steps.count
+        guard m > 0 else { return [] }
+        var clocks = [Int32](repeating: 0, count: m * n)
+        var last = [Int32](repeating: 0, count: n * n)
+        for i in 0..<m {
+            let (t, a) = steps[i]
+            for u in 0..<n { clocks[i * n + u] = last[t * n + u] }
+            for j in 0..<i where steps[j].0 != t && steps[j].1.conflicts(with: a) {
+                for u in 0..<n where clocks[j * n + u] > clocks[i * n + u] { clocks[i * n + u] = clocks[j * n + u] }
+            }
+            clocks[i * n + t] += 1
+            for u in 0..<n { last[t * n + u] = clocks[i * n + u] }
+        }
+        // Per thread, the selected steps in program order (a per-thread prefix: the causal past is
+        // closed under happens-before).
+        var queues = [[Int]](repeating: [], count: n)
+        for i in 0..<m {
+            let t = steps[i].0
+            if !causalOnly || clocks[i * n + t] <= clocks[(m - 1) * n + t] { queues[t].append(i) }
+        }
+        var head = [Int](repeating: 0, count: n)
+        var done = [Int32](repeating: 0, count: n)
+        var out: [Int] = []
+        let total = queues.reduce(0) { $0 + $1.count }
+        while out.count < total {
+            var picked = false
+            for u in 0..<n where head[u] < queues[u].count {
+                let e = queues[u][head[u]]
+                var ready = true
+                for w in 0..<n where w != u && clocks[e * n + w] > done[w] { ready = false; break }
+                if ready {
+                    out.append(u); head[u] += 1; done[u] += 1; picked = true
+                    break
+                }
+            }
+            if !picked { return steps.map(\.0) }   // cannot happen for a consistent order; keep the input
+        }
+        return out
+    }
+
+    /// The canonical (violation, schedule) for a violation `v` reached by `schedule` (the input
+    /// when the canonical schedule does not reproduce it).
+    static func canonical(_ ctx: ExplorationContext, _ v: Violation, _ schedule: [Int]) -> (Violation, [Int]) {
+        guard !ctx.checker.hasInvariant, let steps = accesses(ctx, schedule) else { return (v, schedule) }
+        let lin = linearize(steps, threads: ctx.machine.program.threadCount, causalOnly: v.thread >= 0)
+        if lin == schedule { return (v, schedule) }
+        // Replay it: the violation it gives is the one to show (messages name objects by id).
+        let machine = ctx.machine
+        var s = machine.initialState()
+        for (i, t) in lin.enumerated() {
+            machine.step(&s, t)
+            if i < lin.count - 1, let w = s.violation, w.thread >= 0 {
+                s.violation = nil
+                s.threads[w.thread].status = .finished
+            }
+        }
+        if v.thread >= 0 {
+            if let w = s.violation, w.kind == v.kind, w.location == v.location { return (w, lin) }
+            return (v, schedule)
+        }
+        let mask = s.violation == nil ? machine.enabledMask(s) : 0
+        if case .violation(let w)? = ctx.terminal(s, mask: mask), w.kind == v.kind, w.location == v.location { return (w, lin) }
+        return (v, schedule)
+    }
+}

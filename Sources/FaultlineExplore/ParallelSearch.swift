@@ -1,0 +1,160 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+
+/// Where a subtree search starts: a state reached by a schedule prefix, with the sleep set the
+/// prefix enumeration gave it, and whether a thread already violated on the way.
+struct SubtreeRoot: Sendable {
+    var state: State
+    var sleep: UInt64
+    var prefix: [Int]
+    var violated: Bool
+    /// Violations on the prefix (threads halted there), counted by the executions of the subtree.
+    var pending: [(Violation, [Int])] = []
+}
+
+/// Splits one search into subtrees and runs them on `--jobs` worker threads, or only the subtrees
+/// of one `--shard`. The top of the tree is enumerated first, level by level (every enabled
+/// thread, minus sleep sets), until there are enough subtrees; each subtree is then searched on
+/// its own from its root. Sleep sets guarantee that no two complete executions of different
+/// subtrees are equivalent, and source-DPOR explores one execution per Mazurkiewicz trace, so the
+/// counts are those of the unsplit search; every violation keeps its canonical representative and
+/// results are merged in subtree order, so the report is byte-identical for any `--jobs` and for
+/// shards put together by `faultline merge`. (Limits — `--timeout`, `--max-executions` — cut a
+/// split search at a different point than an unsplit one: a partial report may differ.)
+struct ParallelSearch {
+    typealias SubtreeSearch = (ExplorationContext, ExplorationOptions, SubtreeRoot, Double?, inout ResultBuilder) -> Void
+    let strategyName: String
+    let subtree: SubtreeSearch
+    /// dpor semantics: a violating thread is halted and the others run on; dfs: the execution ends.
+    let haltsViolatingThread: Bool
+    let sleepSets: Bool
+
+    /// How many subtrees to aim for: a function of the shard count (every shard must compute the
+    /// same split) and of the jobs (enough pieces to balance the load).
+    static func target(jobs: Int, shards: Int) -> Int { max(64, 8 * jobs, 8 * shards) }
+
+    func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        let start = monotonicSeconds()
+        let deadline = options.timeout.map { start + $0 }
+        var top = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
+        let roots = frontier(ctx, target: ParallelSearch.target(jobs: options.jobs, shards: options.shard?.count ?? 1), into: &top)
+        let shard = options.shard ?? Shard(index: 0, count: 1)
+        // The executions that ended inside the enumerated top belong to shard 0.
+        if shard.index != 0 { top = ResultBuilder(strategy: strategyName, program: ctx.machine.program) }
+        let mine = roots.indices.filter { $0 % shard.count == shard.index }
+        let slots = Slots(count: mine.count)
+        let workers = max(1, min(options.jobs, mine.count))
+        var subtreeOptions = options
+        subtreeOptions.jobs = 1
+        subtreeOptions.shard = nil
+        let perSubtree = subtreeOptions
+        let work: @Sendable (Int) -> Void = { _ in
+            while let k = slots.claim() {
+                var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
+                subtree(ctx, perSubtree, roots[mine[k]], deadline, &b)
+                slots.store(k, b)
+            }
+        }
+        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        var merged = top
+        for b in slots.results { merged.merge(b!) }
+        if merged.result.executions >= options.maxExecutions && merged.result.complete {
+            merged.result.complete = false
+            merged.result.stopReason = "max-executions"
+        }
+        merged.result.shard = options.shard
+        return merged.finish(elapsed: monotonicSeconds() - start)
+    }
+
+    /// Enumerates the top of the tree breadth-first until a level has at least `target` nodes
+    /// (or stops branching): executions that end on the way go to `builder`, in order.
+    func frontier(_ ctx: ExplorationContext, target: Int, into builder: inout ResultBuilder) -> [SubtreeRoot] {
+        let machine = ctx.machine
+        let root = machine.initialState()
+        let rootMask = machine.enabledMask(root)
+        if let t = ctx.terminal(root, mask: rootMask) { builder.add(t, schedule: []); return [] }
+        var level = [SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false)]
+        var depth = 0
+        while level.count < target && depth < 64 {
+            var next: [SubtreeRoot] = []
+            var branched = false
+            for node in level {
+                let mask = machine.enabledMask(node.state)
+                var explored: UInt64 = 0
+                var awake = mask & ~node.sleep
+                if awake.nonzeroBitCount > 1 { branched = true }
+                while awake != 0 {
+                    let t = awake.trailingZeroBitCount
+                    awake &= awake - 1
+                    let access = machine.pendingAccess(node.state, t)!
+                    var childSleep: UInt64 = 0
+                    if sleepSets {
+                        var cand = (node.sleep | explored) & ~(1 << UInt64(t))
+                        while cand != 0 {
+                            let q = cand.trailingZeroBitCount; cand &= cand - 1
+                            if let a = machine.pendingAccess(node.state, q), !a.conflicts(with: access) { childSleep |= 1 << UInt64(q) }
+                        }
+                    }
+                    explored |= 1 << UInt64(t)
+                    var child = node.state
+                    var violated = node.violated
+                    var pending = node.pending
+                    let schedule = node.prefix + [t]
+                    if haltsViolatingThread {
+                        machine.step(&child, t)
+                        if let v = child.violation, v.thread >= 0 {
+                            pending.append((v, schedule))
+                            child.violation = nil
+                            child.threads[v.thread].status = .finished
+                            violated = true
+                        }
+                    } else {
+                        ctx.step(&child, t)
+                    }
+                    let cmask = child.violation == nil ? machine.enabledMask(child) : 0
+                    let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
+                    if let term {
+                        for (v, s) in pending {
+                            let (w, c) = CanonicalSchedule.canonical(ctx, v, s)
+                            builder.addViolation(w, schedule: c)
+                        }
+                        if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
+                        else if case .violation(let v) = term, haltsViolatingThread {
+                            let (w, c) = CanonicalSchedule.canonical(ctx, v, schedule)
+                            builder.add(.violation(w), schedule: c)
+                        } else { builder.add(term, schedule: schedule) }
+                        continue
+                    }
+                    if cmask & ~childSleep == 0 { builder.result.sleepBlocked += 1; continue }
+                    next.append(SubtreeRoot(state: child, sleep: childSleep, prefix: schedule, violated: violated, pending: pending))
+                }
+            }
+            level = next
+            depth += 1
+            if !branched && level.count <= 1 && depth > 16 { break }
+        }
+        return level
+    }
+}
+
+/// Work distribution and result slots shared by the worker threads.
+private final class Slots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private(set) var results: [ResultBuilder?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < results.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func store(_ k: Int, _ b: ResultBuilder) {
+        lock.lock(); defer { lock.unlock() }
+        results[k] = b
+    }
+}
