@@ -101,7 +101,7 @@ public enum CLI {
     static let exploreHelp = """
     OVERVIEW: Explore the interleavings of one or more race files.
 
-    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy dfs|random] [options]
+    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy dpor|dfs|bfs|random|pct] [options]
 
     ARGUMENTS:
       <file>                  Race files (*.litmus): herd7 C litmus tests plus Faultline's extensions
@@ -110,10 +110,13 @@ public enum CLI {
       -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
       -I DIR                  Also search DIR for #include files
       --strategy S            dpor (exhaustive with partial-order reduction, default), dfs (every
-                              interleaving), bfs (stateful, shortest counterexamples) or random
+                              interleaving), bfs (stateful, shortest counterexamples), random
+                              (uniform sampling) or pct (probabilistic concurrency testing:
+                              priority schedules with at most D-1 random preemptions)
       --preemptions K         dfs: skip schedules with more than K preemptions
-      --seed S                random: the session seed (decimal or 0x hex; default 0)
-      --runs N                random: number of sampled executions (default 1000)
+      --depth D               pct: the bug depth to target, D-1 change points per run (default 3, min 1)
+      --seed S                random, pct: the session seed (decimal or 0x hex; default 0)
+      --runs N                random, pct: number of sampled executions (default 1000)
       --max-steps N           steps one thread may take before a possible livelock is reported (default 2000)
       --jobs N                dpor, random: search with N worker threads (same report for any N)
       --shard I/N             dpor, random: explore only part I (0-based) of N of the search; combine
@@ -158,6 +161,7 @@ public enum CLI {
     OPTIONS:
       --trace TOKEN           A replay token (fl1:HASH:SCHEDULE) printed by explore or check
       --seed S                The seed of one random run, as printed by explore --strategy random
+                              (pct runs print a --trace token instead)
       -D NAME[=VALUE]         The same defines as the run that printed the token
       -I DIR                  Also search DIR for #include files
       --max-steps N           as for explore

@@ -12,7 +12,7 @@ struct ExploreCommand {
     init(_ words: [String], environment: [String: String] = [:]) throws {
         self.environment = environment
         args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
-                             valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--max-steps",
+                             valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
                                       "--max-executions", "--timeout", "--format", "--jobs", "--shard"])
     }
 
@@ -31,6 +31,10 @@ struct ExploreCommand {
         if args.has("--preemptions") {
             guard strategy == .dfs else { throw UsageError("--preemptions needs --strategy dfs") }
             options.preemptionBound = try args.int("--preemptions", default: 0)
+        }
+        if args.has("--depth") {
+            guard strategy == .pct else { throw UsageError("--depth needs --strategy pct") }
+            options.depth = try args.int("--depth", default: options.depth, min: 1)
         }
         options.seed = try args.seed("--seed") ?? 0
         options.runs = try args.int("--runs", default: 1000, min: 1)

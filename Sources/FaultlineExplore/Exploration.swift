@@ -10,6 +10,8 @@ public struct ExplorationOptions: Sendable {
     public var preemptionBound: Int? = nil
     public var seed: UInt64 = 0
     public var runs: Int = 1000
+    /// pct: the bug depth D (D-1 priority change points per run); at least 1.
+    public var depth: Int = 3
     /// Checked after every execution: true ends the search early (`stopReason` "expectation met").
     /// `check` uses it for buggy configurations, which need not be explored exhaustively.
     public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
@@ -211,13 +213,14 @@ public protocol Strategy {
 
 /// Names the CLI accepts for `--strategy`.
 public enum StrategyName: String, CaseIterable, Sendable {
-    case dpor, dfs, bfs, random
+    case dpor, dfs, bfs, random, pct
     public func make() -> Strategy {
         switch self {
         case .dpor: return DynamicPartialOrderReduction()
         case .dfs: return DepthFirstSearch()
         case .bfs: return BreadthFirstSearch()
         case .random: return RandomWalk()
+        case .pct: return ProbabilisticConcurrencyTesting()
         }
     }
 }

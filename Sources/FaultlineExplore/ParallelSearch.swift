@@ -43,22 +43,17 @@ struct ParallelSearch {
         // The executions that ended inside the enumerated top belong to shard 0.
         if shard.index != 0 { top = ResultBuilder(strategy: strategyName, program: ctx.machine.program) }
         let mine = roots.indices.filter { $0 % shard.count == shard.index }
-        let slots = Slots(count: mine.count)
-        let workers = max(1, min(options.jobs, mine.count))
         var subtreeOptions = options
         subtreeOptions.jobs = 1
         subtreeOptions.shard = nil
         let perSubtree = subtreeOptions
-        let work: @Sendable (Int) -> Void = { _ in
-            while let k = slots.claim() {
-                var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
-                subtree(ctx, perSubtree, roots[mine[k]], deadline, &b)
-                slots.store(k, b)
-            }
+        let parts = parallelMap(mine.count, jobs: options.jobs) { k in
+            var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
+            subtree(ctx, perSubtree, roots[mine[k]], deadline, &b)
+            return b
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         var merged = top
-        for b in slots.results { merged.merge(b!) }
+        for b in parts { merged.merge(b) }
         if merged.result.executions >= options.maxExecutions && merged.result.complete {
             merged.result.complete = false
             merged.result.stopReason = "max-executions"
@@ -138,11 +133,22 @@ struct ParallelSearch {
     }
 }
 
+/// `body(0..<count)` on up to `jobs` worker threads; the results in index order.
+func parallelMap<T>(_ count: Int, jobs: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    let slots = Slots<T>(count: count)
+    let work: @Sendable (Int) -> Void = { _ in
+        while let k = slots.claim() { slots.store(k, body(k)) }
+    }
+    let workers = max(1, min(jobs, count))
+    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+    return slots.results.map { $0! }
+}
+
 /// Work distribution and result slots shared by the worker threads.
-private final class Slots: @unchecked Sendable {
+private final class Slots<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
-    private(set) var results: [ResultBuilder?]
+    private(set) var results: [T?]
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
 
@@ -153,7 +159,7 @@ private final class Slots: @unchecked Sendable {
         return next - 1
     }
 
-    func store(_ k: Int, _ b: ResultBuilder) {
+    func store(_ k: Int, _ b: T) {
         lock.lock(); defer { lock.unlock() }
         results[k] = b
     }

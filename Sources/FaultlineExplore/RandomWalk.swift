@@ -10,20 +10,30 @@ public struct RandomWalk: Strategy {
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         let start = monotonicSeconds()
-        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
-        builder.result.complete = false
-        var steps = 0
-        for run in 0..<min(options.runs, options.maxExecutions) {
-            let seed = SplitMix64.derive(options.seed, run)
-            let (term, schedule) = RandomWalk.execute(ctx, seed: seed)
-            steps += schedule.count
-            builder.add(term, schedule: schedule, seed: seed)
-            if run % 64 == 63, let limit = options.timeout, monotonicSeconds() - start > limit {
-                builder.result.stopReason = "timeout"
-                break
+        let total = min(options.runs, options.maxExecutions)
+        // Runs are independent: blocks of 64 go to shards (block mod N) and to worker threads,
+        // and are merged in run order, so the report does not depend on --jobs or sharding.
+        let blockSize = 64
+        let shard = options.shard ?? Shard(index: 0, count: 1)
+        let blocks = Array(stride(from: 0, to: total, by: blockSize)).enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+        let deadline = options.timeout.map { start + $0 }
+        let name = self.name
+        let parts = parallelMap(blocks.count, jobs: options.jobs) { k -> ResultBuilder in
+            var b = ResultBuilder(strategy: name, program: ctx.machine.program)
+            if let deadline, monotonicSeconds() > deadline { b.result.complete = false; b.result.stopReason = "timeout"; return b }
+            for run in blocks[k]..<min(blocks[k] + blockSize, total) {
+                let seed = SplitMix64.derive(options.seed, run)
+                let (term, schedule) = RandomWalk.execute(ctx, seed: seed)
+                b.result.steps += schedule.count
+                b.add(term, schedule: schedule, seed: seed)
             }
+            if let deadline, monotonicSeconds() > deadline { b.result.complete = false; b.result.stopReason = "timeout" }
+            return b
         }
-        builder.result.steps = steps
+        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        for p in parts where builder.result.stopReason == nil { builder.merge(p) }
+        builder.result.complete = false
+        builder.result.shard = options.shard
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 

@@ -181,6 +181,7 @@ final class CLITests: XCTestCase {
             ["races/D2-uffd-wp-across-zap-swap.litmus", "-DCONFIG_PTE_MARKER_UFFD_WP", "-DMARKER_AFTER_UNLOCK"],
             ["races/E-faultaround-prealloc-pte.litmus", "-DNO_PMD_RECHECK"],
             ["\(golden)/uaf.litmus"],
+            ["\(golden)/uaf.litmus", "--strategy", "random", "--seed", "7", "--runs", "300"],
         ]
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-shards-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -240,5 +241,27 @@ final class CLITests: XCTestCase {
         (rc, _, err) = run(["explore", "\(golden)/uaf.litmus", "--shard", "0/2"])
         XCTAssertEqual(rc, 2)
         XCTAssertTrue(err.contains("--format json"), err)
+    }
+
+    func testPCTStrategyPrintsTraceReplayAndDepthNeedsPCT() {
+        let args = ["explore", "\(golden)/uaf.litmus", "--strategy", "pct", "--depth", "3", "--seed", "7", "--runs", "200", "--format", "json"]
+        let (rc, out, _) = run(args)
+        XCTAssertEqual(rc, 1)
+        XCTAssertTrue(out.contains("\"strategy\":\"pct\""), out)
+        XCTAssertFalse(out.contains("--seed 0x"), out)
+        guard let r = out.range(of: "--trace fl1:") else { return XCTFail(out) }
+        let token = "fl1:" + out[r.upperBound...].prefix { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "x" }
+        let (rc2, text, _) = run(["replay", "\(golden)/uaf.litmus", "--trace", token])
+        XCTAssertEqual(rc2, 1)
+        XCTAssertTrue(text.contains("use-after-free"), text)
+        // Same flags, same bytes.
+        XCTAssertEqual(out, run(args).1)
+        // --depth only with pct, and at least 1.
+        let (rc3, _, err3) = run(["explore", "\(golden)/uaf.litmus", "--depth", "2"])
+        XCTAssertEqual(rc3, 2)
+        XCTAssertTrue(err3.contains("--depth needs --strategy pct"), err3)
+        XCTAssertEqual(run(["explore", "\(golden)/uaf.litmus", "--strategy", "random", "--depth", "2"]).0, 2)
+        XCTAssertEqual(run(["explore", "\(golden)/uaf.litmus", "--strategy", "pct", "--depth", "0"]).0, 2)
+        XCTAssertTrue(run(["explore", "--help"]).1.contains("--depth D"))
     }
 }
