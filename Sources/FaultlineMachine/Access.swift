@@ -11,29 +11,51 @@ public struct Access: Sendable, Equatable {
     /// nobody reads (rwsem reader acquire/release: counter increments).
     public var commutative = false
 
+    /// For virtual locations: the threads involved (the thread of a read-side or IRQ operation;
+    /// the threads a waiting grace period or TLB shootdown still waits for).
+    public var threads: UInt64 = 0
+
     /// Virtual locations. A thread's read-side and IRQ operations change only that thread's
-    /// state, so readers commute with each other; a grace period (or TLB shootdown) reads
-    /// every other thread's state, so it conflicts with them, and grace periods commute.
-    public static let rcuReader: Int64 = -1      // rcu_read_lock/unlock
-    public static let irqOp: Int64 = -2          // local_irq_* (IRQs-off sections are RCU readers too)
-    public static let gracePeriod: Int64 = -3    // synchronize_rcu
-    public static let shootdown: Int64 = -4      // tlb_shootdown
+    /// state, so they commute with each other. The start of a grace period (or TLB shootdown)
+    /// takes a snapshot of every other thread's state, so it conflicts with all of them; its end
+    /// only waits for the threads in the snapshot to leave their section, so it conflicts only
+    /// with those threads' exits (an entry, or another thread's exit, cannot change whether it
+    /// may complete). Grace periods commute with each other.
+    public static let rcuEnter: Int64 = -1       // rcu_read_lock
+    public static let irqOff: Int64 = -2         // local_irq_disable/save (IRQs-off sections are RCU readers too)
+    public static let gracePeriod: Int64 = -3    // synchronize_rcu: the snapshot
+    public static let shootdown: Int64 = -4      // tlb_shootdown: the snapshot
+    public static let rcuExit: Int64 = -5        // rcu_read_unlock
+    public static let irqOn: Int64 = -6          // local_irq_enable
+    public static let gracePeriodEnd: Int64 = -7 // synchronize_rcu: waiting for `threads`
+    public static let shootdownEnd: Int64 = -8   // tlb_shootdown: waiting for `threads`
+    public static let irqRestore: Int64 = -9     // local_irq_restore: may enter or leave
     /// SRCU domain `d`: readers at -(16 + 2d), grace periods at -(17 + 2d).
     static func srcuReader(_ d: Int64) -> Int64 { -(16 + 2 * (d & (Int64.max >> 8))) }
     static func srcuGracePeriod(_ d: Int64) -> Int64 { srcuReader(d) - 1 }
+
+    /// Whether virtual operations `a` and `b` (of different threads) conflict.
+    static func virtualConflict(_ a: Access, _ b: Access) -> Bool {
+        func one(_ x: Access, _ y: Access) -> Bool {
+            let l = y.location
+            switch x.location {
+            case gracePeriod: return l == rcuEnter || l == rcuExit || l == irqOff || l == irqOn || l == irqRestore
+            case shootdown: return l == irqOff || l == irqOn || l == irqRestore
+            case gracePeriodEnd: return (l == rcuExit || l == irqOn || l == irqRestore) && x.threads & y.threads != 0
+            case shootdownEnd: return (l == irqOn || l == irqRestore) && x.threads & y.threads != 0
+            default:
+                // SRCU: a reader (even offset) against the grace period of its domain (reader - 1).
+                return x.location <= -16 && (-x.location) % 2 == 0 && l == x.location - 1
+            }
+        }
+        return one(a, b) || one(b, a)
+    }
 
     @inline(__always)
     public func conflicts(with o: Access) -> Bool {
         if location < 0 || o.location < 0 {
             if location >= 0 || o.location >= 0 { return false }
-            let (a, b) = location > o.location ? (location, o.location) : (o.location, location)  // a > b
-            switch (a, b) {
-            case (Access.rcuReader, Access.gracePeriod), (Access.irqOp, Access.gracePeriod), (Access.irqOp, Access.shootdown):
-                return true
-            default:
-                // SRCU: a reader (even offset) against the grace period of its domain (reader - 1).
-                return a <= -16 && (-a) % 2 == 0 && b == a - 1
-            }
+            return Access.virtualConflict(self, o)
         }
         guard write || o.write else { return false }
         if commutative && o.commutative { return false }
@@ -62,10 +84,18 @@ extension Machine {
                 return Access(location: th.values[top], write: true, wholeObject: false)
             case .spinIsLocked, .spinUnlockWait:
                 return Access(location: th.values[top], write: false, wholeObject: false)
-            case .rcuReadLock, .rcuReadUnlock: return Access(location: Access.rcuReader, write: true, wholeObject: false)
-            case .synchronizeRCU: return Access(location: Access.gracePeriod, write: true, wholeObject: false)
-            case .irqDisable, .irqEnable, .irqSave, .irqRestore: return Access(location: Access.irqOp, write: true, wholeObject: false)
-            case .tlbShootdown: return Access(location: Access.shootdown, write: true, wholeObject: false)
+            case .rcuReadLock: return Access(location: Access.rcuEnter, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .rcuReadUnlock: return Access(location: Access.rcuExit, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .irqDisable, .irqSave: return Access(location: Access.irqOff, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .irqEnable: return Access(location: Access.irqOn, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .irqRestore: return Access(location: Access.irqRestore, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .synchronizeRCU, .tlbShootdown:
+                let start = op == .synchronizeRCU ? Access.gracePeriod : Access.shootdown
+                guard th.phase == 1 else { return Access(location: start, write: true, wholeObject: false) }
+                var waiting: UInt64 = 0
+                for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
+                return Access(location: start == Access.gracePeriod ? Access.gracePeriodEnd : Access.shootdownEnd,
+                              write: true, wholeObject: false, threads: waiting)
             case .srcuReadLock, .srcuReadUnlock:
                 return Access(location: Access.srcuReader(th.values[top]), write: true, wholeObject: false)
             case .synchronizeSRCU:
