@@ -14,7 +14,7 @@ public enum ExitCode: Int32 {
 public final class Output {
     public var out = ""
     public var err = ""
-    let streaming: Bool
+    public let streaming: Bool
     public init(streaming: Bool) { self.streaming = streaming }
     public func print(_ s: String) {
         if streaming { FileHandle.standardOutput.write((s).data(using: .utf8)!) } else { out += s }

@@ -59,7 +59,11 @@ struct ExploreCommand {
             let machine = Machine(program: program, maxSteps: maxSteps)
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
-            let found = strategy.make().explore(ctx, options: options)
+            var runOptions = options
+            let progress = ProgressLine.make(label: path, output: output)
+            runOptions.progress = progress
+            let found = strategy.make().explore(ctx, options: runOptions)
+            progress?.finish()
             var result = found
             if !args.has("--no-shrink") { result.shrinkViolations(ctx) }
             var report = RunReport(path: path, defines: defines, context: ctx, result: result)

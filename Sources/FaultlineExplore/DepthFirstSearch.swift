@@ -31,6 +31,7 @@ public struct DepthFirstSearch: Strategy {
         var skipped = false
         let n = root.threads.count
         var sinceClock = 0
+        var knuthMean = 0.0, knuthSamples = 0, reported = 0
         var steps = 0
         search: while !stack.isEmpty {
             let top = stack.count - 1
@@ -61,9 +62,17 @@ public struct DepthFirstSearch: Strategy {
                     builder.result.stopReason = "max-executions"
                     break search
                 }
-                if sinceClock >= 256, let limit = options.timeout {
+                if sinceClock >= 256 {
                     sinceClock = 0
-                    if monotonicSeconds() - start > limit {
+                    if let sink = options.progress {
+                        var product = 1.0
+                        for node in stack { product *= Double(max(1, node.mask.nonzeroBitCount)) }
+                        knuthSamples += 1
+                        knuthMean += (product - knuthMean) / Double(knuthSamples)
+                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: knuthMean)
+                        reported = builder.result.executions
+                    }
+                    if let limit = options.timeout, monotonicSeconds() - start > limit {
                         builder.result.complete = false
                         builder.result.stopReason = "timeout"
                         break search

@@ -200,6 +200,7 @@ public struct DynamicPartialOrderReduction: Strategy {
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
+        var knuthMean = 0.0, knuthSamples = 0, reported = 0
         var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
 
@@ -284,9 +285,19 @@ public struct DynamicPartialOrderReduction: Strategy {
                 if let stop = options.stopWhen, stop(builder.result) {
                     builder.result.complete = false; builder.result.stopReason = "expectation met"; break search
                 }
-                if sinceClock >= 256, let deadline {
+                if sinceClock >= 256 {
                     sinceClock = 0
-                    if monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
+                    if let deadline, monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
+                    if let sink = options.progress {
+                        // Knuth's estimator on this path: the product of the branching met on the way.
+                        var product = 1.0
+                        for node in stack { product *= Double(max(1, (node.backtrack | node.done).nonzeroBitCount)) }
+                        knuthSamples += 1
+                        knuthMean += (product - knuthMean) / Double(knuthSamples)
+                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count,
+                                    estimatedTotal: start.prefix.isEmpty ? knuthMean : nil)
+                        reported = builder.result.executions
+                    }
                 }
                 continue
             }
@@ -302,5 +313,6 @@ public struct DynamicPartialOrderReduction: Strategy {
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked
+        options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
     }
 }

@@ -15,11 +15,20 @@ public struct ExplorationOptions: Sendable {
     /// Checked after every execution: true ends the search early (`stopReason` "expectation met").
     /// `check` uses it for buggy configurations, which need not be explored exhaustively.
     public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
+    /// Called now and then during a search (from worker threads too): for a progress line.
+    public var progress: ProgressSink? = nil
     /// Worker threads for one search (`ParallelSearch`); the report does not depend on it.
     public var jobs: Int = 1
     /// Explore only this deterministic part of the search (`faultline merge` combines the parts).
     public var shard: Shard? = nil
     public init() {}
+}
+
+/// Receives progress from a running search: executions since the last call, and Knuth's
+/// estimate of the size of the whole tree (the mean over sampled executions of the product of
+/// the branching along their path) when the strategy can give one. Never part of the report.
+public protocol ProgressSink: AnyObject, Sendable {
+    func report(executions: Int, violations: Int, estimatedTotal: Double?)
 }
 
 /// Part `index` of `count` (0-based) of a search split into subtrees.
@@ -135,7 +144,11 @@ struct ResultBuilder {
     }
 
     /// Violations with the same key are one entry of the report.
-    static func key(_ v: Violation) -> String { "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")" }
+    /// A livelock is one entry per thread, wherever in its loop the step bound ran out.
+    static func key(_ v: Violation) -> String {
+        if v.kind == .stepBound { return "\(v.kind.rawValue)@P\(v.thread)" }
+        return "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
+    }
 
     /// A violation seen in an execution that goes on (dpor halts only the violating thread).
     /// Each (kind, location) keeps the shortest, then lexicographically least, schedule that hit

@@ -46,6 +46,7 @@ struct ParallelSearch {
         var subtreeOptions = options
         subtreeOptions.jobs = 1
         subtreeOptions.shard = nil
+        subtreeOptions.progress?.report(executions: top.result.executions, violations: 0, estimatedTotal: nil)
         let perSubtree = subtreeOptions
         let parts = parallelMap(mine.count, jobs: options.jobs) { k in
             var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)

@@ -22,15 +22,21 @@ public struct Shrinker {
     /// A shorter-to-read schedule reaching `target` (the input when nothing better is found or the
     /// input does not reach `target` as its first violation).
     public mutating func shrink(_ schedule: [Int], target: Violation) -> [Int] {
-        guard let first = run(schedule, target: target) else { return schedule }
+        shrinkReturningViolation(schedule, target: target).1
+    }
+
+    /// The shrunk schedule with the violation it reaches (its message may name other objects than
+    /// the input's did: object ids follow allocation order).
+    public mutating func shrinkReturningViolation(_ schedule: [Int], target: Violation) -> (Violation, [Int]) {
+        guard let first = run(schedule, target: target) else { return (target, schedule) }
         var best = first
-        var bestKey = Shrinker.cost(best)
+        var bestKey = Shrinker.cost(best.0)
         improving: while stepBudget > 0 {
-            let runs = Shrinker.runs(best)
+            let runs = Shrinker.runs(best.0)
             for candidate in Shrinker.candidates(runs) {
                 guard stepBudget > 0 else { break improving }
                 guard let got = run(candidate, target: target) else { continue }
-                let key = Shrinker.cost(got)
+                let key = Shrinker.cost(got.0)
                 if key.0 < bestKey.0 || (key.0 == bestKey.0 && key.1 < bestKey.1) {
                     best = got; bestKey = key
                     continue improving
@@ -38,7 +44,7 @@ public struct Shrinker {
             }
             break
         }
-        return best
+        return (best.1, best.0)
     }
 
     /// (context switches, steps).
@@ -84,7 +90,7 @@ public struct Shrinker {
 
     /// Lenient replay of `plan`: the executed schedule if the execution's first violation is
     /// `target`, else nil.
-    mutating func run(_ plan: [Int], target: Violation) -> [Int]? {
+    mutating func run(_ plan: [Int], target: Violation) -> ([Int], Violation)? {
         let machine = ctx.machine
         var s = machine.initialState()
         var executed: [Int] = []
@@ -93,7 +99,7 @@ public struct Shrinker {
         while true {
             let mask = s.violation == nil ? machine.enabledMask(s) : 0
             if let term = ctx.terminal(s, mask: mask) {
-                if case .violation(let v) = term, Shrinker.same(v, target) { return executed }
+                if case .violation(let v) = term, Shrinker.same(v, target) { return (executed, v) }
                 return nil
             }
             guard stepBudget > 0 else { return nil }
@@ -124,9 +130,10 @@ extension ExplorationResult {
     public mutating func shrinkViolations(_ ctx: ExplorationContext) {
         for i in violations.indices {
             var shrinker = Shrinker(ctx)
-            let shrunk = shrinker.shrink(violations[i].schedule, target: violations[i].violation)
+            let (v, shrunk) = shrinker.shrinkReturningViolation(violations[i].schedule, target: violations[i].violation)
             if shrunk != violations[i].schedule {
                 violations[i].schedule = shrunk
+                violations[i].violation = v
                 violations[i].seed = nil
             }
         }

@@ -191,7 +191,7 @@ public final class Machine: @unchecked Sendable {
             switch op {
             case .spinLock:
                 let v = peek(s, th.values[th.values.count - 1]) ?? 0
-                what = "lock \(describe(s, th.values[th.values.count - 1])) held by " + (v == Int64(t + 1) ? "itself" : "P\(v - 1)")
+                what = "lock \(describe(s, th.values[th.values.count - 1])) (held by " + (v == Int64(t + 1) ? "itself" : "P\(v - 1)") + ")"
             case .downRead, .downWrite: what = "rwsem \(describe(s, th.values[th.values.count - 1]))"
             case .synchronizeRCU: what = "an RCU grace period"
             case .synchronizeSRCU: what = "an SRCU grace period"
@@ -201,7 +201,7 @@ public final class Machine: @unchecked Sendable {
             default: what = "\(op)"
             }
         } else { what = "?" }
-        return "P\(t) waits for \(what) at \(loc.file?.path ?? ""):\(loc.line)"
+        return "P\(t) at \(loc.file?.path ?? ""):\(loc.line) waits for \(what)"
     }
 
     // MARK: stepping

@@ -47,6 +47,12 @@ public struct RunReport: Sendable {
                 // The step that violated shows the violation, not a value it never produced.
                 if let last = steps.indices.last, f.violation.thread == steps[last].thread, f.violation.location == out.events[last].location {
                     steps[last].effect = "✗ " + f.violation.kind.rawValue
+                } else if f.violation.thread >= 0, f.violation.location >= 0 {
+                    // A check in local code after the thread's last visible step (e.g. a BUG_ON on
+                    // registers): one more row, where it fired.
+                    let loc = context.machine.program.locations[Int(f.violation.location)]
+                    steps.append(TraceStep(index: steps.count + 1, thread: f.violation.thread, location: loc,
+                                           source: loc.sourceText, effect: "✗ " + f.violation.kind.rawValue + " (local)"))
                 }
             }
             let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
