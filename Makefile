@@ -31,5 +31,9 @@ check: run
 corpus: release
 	scripts/corpus.sh $(BIN)
 
+# Measurements (not a test): docs/benchmarks.md, one row per race configuration and litmus group.
+bench: release
+	scripts/bench.sh $(BIN) docs/benchmarks.md
+
 clean:
 	rm -rf .build

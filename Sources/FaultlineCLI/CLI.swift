@@ -51,6 +51,9 @@ public enum CLI {
             case "list":
                 if rest.contains("--help") || rest.contains("-h") { output.print(listHelp); return 0 }
                 return try ListCommand(rest).run(output)
+            case "bench":
+                if rest.contains("--help") || rest.contains("-h") { output.print(benchHelp); return 0 }
+                return try BenchCommand(rest).run(output)
             case "merge":
                 if rest.contains("--help") || rest.contains("-h") { output.print(mergeHelp); return 0 }
                 return try MergeCommand(rest).run(output)
@@ -74,7 +77,7 @@ public enum CLI {
     }
 
     static func help(for c: String) -> String? {
-        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp, "merge": mergeHelp][c]
+        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp, "merge": mergeHelp, "bench": benchHelp][c]
     }
 
     static let mainHelp = """
@@ -88,6 +91,7 @@ public enum CLI {
       list       List race files, their configurations and expectations
       check      Run every race in every declared configuration and compare with expectations (CI gate)
       merge      Combine the JSON reports of the shards of one search into the unsharded report
+      bench      Measure a group of race files (one Markdown row; make bench writes docs/benchmarks.md)
 
     OPTIONS:
       --version  Print the version
@@ -146,6 +150,25 @@ public enum CLI {
 
     OPTIONS:
       --format text|json      output format (default text)
+      --help                  Show this help
+
+    """
+
+    static let benchHelp = """
+    OVERVIEW: Measure a group of race files (or one configuration) and print one Markdown table
+    row: executions under dfs and dpor, distinct Mazurkiewicz traces, the redundancy of the
+    reduction (dpor executions / traces), sleep-blocked partial executions, distinct states (bfs), dpor wall time,
+    steps/s, peak memory (of this process, measured right after the dpor run), and the speed-up of
+    --jobs 2. 'make bench' runs it per race configuration and per kernel litmus group.
+
+    USAGE: faultline bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS]
+           faultline bench --header
+
+    OPTIONS:
+      --label TEXT            the row's first column (default: the first file)
+      --timeout SECONDS       limit per file for dfs and bfs (default 10; dpor runs to the end); a
+                              count cut by it shows as ≥N
+      --header                print the table header
       --help                  Show this help
 
     """

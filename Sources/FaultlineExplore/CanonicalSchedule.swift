@@ -41,11 +41,19 @@ enum CanonicalSchedule {
             clocks[i * n + t] += 1
             for u in 0..<n { last[t * n + u] = clocks[i * n + u] }
         }
+        return linearize(threads: steps.map(\.0), clocks: clocks, threads: n, causalOnly: causalOnly)
+    }
+
+    /// The same from the steps' threads and vector clocks (`clocks[i * n + u]`: how many steps of
+    /// thread u happen before step i, inclusive), as the dpor search keeps them.
+    static func linearize(threads stepThreads: [Int], clocks: [Int32], threads n: Int, causalOnly: Bool) -> [Int] {
+        let m = stepThreads.count
+        guard m > 0 else { return [] }
         // Per thread, the selected steps in program order (a per-thread prefix: the causal past is
         // closed under happens-before).
         var queues = [[Int]](repeating: [], count: n)
         for i in 0..<m {
-            let t = steps[i].0
+            let t = stepThreads[i]
             if !causalOnly || clocks[i * n + t] <= clocks[(m - 1) * n + t] { queues[t].append(i) }
         }
         var head = [Int](repeating: 0, count: n)
@@ -63,7 +71,7 @@ enum CanonicalSchedule {
                     break
                 }
             }
-            if !picked { return steps.map(\.0) }   // cannot happen for a consistent order; keep the input
+            if !picked { return stepThreads }   // cannot happen for a consistent order; keep the input
         }
         return out
     }

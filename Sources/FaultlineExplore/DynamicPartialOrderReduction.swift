@@ -272,6 +272,9 @@ public struct DynamicPartialOrderReduction: Strategy {
                     builder.addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
                 }
                 while let last = pending.last, last.depth > k { pending.removeLast() }
+                if let observe = options.observeTrace {
+                    observe(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: clocks, threads: n, causalOnly: false))
+                }
                 if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
                 else if case .violation(let v) = term {
                     let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)

@@ -17,6 +17,9 @@ public struct ExplorationOptions: Sendable {
     public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
     /// Called now and then during a search (from worker threads too): for a progress line.
     public var progress: ProgressSink? = nil
+    /// Benchmarks: called by dpor with the canonical linearization of every complete execution,
+    /// to count distinct Mazurkiewicz traces (the redundancy of the reduction). Slows the search.
+    public var observeTrace: (@Sendable ([Int]) -> Void)? = nil
     /// Worker threads for one search (`ParallelSearch`); the report does not depend on it.
     public var jobs: Int = 1
     /// Explore only this deterministic part of the search (`faultline merge` combines the parts).

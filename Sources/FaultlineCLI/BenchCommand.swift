@@ -1,0 +1,94 @@
+import Foundation
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+
+/// `faultline bench`: measures one group of race files (or one race configuration) and prints
+/// one Markdown table row: executions under dfs and dpor, distinct Mazurkiewicz traces (so the
+/// redundancy of the reduction: complete executions per trace) and sleep-blocked partial executions, distinct states (bfs), dpor wall time, steps/s, peak memory and
+/// the speed-up of `--jobs 2`. `make bench` runs it per race configuration and per kernel litmus
+/// group (one process each, so the peak memory is that group's) and writes docs/benchmarks.md.
+struct BenchCommand {
+    let args: Arguments
+    init(_ words: [String]) throws {
+        args = try Arguments(words, flags: ["--header"], valued: ["-D", "-I", "--label", "--timeout"])
+    }
+
+    static let header = """
+    | group | files | dfs executions | dpor executions | traces | redundancy | sleep-blocked | states (bfs) | dpor time | steps/s | peak RSS | --jobs 2 speed-up |
+    | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+
+    """
+
+    /// Distinct canonical schedules seen (FNV-1a of the thread sequence).
+    final class TraceSet: @unchecked Sendable {
+        let lock = NSLock()
+        var hashes = Set<UInt64>()
+        func insert(_ s: [Int]) {
+            var h: UInt64 = 0xcbf29ce484222325
+            for t in s { h = (h ^ UInt64(t)) &* 0x100000001b3 }
+            lock.lock(); hashes.insert(h); lock.unlock()
+        }
+    }
+
+    func run(_ output: Output) throws -> Int32 {
+        if args.has("--header") { output.print(BenchCommand.header); return 0 }
+        guard !args.positional.isEmpty else { throw UsageError("expected race files") }
+        let defines = try CLI.defines(args)
+        let limit = try args.double("--timeout") ?? 10
+        let label = args.last("--label") ?? args.positional[0]
+        var contexts: [ExplorationContext] = []
+        for path in args.positional {
+            let p = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
+            contexts.append(ExplorationContext(machine: Machine(program: p)))
+        }
+        // dpor runs to the end (it is what is measured); dfs and bfs get `limit` per file.
+        var o = ExplorationOptions()
+        o.timeout = 600
+        var limited = ExplorationOptions()
+        limited.timeout = limit
+        // dpor, one worker: the time, steps and peak memory reported.
+        var dporExecutions = 0, sleepBlocked = 0, steps = 0, dporComplete = true
+        var t0 = monotonicSeconds()
+        for ctx in contexts {
+            let r = DynamicPartialOrderReduction().explore(ctx, options: o)
+            dporExecutions += r.executions; sleepBlocked += r.sleepBlocked; steps += r.steps; dporComplete = dporComplete && r.complete
+        }
+        let dporTime = monotonicSeconds() - t0
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let peakMB = Double(usage.ru_maxrss) / 1024
+        // dpor, two workers.
+        var o2 = o; o2.jobs = 2
+        t0 = monotonicSeconds()
+        for ctx in contexts { _ = DynamicPartialOrderReduction().explore(ctx, options: o2) }
+        let jobs2Time = monotonicSeconds() - t0
+        // Distinct traces among the dpor executions.
+        var traces = 0
+        for ctx in contexts {
+            let set = TraceSet()
+            var ot = o; ot.observeTrace = { set.insert($0) }
+            _ = DynamicPartialOrderReduction().explore(ctx, options: ot)
+            traces += set.hashes.count
+        }
+        // Plain dfs and stateful bfs, within the same per-file limit.
+        var dfsExecutions = 0, dfsComplete = true, states = 0, bfsComplete = true
+        for ctx in contexts {
+            let d = DepthFirstSearch().explore(ctx, options: limited)
+            dfsExecutions += d.executions; dfsComplete = dfsComplete && d.complete
+            let b = BreadthFirstSearch().explore(ctx, options: limited)
+            states += b.distinctStates ?? 0; bfsComplete = bfsComplete && b.complete
+        }
+        func count(_ n: Int, _ complete: Bool) -> String { complete ? "\(n)" : "≥\(n)" }
+        let redundancy = traces > 0 ? String(format: "%.2f", Double(dporExecutions) / Double(traces)) : "-"
+        let row = [
+            label, "\(contexts.count)", count(dfsExecutions, dfsComplete), count(dporExecutions, dporComplete), "\(traces)", redundancy, "\(sleepBlocked)",
+            count(states, bfsComplete), String(format: "%.3f s", dporTime),
+            String(format: "%.0f", Double(steps) / max(dporTime, 1e-6)), String(format: "%.0f MB", peakMB),
+            String(format: "%.2f×", dporTime / max(jobs2Time, 1e-6)),
+        ]
+        output.print("| " + row.joined(separator: " | ") + " |\n")
+        return 0
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Writes docs/benchmarks.md: one `faultline bench` process per race configuration and per kernel
+# litmus group (so each row's peak memory is its own). Usage: scripts/bench.sh [BINARY] [OUT]
+# BENCH_TIMEOUT (default 5) limits dfs and bfs per file; dpor always runs to the end.
+set -u
+bin=${1:-.build/release/faultline}
+out=${2:-docs/benchmarks.md}
+limit=${BENCH_TIMEOUT:-5}
+dir=${FAULTLINE_LITMUS_DIR:-../shared/litmus/linux}
+tmp=$(mktemp)
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m)). Per race configuration and"
+  echo "per kernel litmus group: executions under plain \`dfs\` and under \`dpor\`, the distinct"
+  echo "Mazurkiewicz traces among the dpor executions (canonical linearizations), the redundancy"
+  echo "(dpor executions per trace: 1.00 means no two explored executions are equivalent), the"
+  echo "sleep-blocked partial executions dpor abandoned, distinct states (stateful \`bfs\`), dpor wall"
+  echo "time with one worker, steps per second, the process's peak memory right after the dpor run,"
+  echo "and the speed-up of \`--jobs 2\`. dfs and bfs are cut at ${limit} s per file (≥N)."
+  echo
+  "$bin" bench --header
+  "$bin" list races/ | while read -r line; do
+    case "$line" in races/*) f=${line%% *}; continue;; esac
+    cfg=${line%%=>*}; cfg=${cfg% }; [ "$cfg" = "-" ] && cfg=""
+    name=$(basename "$f" .litmus | cut -d- -f1)
+    "$bin" bench "$f" $cfg --label "$name ${cfg:--}" --timeout "$limit"
+  done
+  if [ -d "$dir" ]; then
+    for g in tools-memory-model Documentation-litmus-tests herdtools7-catalogue; do
+      [ -d "$dir/$g" ] || continue
+      "$bin" bench $(find "$dir/$g" -name '*.litmus' | sort) --label "$g" --timeout "$limit"
+    done
+  else
+    echo
+    echo "(kernel litmus corpus not found at $dir: litmus groups skipped)"
+  fi
+} > "$tmp"
+mv "$tmp" "$out"
+echo "bench: wrote $out"
