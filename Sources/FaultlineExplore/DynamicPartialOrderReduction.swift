@@ -102,7 +102,7 @@ public struct DynamicPartialOrderReduction: Strategy {
         var clockStack: [Int32] = []                          // the previous row of the thread of each event
         // Events by the object (memory) they touch, and the events on virtual locations: the only
         // candidates for dependency, so race detection does not scan the whole execution.
-        var objectEvents: [Int: [Int32]] = [:]
+        var objectEvents: [[Int32]] = []      // indexed by object id
         var virtualEvents: [Int32] = []
         // Scratch for race analysis (no allocation per call).
         var pendingClock = [Int32](repeating: 0, count: n)
@@ -114,7 +114,11 @@ public struct DynamicPartialOrderReduction: Strategy {
             events.append(e)
             clocks.append(contentsOf: clock)
             if e.access.location < 0 { virtualEvents.append(idx) }
-            else { objectEvents[Address.object(e.access.location), default: []].append(idx) }
+            else {
+                let o = Address.object(e.access.location)
+                if o >= objectEvents.count { objectEvents.append(contentsOf: repeatElement([], count: o + 1 - objectEvents.count)) }
+                objectEvents[o].append(idx)
+            }
             let row = e.thread * n
             for u in 0..<n { clockStack.append(lastClock[row + u]); lastClock[row + u] = clock[u] }
         }
@@ -122,7 +126,7 @@ public struct DynamicPartialOrderReduction: Strategy {
             let e = events.removeLast()
             clocks.removeLast(n)
             if e.access.location < 0 { virtualEvents.removeLast() }
-            else { objectEvents[Address.object(e.access.location)]!.removeLast() }
+            else { objectEvents[Address.object(e.access.location)].removeLast() }
             let row = e.thread * n
             for u in (0..<n).reversed() { lastClock[row + u] = clockStack.removeLast() }
             schedule.removeLast()
@@ -134,8 +138,8 @@ public struct DynamicPartialOrderReduction: Strategy {
                 while i >= 0 { body(i); i -= 1 }
             } else if a.location < 0 {
                 for i in virtualEvents.reversed() { body(Int(i)) }
-            } else if let list = objectEvents[Address.object(a.location)] {
-                for i in list.reversed() { body(Int(i)) }
+            } else if Address.object(a.location) < objectEvents.count {
+                for i in objectEvents[Address.object(a.location)].reversed() { body(Int(i)) }
             }
         }
         func dependent(_ a: Access, _ b: Access) -> Bool {

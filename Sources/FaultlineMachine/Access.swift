@@ -67,23 +67,27 @@ public struct Access: Sendable, Equatable {
 extension Machine {
     /// The access thread `t`'s pending visible operation will make (nil when finished).
     public func pendingAccess(_ s: State, _ t: Int) -> Access? {
-        let th = s.threads[t]
-        guard th.status == .running else { return nil }
-        let top = th.values.count - 1
-        switch code[th.function][Int(th.pc)] {
-        case .read: return Access(location: th.values[top], write: false, wholeObject: false)
-        case .write: return Access(location: th.values[top - 1], write: true, wholeObject: false)
+        s.threads.withUnsafeBufferPointer { threads in pendingAccess(s, t, threads.baseAddress! + t) }
+    }
+
+    @inline(__always)
+    func pendingAccess(_ s: State, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Access? {
+        guard th.pointee.status == .running else { return nil }
+        let top = th.pointee.values.count - 1
+        switch code[th.pointee.function][Int(th.pointee.pc)] {
+        case .read: return Access(location: th.pointee.values[top], write: false, wholeObject: false)
+        case .write: return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false)
         case .rmw(let op, _):
-            return Access(location: th.values[top - ((op == .cmpxchg || op == .addUnless) ? 2 : 1)], write: true, wholeObject: false)
+            return Access(location: th.pointee.values[top - ((op == .cmpxchg || op == .addUnless) ? 2 : 1)], write: true, wholeObject: false)
         case .sync(let op):
             switch op {
             case .downRead, .upRead:
-                return Access(location: th.values[top], write: true, wholeObject: false, commutative: true)
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, commutative: true)
             case .spinLock, .spinUnlock, .spinTrylock, .downWrite, .upWrite, .downReadTrylock,
                  .downWriteTrylock, .downgradeWrite:
-                return Access(location: th.values[top], write: true, wholeObject: false)
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false)
             case .spinIsLocked, .spinUnlockWait:
-                return Access(location: th.values[top], write: false, wholeObject: false)
+                return Access(location: th.pointee.values[top], write: false, wholeObject: false)
             case .rcuReadLock: return Access(location: Access.rcuEnter, write: true, wholeObject: false, threads: 1 << UInt64(t))
             case .rcuReadUnlock: return Access(location: Access.rcuExit, write: true, wholeObject: false, threads: 1 << UInt64(t))
             case .irqDisable, .irqSave: return Access(location: Access.irqOff, write: true, wholeObject: false, threads: 1 << UInt64(t))
@@ -91,18 +95,18 @@ extension Machine {
             case .irqRestore: return Access(location: Access.irqRestore, write: true, wholeObject: false, threads: 1 << UInt64(t))
             case .synchronizeRCU, .tlbShootdown:
                 let start = op == .synchronizeRCU ? Access.gracePeriod : Access.shootdown
-                guard th.phase == 1 else { return Access(location: start, write: true, wholeObject: false) }
+                guard th.pointee.phase == 1 else { return Access(location: start, write: true, wholeObject: false) }
                 var waiting: UInt64 = 0
-                for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
+                for (u, snap) in th.pointee.waitSnapshot.enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
                 return Access(location: start == Access.gracePeriod ? Access.gracePeriodEnd : Access.shootdownEnd,
                               write: true, wholeObject: false, threads: waiting)
             case .srcuReadLock, .srcuReadUnlock:
-                return Access(location: Access.srcuReader(th.values[top]), write: true, wholeObject: false)
+                return Access(location: Access.srcuReader(th.pointee.values[top]), write: true, wholeObject: false)
             case .synchronizeSRCU:
-                return Access(location: Access.srcuGracePeriod(th.values[top]), write: true, wholeObject: false)
-            case .waitOnBit: return Access(location: th.values[top - 1], write: false, wholeObject: false)
-            case .waitOnBitLock: return Access(location: th.values[top - 1], write: true, wholeObject: false)
-            case .free, .freePage: return Access(location: th.values[top], write: true, wholeObject: true)
+                return Access(location: Access.srcuGracePeriod(th.pointee.values[top]), write: true, wholeObject: false)
+            case .waitOnBit: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
+            case .waitOnBitLock: return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false)
+            case .free, .freePage: return Access(location: th.pointee.values[top], write: true, wholeObject: true)
             }
         default: return nil
         }

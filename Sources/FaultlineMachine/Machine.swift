@@ -128,30 +128,34 @@ public final class Machine: @unchecked Sendable {
     /// Whether thread `t` can take a step now (it is parked at a visible operation that would
     /// not block). A blocked operation on an invalid address is enabled, so the step reports it.
     public func isEnabled(_ s: State, _ t: Int) -> Bool {
-        let th = s.threads[t]
-        guard th.status == .running else { return false }
-        guard case .sync(let op) = code[th.function][Int(th.pc)] else { return true }
-        let top = th.values.count - 1
+        s.threads.withUnsafeBufferPointer { threads in isEnabled(s, t, threads.baseAddress! + t) }
+    }
+
+    @inline(__always)
+    func isEnabled(_ s: State, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Bool {
+        guard th.pointee.status == .running else { return false }
+        guard case .sync(let op) = code[th.pointee.function][Int(th.pointee.pc)] else { return true }
+        let top = th.pointee.values.count - 1
         switch op {
         case .spinLock:
-            guard let v = peek(s, th.values[top]) else { return true }
+            guard let v = peek(s, th.pointee.values[top]) else { return true }
             return v == 0
         case .spinUnlockWait:
-            guard let v = peek(s, th.values[top]) else { return true }
+            guard let v = peek(s, th.pointee.values[top]) else { return true }
             return v == 0
         case .downRead:
-            guard let v = peek(s, th.values[top]) else { return true }
+            guard let v = peek(s, th.pointee.values[top]) else { return true }
             return RWSem.writer(v) == 0 && RWSem.waiting(v) == 0
         case .downWrite:
-            if th.phase == 0 { return true }
-            guard let v = peek(s, th.values[top]) else { return true }
+            if th.pointee.phase == 0 { return true }
+            guard let v = peek(s, th.pointee.values[top]) else { return true }
             return RWSem.readers(v) == 0 && RWSem.writer(v) == 0
         case .waitOnBit, .waitOnBitLock:
-            guard let v = peek(s, th.values[top - 1]) else { return true }
-            return (v >> (th.values[top] & 63)) & 1 == 0
+            guard let v = peek(s, th.pointee.values[top - 1]) else { return true }
+            return (v >> (th.pointee.values[top] & 63)) & 1 == 0
         case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
-            if th.phase == 0 { return true }
-            return waitSatisfied(s, th, op)
+            if th.pointee.phase == 0 { return true }
+            return waitSatisfied(s, th.pointee, op)
         default:
             return true
         }
