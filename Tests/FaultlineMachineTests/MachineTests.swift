@@ -84,6 +84,34 @@ final class MachineTests: XCTestCase {
         XCTAssertFalse(gp1.conflicts(with: Access(location: Access.gracePeriod, write: true, wholeObject: false)))
     }
 
+    /// A waiting grace period conflicts only with the exits of the readers it waits for.
+    func testGracePeriodEndDependsOnlyOnTheReadersItWaitsFor() throws {
+        let m = try machine("""
+        C gp
+        {}
+        P0(int *x) { rcu_read_lock(); WRITE_ONCE(*x, 1); rcu_read_unlock(); }
+        P1(int *x) { synchronize_rcu(); }
+        P2(int *y) { rcu_read_lock(); WRITE_ONCE(*y, 1); rcu_read_unlock(); }
+        """)
+        var s = m.initialState()
+        m.step(&s, 0)                                   // P0 enters its read-side section
+        let start = m.pendingAccess(s, 1)!
+        XCTAssertEqual(start.location, Access.gracePeriod)
+        XCTAssertTrue(start.conflicts(with: m.pendingAccess(s, 2)!))   // the snapshot sees P2 enter or not
+        m.step(&s, 1)                                   // snapshot: waits for P0
+        XCTAssertFalse(m.isEnabled(s, 1))
+        let end = m.pendingAccess(s, 1)!
+        XCTAssertEqual(end.location, Access.gracePeriodEnd)
+        XCTAssertEqual(end.threads, 1 << 0)
+        XCTAssertFalse(end.conflicts(with: m.pendingAccess(s, 2)!))    // P2 entering cannot matter now
+        m.step(&s, 0)                                   // P0's write
+        XCTAssertTrue(end.conflicts(with: m.pendingAccess(s, 0)!))     // P0's exit lets it complete
+        m.step(&s, 2); m.step(&s, 2)                    // P2 enters and writes
+        XCTAssertFalse(end.conflicts(with: m.pendingAccess(s, 2)!))    // P2's exit: not waited for
+        m.step(&s, 0)
+        XCTAssertTrue(m.isEnabled(s, 1))
+    }
+
     func testFingerprintIsStableAndSensitive() throws {
         let src = """
         C fp
