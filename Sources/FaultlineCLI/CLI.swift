@@ -105,7 +105,7 @@ public enum CLI {
     static let exploreHelp = """
     OVERVIEW: Explore the interleavings of one or more race files.
 
-    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy dpor|dfs|bfs|random|pct] [options]
+    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy auto|dpor|axiomatic|dfs|bfs|random|pct] [options]
 
     ARGUMENTS:
       <file>                  Race files (*.litmus): herd7 C litmus tests plus Faultline's extensions
@@ -113,8 +113,11 @@ public enum CLI {
     OPTIONS:
       -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
       -I DIR                  Also search DIR for #include files
-      --strategy S            dpor (exhaustive with partial-order reduction, default), dfs (every
-                              interleaving), bfs (stateful, shortest counterexamples), random
+      --strategy S            auto (default: axiomatic when the program is only loop-free reads,
+                              writes, barriers and RCU, else dpor), dpor (exhaustive, one execution
+                              per Mazurkiewicz trace), axiomatic (herd-style candidate executions
+                              checked for SC), dfs (every interleaving), bfs (stateful, shortest
+                              counterexamples), random
                               (uniform sampling) or pct (probabilistic concurrency testing:
                               priority schedules with at most D-1 random preemptions)
       --preemptions K         dfs: skip schedules with more than K preemptions

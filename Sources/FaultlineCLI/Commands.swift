@@ -21,7 +21,7 @@ struct ExploreCommand {
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
         guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
-        let strategyName = args.last("--strategy") ?? "dpor"
+        let strategyName = args.last("--strategy") ?? "auto"
         guard let strategy = StrategyName(rawValue: strategyName) else {
             throw UsageError("unknown strategy '\(strategyName)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -42,7 +42,7 @@ struct ExploreCommand {
         options.jobs = try args.int("--jobs", default: 1, min: 1)
         options.shard = try CLI.shard(args, environment: environment)
         if options.jobs > 1 || options.shard != nil {
-            guard strategy == .dpor || strategy == .random else { throw UsageError("--jobs and --shard need --strategy dpor or random") }
+            guard [.auto, .dpor, .random, .axiomatic].contains(strategy) else { throw UsageError("--jobs and --shard need --strategy auto, dpor, random or axiomatic") }
             guard options.preemptionBound == nil else { throw UsageError("--jobs and --shard do not combine with --preemptions") }
         }
         if options.shard != nil && format != "json" { throw UsageError("--shard writes a partial report: use --format json and 'faultline merge'") }

@@ -229,14 +229,16 @@ public protocol Strategy {
 
 /// Names the CLI accepts for `--strategy`.
 public enum StrategyName: String, CaseIterable, Sendable {
-    case dpor, dfs, bfs, random, pct
+    case auto, dpor, dfs, bfs, random, pct, axiomatic
     public func make() -> Strategy {
         switch self {
+        case .auto: return AutomaticStrategy()
         case .dpor: return DynamicPartialOrderReduction()
         case .dfs: return DepthFirstSearch()
         case .bfs: return BreadthFirstSearch()
         case .random: return RandomWalk()
         case .pct: return ProbabilisticConcurrencyTesting()
+        case .axiomatic: return AxiomaticSearch()
         }
     }
 }

@@ -1,0 +1,374 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// Axiomatic search under sequential consistency, as herd7 does it, for the programs where
+/// counting interleavings cannot work: many threads of straight-line code around RCU grace
+/// periods (the 7–19-thread tests of the kernel's litmus corpus have 10^8 Mazurkiewicz traces and
+/// a few hundred final states).
+///
+/// Each thread is run on its own, once per choice of the value every read returns (from the
+/// values written to that location anywhere, to a fixpoint): that gives its possible event
+/// sequences (reads, writes, RCU read-side entries/exits, grace periods). A candidate execution
+/// picks one sequence per thread, a write (or the initial value) for every read to read from
+/// (with the value it returned) and an order of the writes of each location; it is consistent
+/// when program order ∪ reads-from ∪ coherence ∪ from-reads is acyclic (Shasha–Snir: then some
+/// interleaving performs it) and every grace period G and read-side section S of another thread
+/// can be ordered so that S does not both begin before G starts and end after G ends (the
+/// semantics `synchronize_rcu()` has in the machine). Each consistent candidate is one execution,
+/// as in herd's counts. Final states, the `final` block and the claim are evaluated on the state
+/// the candidate ends in.
+///
+/// Only programs whose threads do nothing but reads, writes, barriers and RCU read-side/grace
+/// period operations, with no violation, `assume`, allocation or unbounded loop on any path, are
+/// in scope; `applies` says whether a program is.
+public struct AxiomaticSearch: Strategy {
+    public var name: String { "axiomatic" }
+    public init() {}
+
+    enum Kind: UInt8 { case read, write, enter, exit, gpStart, gpEnd }
+
+    struct Event {
+        var kind: Kind
+        var address: Int64
+        var value: Int64
+    }
+
+    /// One way a thread can run: its events and its final state.
+    struct Path {
+        var events: [Event]
+        var state: State
+    }
+
+    /// Limits that keep a candidate enumeration from running away (exceeded: not in scope).
+    static let maxPathsPerThread = 4096
+    static let maxEventsPerThread = 256
+    static let maxCandidates = 50_000_000
+
+    /// The threads' paths, or nil when the program is not in scope.
+    static func paths(_ ctx: ExplorationContext) -> [[Path]]? {
+        let machine = ctx.machine
+        let root = machine.initialState()
+        guard root.violation == nil, !ctx.checker.hasInvariant else { return nil }
+        var values: [Int64: Set<Int64>] = [:]
+        for _ in 0..<6 {
+            var result: [[Path]] = []
+            var written: [Int64: Set<Int64>] = [:]
+            for t in 0..<root.threads.count {
+                guard let ps = threadPaths(machine, root, t, values: &values) else { return nil }
+                for p in ps { for e in p.events where e.kind == .write { written[e.address, default: []].insert(e.value) } }
+                result.append(ps)
+            }
+            var grew = false
+            for (a, vs) in written where !vs.isSubset(of: values[a] ?? []) {
+                // A location first seen written: its initial value stays a possible read.
+                if values[a] == nil, let c = cellIndex(root, a) { values[a] = [root.cells[c]] }
+                values[a, default: []].formUnion(vs); grew = true
+            }
+            if !grew { return result }
+        }
+        return nil
+    }
+
+    static func cellIndex(_ s: State, _ a: Int64) -> Int? {
+        let o = Address.object(a)
+        guard a > 0, o > 0, o < s.objects.count, Address.offset(a) < Int(s.objects[o].size), !s.objects[o].freed else { return nil }
+        return Int(s.objects[o].base) + Address.offset(a)
+    }
+
+    /// Every path of thread `t` alone; a read returns each value in `values` of its location
+    /// (its initial value, plus what the fixpoint has found written there).
+    static func threadPaths(_ machine: Machine, _ root: State, _ t: Int, values: inout [Int64: Set<Int64>]) -> [Path]? {
+        var out: [Path] = []
+        var work: [(State, [Event])] = [(root, [])]
+        while let (s0, evs) = work.popLast() {
+            var s = s0
+            var events = evs
+            while s.threads[t].status == .running {
+                guard events.count < maxEventsPerThread, let instr = machine.pending(s, t) else { return nil }
+                switch instr {
+                case .read:
+                    guard let a = machine.pendingAccess(s, t)?.location, let c = cellIndex(s, a) else { return nil }
+                    if values[a] == nil { values[a] = [root.cells[c]] }
+                    let choices = values[a]!.sorted()
+                    // Other choices become paths to explore later; go on with the first one.
+                    for v in choices.dropFirst().reversed() {
+                        var alt = s
+                        alt.cells[c] = v
+                        let ev = machine.step(&alt, t)
+                        guard alt.violation == nil, !alt.pruned else { return nil }
+                        work.append((alt, events + [Event(kind: .read, address: a, value: ev.result)]))
+                    }
+                    s.cells[c] = choices[0]
+                    let ev = machine.step(&s, t)
+                    events.append(Event(kind: .read, address: a, value: ev.result))
+                case .write:
+                    let ev = machine.step(&s, t)
+                    events.append(Event(kind: .write, address: ev.address, value: ev.value))
+                case .sync(.rcuReadLock):
+                    machine.step(&s, t)
+                    events.append(Event(kind: .enter, address: 0, value: 0))
+                case .sync(.rcuReadUnlock):
+                    machine.step(&s, t)
+                    events.append(Event(kind: .exit, address: 0, value: 0))
+                case .sync(.synchronizeRCU):
+                    machine.step(&s, t)     // alone, nobody to wait for: one step
+                    events.append(Event(kind: .gpStart, address: 0, value: 0))
+                    events.append(Event(kind: .gpEnd, address: 0, value: 0))
+                default:
+                    return nil
+                }
+                guard s.violation == nil, !s.pruned else { return nil }
+                if s.objects.count != root.objects.count { return nil }   // allocation: out of scope
+            }
+            // A thread that ends inside a read-side section is out of scope.
+            var depth = 0
+            for e in events { if e.kind == .enter { depth += 1 } else if e.kind == .exit { depth -= 1 } }
+            guard depth == 0 else { return nil }
+            out.append(Path(events: events, state: s))
+            if out.count > maxPathsPerThread { return nil }
+        }
+        return out
+    }
+
+    /// Whether the program is in this strategy's scope.
+    public static func applies(_ ctx: ExplorationContext) -> Bool { paths(ctx) != nil }
+
+    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        let start = monotonicSeconds()
+        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        // Not split: shard 0 of a split search does all of it.
+        builder.result.shard = options.shard
+        if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
+        guard let all = AxiomaticSearch.paths(ctx) else {
+            builder.result.complete = false
+            builder.result.stopReason = "out of scope (axiomatic: only loop-free reads, writes, barriers and RCU)"
+            return builder.finish(elapsed: monotonicSeconds() - start)
+        }
+        let root = ctx.machine.initialState()
+        let n = all.count
+        var choice = [Int](repeating: 0, count: n)
+        var candidates = 0
+        var stopped: String? = nil
+        // Every combination of thread paths, in index order.
+        combos: while true {
+            let chosen = (0..<n).map { all[$0][choice[$0]] }
+            var solver = CandidateSolver(paths: chosen, root: root)
+            solver.enumerate { final in
+                candidates += 1
+                var s = root
+                for t in 0..<n {
+                    s.threads[t] = chosen[t].state.threads[t]
+                    // Thread-private frame objects (registers that live in memory).
+                    for o in 1..<s.objects.count where s.objects[o].origin == .stack && Int(s.objects[o].owner) == t {
+                        let b = Int(s.objects[o].base)
+                        for i in b..<(b + Int(s.objects[o].size)) { s.cells[i] = chosen[t].state.cells[i] }
+                    }
+                }
+                for (a, v) in final { if let c = AxiomaticSearch.cellIndex(s, a) { s.cells[c] = v } }
+                if let term = ctx.terminal(s, mask: 0) { builder.add(term, schedule: []) }
+                if builder.result.executions >= options.maxExecutions || candidates >= AxiomaticSearch.maxCandidates {
+                    stopped = "max-executions"; return false
+                }
+                return true
+            }
+            if stopped != nil { break combos }
+            if candidates & 1023 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; break }
+            var t = n - 1
+            while t >= 0 {
+                choice[t] += 1
+                if choice[t] < all[t].count { break }
+                choice[t] = 0
+                t -= 1
+            }
+            if t < 0 { break }
+        }
+        if let stopped { builder.result.complete = false; builder.result.stopReason = stopped }
+        return builder.finish(elapsed: monotonicSeconds() - start)
+    }
+}
+
+/// The candidate executions of one combination of thread paths: reads-from and coherence choices,
+/// checked for SC consistency with the RCU constraints.
+struct CandidateSolver {
+    typealias Event = AxiomaticSearch.Event
+    var events: [(thread: Int, event: Event)] = []
+    var firstOfThread: [Int] = []
+    let initial: [Int64: Int64]
+    let words: Int
+
+    init(paths: [AxiomaticSearch.Path], root: State) {
+        var initial: [Int64: Int64] = [:]
+        for (t, p) in paths.enumerated() {
+            firstOfThread.append(events.count)
+            for e in p.events {
+                events.append((t, e))
+                if e.kind == .read || e.kind == .write, initial[e.address] == nil, let c = AxiomaticSearch.cellIndex(root, e.address) {
+                    initial[e.address] = root.cells[c]
+                }
+            }
+        }
+        firstOfThread.append(events.count)
+        self.initial = initial
+        words = (events.count + 63) / 64
+    }
+
+    /// Calls `body` with the final memory (address → value) of every consistent candidate; stops
+    /// when it returns false.
+    mutating func enumerate(_ body: ([Int64: Int64]) -> Bool) {
+        let m = events.count
+        // Writes per address, in event order; reads with the writes they may read from (-1: initial).
+        var writes: [Int64: [Int]] = [:]
+        for i in 0..<m where events[i].event.kind == .write { writes[events[i].event.address, default: []].append(i) }
+        var reads: [(index: Int, sources: [Int])] = []
+        for i in 0..<m where events[i].event.kind == .read {
+            let e = events[i].event
+            var src: [Int] = []
+            if initial[e.address] == e.value { src.append(-1) }
+            for w in writes[e.address] ?? [] where events[w].event.value == e.value { src.append(w) }
+            if src.isEmpty { return }        // nothing writes that value here in this combination
+            reads.append((i, src))
+        }
+        // Coherence orders: each address's writes in every order that keeps program order.
+        let addresses = writes.keys.sorted()
+        var coChoices: [[[Int]]] = []
+        for a in addresses {
+            let ws = writes[a]!
+            var orders: [[Int]] = []
+            permutations(ws, []) { o in orders.append(o) }
+            coChoices.append(orders)
+        }
+        // Base edges: program order.
+        var base = Reach(count: m, words: words)
+        for t in 0..<(firstOfThread.count - 1) {
+            let lo = firstOfThread[t], hi = firstOfThread[t + 1]
+            if hi - lo > 1 { for i in lo..<(hi - 1) { if !base.add(i, i + 1) { return } } }
+        }
+        // Grace periods and read-side sections of other threads.
+        var gps: [(thread: Int, start: Int, end: Int)] = []
+        var sections: [(thread: Int, enter: Int, exit: Int)] = []
+        for t in 0..<(firstOfThread.count - 1) {
+            var depth = 0, opened = -1
+            for i in firstOfThread[t]..<firstOfThread[t + 1] {
+                switch events[i].event.kind {
+                case .gpStart: gps.append((t, i, i + 1))
+                case .enter: if depth == 0 { opened = i }; depth += 1
+                case .exit: depth -= 1; if depth == 0 { sections.append((t, opened, i)) }
+                default: break
+                }
+            }
+        }
+        var pairs: [(gs: Int, ge: Int, enter: Int, exit: Int)] = []
+        for g in gps { for s in sections where s.thread != g.thread { pairs.append((g.start, g.end, s.enter, s.exit)) } }
+
+        var co = [Int](repeating: 0, count: coChoices.count)
+        var rf = [Int](repeating: 0, count: reads.count)
+        while true {
+            // One coherence choice, one reads-from choice.
+            var r = base
+            var ok = true
+            var coPosition = [Int](repeating: 0, count: m)
+            var coOrder: [Int64: [Int]] = [:]
+            for (k, a) in addresses.enumerated() {
+                let order = coChoices[k][co[k]]
+                coOrder[a] = order
+                for (p, w) in order.enumerated() { coPosition[w] = p }
+                for p in 0..<(order.count - 1) where ok { ok = r.add(order[p], order[p + 1]) }
+            }
+            if ok {
+                for (k, rd) in reads.enumerated() where ok {
+                    let w = rd.sources[rf[k]]
+                    let a = events[rd.index].event.address
+                    let order = coOrder[a] ?? []
+                    if w >= 0 { ok = r.add(w, rd.index) }
+                    // From-reads: the read comes before every write after its source in coherence.
+                    let after = w >= 0 ? coPosition[w] + 1 : 0
+                    for p in after..<order.count where ok { ok = r.add(rd.index, order[p]) }
+                }
+            }
+            if ok && CandidateSolver.rcu(&r, pairs, 0) {
+                var final: [Int64: Int64] = [:]
+                for (a, order) in coOrder { if let last = order.last { final[a] = events[last].event.value } }
+                if !body(final) { return }
+            }
+            // Next choice (reads-from fastest, then coherence).
+            var k = reads.count - 1
+            while k >= 0 { rf[k] += 1; if rf[k] < reads[k].sources.count { break }; rf[k] = 0; k -= 1 }
+            if k >= 0 { continue }
+            var j = coChoices.count - 1
+            while j >= 0 { co[j] += 1; if co[j] < coChoices[j].count { break }; co[j] = 0; j -= 1 }
+            if j < 0 { return }
+        }
+    }
+
+    /// Orders every (grace period, section) pair: the section ends before the grace period ends,
+    /// or begins after it starts. Backtracks over the pairs that are not already decided.
+    static func rcu(_ r: inout Reach, _ pairs: [(gs: Int, ge: Int, enter: Int, exit: Int)], _ k: Int) -> Bool {
+        var k = k
+        while k < pairs.count {
+            let p = pairs[k]
+            if r.before(p.exit, p.ge) || r.before(p.gs, p.enter) { k += 1; continue }   // satisfied
+            let exitFirstPossible = !r.before(p.ge, p.exit)
+            let startFirstPossible = !r.before(p.enter, p.gs)
+            if exitFirstPossible && startFirstPossible {
+                var alt = r
+                if alt.add(p.exit, p.ge) && rcu(&alt, pairs, k + 1) { r = alt; return true }
+                return r.add(p.gs, p.enter) && rcu(&r, pairs, k + 1)
+            }
+            if exitFirstPossible { if !r.add(p.exit, p.ge) { return false } }
+            else if startFirstPossible { if !r.add(p.gs, p.enter) { return false } }
+            else { return false }
+            k += 1
+        }
+        return true
+    }
+
+    func permutations(_ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
+        if rest.isEmpty { body(prefix); return }
+        for (i, w) in rest.enumerated() {
+            // Keep each thread's writes in program order.
+            if rest[..<i].contains(where: { events[$0].thread == events[w].thread }) { continue }
+            var r = rest; r.remove(at: i)
+            permutations(r, prefix + [w], body)
+        }
+    }
+}
+
+/// Transitive closure of a growing order on events, as bit sets (`after[i]`: events after i).
+struct Reach {
+    var after: [UInt64]
+    let words: Int
+
+    init(count: Int, words: Int) {
+        self.words = max(1, words)
+        after = [UInt64](repeating: 0, count: max(1, count) * self.words)
+    }
+
+    @inline(__always) func before(_ a: Int, _ b: Int) -> Bool { after[a * words + b / 64] >> UInt64(b % 64) & 1 == 1 }
+
+    /// Adds a → b and closes; false if it makes a cycle.
+    mutating func add(_ a: Int, _ b: Int) -> Bool {
+        if a == b || before(b, a) { return false }
+        if before(a, b) { return true }
+        let n = after.count / words
+        for x in 0..<n where x == a || before(x, a) {
+            after[x * words + b / 64] |= 1 << UInt64(b % 64)
+            for w in 0..<words { after[x * words + w] |= after[b * words + w] }
+        }
+        return true
+    }
+}
+
+/// The default strategy: `axiomatic` when the program is in its scope (loop-free reads, writes,
+/// barriers and RCU: most of the kernel's litmus tests), where it answers in candidate executions
+/// what counting interleavings cannot; `dpor` otherwise (everything with locks, allocation,
+/// violations, loops: the race catalogue). The choice depends on the program only, so the report
+/// is the same for any `--jobs` or sharding.
+public struct AutomaticStrategy: Strategy {
+    public var name: String { "auto" }
+    public init() {}
+
+    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        AxiomaticSearch.applies(ctx) ? AxiomaticSearch().explore(ctx, options: options)
+                                     : DynamicPartialOrderReduction().explore(ctx, options: options)
+    }
+}
