@@ -31,6 +31,8 @@ public struct AxiomaticSearch: Strategy {
         var kind: Kind
         var address: Int64
         var value: Int64
+        /// Dense index of the address among all the program's accessed locations (set after the fixpoint).
+        var slot: Int32 = -1
     }
 
     /// One way a thread can run: its events and its final state.
@@ -139,32 +141,48 @@ public struct AxiomaticSearch: Strategy {
         // Not split: shard 0 of a split search does all of it.
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
-        guard let all = AxiomaticSearch.paths(ctx) else {
+        guard let found = AxiomaticSearch.paths(ctx) else {
             builder.result.complete = false
             builder.result.stopReason = "out of scope (axiomatic: only loop-free reads, writes, barriers and RCU)"
             return builder.finish(elapsed: monotonicSeconds() - start)
         }
         let root = ctx.machine.initialState()
-        let n = all.count
+        let n = found.count
+        // Dense location indices and initial values, once.
+        var slotOf: [Int64: Int32] = [:]
+        var addresses: [Int64] = []
+        var all = found
+        for t in 0..<n { for p in all[t].indices { for e in all[t][p].events.indices where all[t][p].events[e].kind == .read || all[t][p].events[e].kind == .write {
+            let a = all[t][p].events[e].address
+            if slotOf[a] == nil { slotOf[a] = Int32(addresses.count); addresses.append(a) }
+            all[t][p].events[e].slot = slotOf[a]!
+        } } }
+        let initial = addresses.map { a in AxiomaticSearch.cellIndex(root, a).map { root.cells[$0] } ?? 0 }
+        let cellOf = addresses.map { AxiomaticSearch.cellIndex(root, $0) ?? -1 }
+        // Cells of each thread's own frame objects (registers that live in memory).
+        var frameCells = [[Int]](repeating: [], count: n)
+        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
+            let t = Int(root.objects[o].owner)
+            guard t >= 0 && t < n else { continue }
+            let b = Int(root.objects[o].base)
+            frameCells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
+        }
         var choice = [Int](repeating: 0, count: n)
         var candidates = 0
         var stopped: String? = nil
+        var solver = CandidateSolver(locations: addresses.count, initial: initial)
         // Every combination of thread paths, in index order.
         combos: while true {
-            let chosen = (0..<n).map { all[$0][choice[$0]] }
-            var solver = CandidateSolver(paths: chosen, root: root)
+            solver.load((0..<n).map { all[$0][choice[$0]].events })
             solver.enumerate { final in
                 candidates += 1
                 var s = root
                 for t in 0..<n {
-                    s.threads[t] = chosen[t].state.threads[t]
-                    // Thread-private frame objects (registers that live in memory).
-                    for o in 1..<s.objects.count where s.objects[o].origin == .stack && Int(s.objects[o].owner) == t {
-                        let b = Int(s.objects[o].base)
-                        for i in b..<(b + Int(s.objects[o].size)) { s.cells[i] = chosen[t].state.cells[i] }
-                    }
+                    let ps = all[t][choice[t]].state
+                    s.threads[t] = ps.threads[t]
+                    for c in frameCells[t] { s.cells[c] = ps.cells[c] }
                 }
-                for (a, v) in final { if let c = AxiomaticSearch.cellIndex(s, a) { s.cells[c] = v } }
+                for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
                 if let term = ctx.terminal(s, mask: 0) { builder.add(term, schedule: []) }
                 if builder.result.executions >= options.maxExecutions || candidates >= AxiomaticSearch.maxCandidates {
                     stopped = "max-executions"; return false
@@ -188,62 +206,60 @@ public struct AxiomaticSearch: Strategy {
 }
 
 /// The candidate executions of one combination of thread paths: reads-from and coherence choices,
-/// checked for SC consistency with the RCU constraints.
+/// checked for SC consistency with the RCU constraints. Reused across combinations (no
+/// dictionaries: locations are dense indices).
 struct CandidateSolver {
     typealias Event = AxiomaticSearch.Event
+    let locations: Int
+    let initial: [Int64]
     var events: [(thread: Int, event: Event)] = []
     var firstOfThread: [Int] = []
-    let initial: [Int64: Int64]
-    let words: Int
 
-    init(paths: [AxiomaticSearch.Path], root: State) {
-        var initial: [Int64: Int64] = [:]
-        for (t, p) in paths.enumerated() {
-            firstOfThread.append(events.count)
-            for e in p.events {
-                events.append((t, e))
-                if e.kind == .read || e.kind == .write, initial[e.address] == nil, let c = AxiomaticSearch.cellIndex(root, e.address) {
-                    initial[e.address] = root.cells[c]
-                }
-            }
-        }
-        firstOfThread.append(events.count)
+    init(locations: Int, initial: [Int64]) {
+        self.locations = locations
         self.initial = initial
-        words = (events.count + 63) / 64
     }
 
-    /// Calls `body` with the final memory (address → value) of every consistent candidate; stops
-    /// when it returns false.
-    mutating func enumerate(_ body: ([Int64: Int64]) -> Bool) {
+    mutating func load(_ paths: [[Event]]) {
+        events.removeAll(keepingCapacity: true)
+        firstOfThread.removeAll(keepingCapacity: true)
+        for (t, p) in paths.enumerated() {
+            firstOfThread.append(events.count)
+            for e in p { events.append((t, e)) }
+        }
+        firstOfThread.append(events.count)
+    }
+
+    /// Calls `body` with the final value of every location (by dense index) of each consistent
+    /// candidate; stops when it returns false.
+    func enumerate(_ body: ([Int64]) -> Bool) {
         let m = events.count
-        // Writes per address, in event order; reads with the writes they may read from (-1: initial).
-        var writes: [Int64: [Int]] = [:]
-        for i in 0..<m where events[i].event.kind == .write { writes[events[i].event.address, default: []].append(i) }
+        let words = max(1, (m + 63) / 64)
+        var writes = [[Int]](repeating: [], count: locations)
+        for i in 0..<m where events[i].event.kind == .write { writes[Int(events[i].event.slot)].append(i) }
         var reads: [(index: Int, sources: [Int])] = []
         for i in 0..<m where events[i].event.kind == .read {
             let e = events[i].event
             var src: [Int] = []
-            if initial[e.address] == e.value { src.append(-1) }
-            for w in writes[e.address] ?? [] where events[w].event.value == e.value { src.append(w) }
+            if initial[Int(e.slot)] == e.value { src.append(-1) }
+            for w in writes[Int(e.slot)] where events[w].event.value == e.value { src.append(w) }
             if src.isEmpty { return }        // nothing writes that value here in this combination
             reads.append((i, src))
         }
-        // Coherence orders: each address's writes in every order that keeps program order.
-        let addresses = writes.keys.sorted()
+        // Coherence orders of the locations written more than once (each keeps program order).
+        let multi = (0..<locations).filter { writes[$0].count > 1 }
         var coChoices: [[[Int]]] = []
-        for a in addresses {
-            let ws = writes[a]!
+        for l in multi {
             var orders: [[Int]] = []
-            permutations(ws, []) { o in orders.append(o) }
+            permutations(writes[l], []) { orders.append($0) }
             coChoices.append(orders)
         }
-        // Base edges: program order.
-        var base = Reach(count: m, words: words)
+        // Program order: the edges every candidate has.
+        var poEdges: [(Int, Int)] = []
         for t in 0..<(firstOfThread.count - 1) {
             let lo = firstOfThread[t], hi = firstOfThread[t + 1]
-            if hi - lo > 1 { for i in lo..<(hi - 1) { if !base.add(i, i + 1) { return } } }
+            if hi - lo > 1 { for i in lo..<(hi - 1) { poEdges.append((i, i + 1)) } }
         }
-        // Grace periods and read-side sections of other threads.
         var gps: [(thread: Int, start: Int, end: Int)] = []
         var sections: [(thread: Int, enter: Int, exit: Int)] = []
         for t in 0..<(firstOfThread.count - 1) {
@@ -262,32 +278,33 @@ struct CandidateSolver {
 
         var co = [Int](repeating: 0, count: coChoices.count)
         var rf = [Int](repeating: 0, count: reads.count)
+        var order = writes              // per location: its writes in coherence order
+        var position = [Int](repeating: 0, count: m)
+        var final = initial
+        var graph = OrderGraph(count: m)
         while true {
-            // One coherence choice, one reads-from choice.
-            var r = base
-            var ok = true
-            var coPosition = [Int](repeating: 0, count: m)
-            var coOrder: [Int64: [Int]] = [:]
-            for (k, a) in addresses.enumerated() {
-                let order = coChoices[k][co[k]]
-                coOrder[a] = order
-                for (p, w) in order.enumerated() { coPosition[w] = p }
-                for p in 0..<(order.count - 1) where ok { ok = r.add(order[p], order[p + 1]) }
+            for (k, l) in multi.enumerated() { order[l] = coChoices[k][co[k]] }
+            graph.reset(poEdges)
+            for l in 0..<locations where !order[l].isEmpty {
+                let o = order[l]
+                for (p, w) in o.enumerated() { position[w] = p }
+                if o.count > 1 { for p in 0..<(o.count - 1) { graph.edge(o[p], o[p + 1]) } }
             }
-            if ok {
-                for (k, rd) in reads.enumerated() where ok {
-                    let w = rd.sources[rf[k]]
-                    let a = events[rd.index].event.address
-                    let order = coOrder[a] ?? []
-                    if w >= 0 { ok = r.add(w, rd.index) }
-                    // From-reads: the read comes before every write after its source in coherence.
-                    let after = w >= 0 ? coPosition[w] + 1 : 0
-                    for p in after..<order.count where ok { ok = r.add(rd.index, order[p]) }
-                }
+            for (k, rd) in reads.enumerated() {
+                let w = rd.sources[rf[k]]
+                let o = order[Int(events[rd.index].event.slot)]
+                if w >= 0 { graph.edge(w, rd.index) }
+                // From-reads: the read comes before every write after its source in coherence.
+                let after = w >= 0 ? position[w] + 1 : 0
+                if after < o.count { for p in after..<o.count { graph.edge(rd.index, o[p]) } }
             }
-            if ok && CandidateSolver.rcu(&r, pairs, 0) {
-                var final: [Int64: Int64] = [:]
-                for (a, order) in coOrder { if let last = order.last { final[a] = events[last].event.value } }
+            var consistent = graph.acyclic()
+            if consistent && !pairs.isEmpty {
+                var r = graph.closure(words: words)
+                consistent = CandidateSolver.rcu(&r, pairs, 0)
+            }
+            if consistent {
+                for l in 0..<locations { final[l] = order[l].last.map { events[$0].event.value } ?? initial[l] }
                 if !body(final) { return }
             }
             // Next choice (reads-from fastest, then coherence).
@@ -330,6 +347,48 @@ struct CandidateSolver {
             var r = rest; r.remove(at: i)
             permutations(r, prefix + [w], body)
         }
+    }
+}
+
+/// The order a candidate imposes, as adjacency lists: acyclicity by Kahn's algorithm, and the
+/// transitive closure (for the grace-period constraints) computed in reverse topological order.
+struct OrderGraph {
+    var successors: [[Int]]
+    var topological: [Int] = []
+
+    init(count: Int) { successors = [[Int]](repeating: [], count: count) }
+
+    mutating func reset(_ edges: [(Int, Int)]) {
+        for i in successors.indices { successors[i].removeAll(keepingCapacity: true) }
+        for (a, b) in edges { successors[a].append(b) }
+    }
+
+    mutating func edge(_ a: Int, _ b: Int) { successors[a].append(b) }
+
+    mutating func acyclic() -> Bool {
+        let n = successors.count
+        var indegree = [Int](repeating: 0, count: n)
+        for s in successors { for b in s { indegree[b] += 1 } }
+        topological.removeAll(keepingCapacity: true)
+        for i in 0..<n where indegree[i] == 0 { topological.append(i) }
+        var k = 0
+        while k < topological.count {
+            for b in successors[topological[k]] { indegree[b] -= 1; if indegree[b] == 0 { topological.append(b) } }
+            k += 1
+        }
+        return topological.count == n
+    }
+
+    /// Precondition: `acyclic()` returned true.
+    func closure(words: Int) -> Reach {
+        var r = Reach(count: successors.count, words: words)
+        for x in topological.reversed() {
+            for y in successors[x] {
+                r.after[x * words + y / 64] |= 1 << UInt64(y % 64)
+                for w in 0..<words { r.after[x * words + w] |= r.after[y * words + w] }
+            }
+        }
+        return r
     }
 }
 
