@@ -19,8 +19,9 @@ import FaultlineMachine
 /// the candidate ends in.
 ///
 /// Only programs whose threads do nothing but reads, writes, barriers and RCU read-side/grace
-/// period operations, with no violation, `assume`, allocation or unbounded loop on any path, are
-/// in scope; `applies` says whether a program is.
+/// period operations, with no violation, `assume`, allocation or unbounded loop on any path, and
+/// no `final`/`invariant` block (a violation must come with a schedule), are in scope; `applies`
+/// says whether a program is.
 public struct AxiomaticSearch: Strategy {
     public var name: String { "axiomatic" }
     public init() {}
@@ -50,7 +51,9 @@ public struct AxiomaticSearch: Strategy {
     static func paths(_ ctx: ExplorationContext) -> [[Path]]? {
         let machine = ctx.machine
         let root = machine.initialState()
-        guard root.violation == nil, !ctx.checker.hasInvariant else { return nil }
+        // A violation needs a schedule to show; a candidate execution has none: programs with a
+        // `final` or `invariant` block stay with the interleaving strategies.
+        guard root.violation == nil, !ctx.checker.hasInvariant, machine.program.finalFunction == nil else { return nil }
         var values: [Int64: Set<Int64>] = [:]
         for _ in 0..<6 {
             var result: [[Path]] = []

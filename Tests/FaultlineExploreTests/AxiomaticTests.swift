@@ -71,11 +71,12 @@ final class AxiomaticTests: XCTestCase {
         XCTAssertEqual(r.strategy, "axiomatic")
         XCTAssertEqual(r.outcomes.map(\.0), [[0, 0], [0, 1], [1, 1]])
         XCTAssertEqual(r.verdict(hasClaim: true), .never)
-        // Locks, allocation, loops that spin on a read: out of scope, dpor runs.
+        // Locks, allocation, loops that spin on a read, checks, `final` blocks: out of scope, dpor runs.
         for src in ["C l\n{}\nP0(spinlock_t *l, int *x) { spin_lock(l); WRITE_ONCE(*x, 1); spin_unlock(l); }\n",
                     "C a\n{}\nP0(int *x) { int *p = kmalloc(8); kfree(p); }\n",
                     "C s\n{}\nP0(int *x) { while (READ_ONCE(*x) == 0) ; }\nP1(int *x) { WRITE_ONCE(*x, 1); }\n",
-                    "C b\n{}\nP0(int *x) { int r0 = READ_ONCE(*x); BUG_ON(r0 == 1); }\nP1(int *x) { WRITE_ONCE(*x, 1); }\n"] {
+                    "C b\n{}\nP0(int *x) { int r0 = READ_ONCE(*x); BUG_ON(r0 == 1); }\nP1(int *x) { WRITE_ONCE(*x, 1); }\n",
+                    "C f\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nfinal { BUG_ON(x != 1); }\n"] {
             let c = try ctx(src)
             XCTAssertFalse(AxiomaticSearch.applies(c), src)
             XCTAssertEqual(AutomaticStrategy().explore(c, options: ExplorationOptions()).strategy, "dpor", src)
