@@ -59,6 +59,11 @@ struct ExploreCommand {
             let machine = Machine(program: program, maxSteps: maxSteps)
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
+            if strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
+                output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers and RCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
+                worst = max(worst, ExitCode.badInput.rawValue)
+                continue
+            }
             var runOptions = options
             let progress = ProgressLine.make(label: path, output: output)
             runOptions.progress = progress

@@ -264,4 +264,13 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(run(["explore", "\(golden)/uaf.litmus", "--strategy", "pct", "--depth", "0"]).0, 2)
         XCTAssertTrue(run(["explore", "--help"]).1.contains("--depth D"))
     }
+
+    func testAxiomaticOutsideItsScopeIsBadUsage() {
+        let (rc, _, err) = run(["explore", "races/B1-pmd-alloc-into-thp.litmus", "--strategy", "axiomatic"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertTrue(err.contains("outside the axiomatic strategy's scope"), err)
+        let (rc2, out, _) = run(["explore", "races/B1-pmd-alloc-into-thp.litmus"])   // auto: dpor
+        XCTAssertEqual(rc2, 1)
+        XCTAssertTrue(out.contains("Strategy dpor:"), out)
+    }
 }
