@@ -217,6 +217,8 @@ struct CandidateSolver {
     let initial: [Int64]
     var events: [(thread: Int, event: Event)] = []
     var firstOfThread: [Int] = []
+    /// Reused by every candidate (its adjacency lists keep their capacity).
+    var graph = OrderGraph(count: 0)
 
     init(locations: Int, initial: [Int64]) {
         self.locations = locations
@@ -235,7 +237,7 @@ struct CandidateSolver {
 
     /// Calls `body` with the final value of every location (by dense index) of each consistent
     /// candidate; stops when it returns false.
-    func enumerate(_ body: ([Int64]) -> Bool) {
+    mutating func enumerate(_ body: ([Int64]) -> Bool) {
         let m = events.count
         let words = max(1, (m + 63) / 64)
         var writes = [[Int]](repeating: [], count: locations)
@@ -284,7 +286,7 @@ struct CandidateSolver {
         var order = writes              // per location: its writes in coherence order
         var position = [Int](repeating: 0, count: m)
         var final = initial
-        var graph = OrderGraph(count: m)
+        if graph.successors.count != m { graph = OrderGraph(count: m) }
         while true {
             for (k, l) in multi.enumerated() { order[l] = coChoices[k][co[k]] }
             graph.reset(poEdges)
