@@ -18,8 +18,8 @@ import FaultlineMachine
 /// as in herd's counts. Final states, the `final` block and the claim are evaluated on the state
 /// the candidate ends in.
 ///
-/// Only programs whose threads do nothing but reads, writes, barriers and RCU read-side/grace
-/// period operations, with no violation, `assume`, allocation or unbounded loop on any path, and
+/// Only programs whose threads do nothing but reads, writes, barriers and RCU or SRCU read-side /
+/// grace-period operations, with no violation, `assume`, allocation or unbounded loop on any path, and
 /// no `final`/`invariant` block (a violation must come with a schedule), are in scope; `applies`
 /// says whether a program is.
 public struct AxiomaticSearch: Strategy {
@@ -119,6 +119,17 @@ public struct AxiomaticSearch: Strategy {
                     machine.step(&s, t)     // alone, nobody to wait for: one step
                     events.append(Event(kind: .gpStart, address: 0, value: 0))
                     events.append(Event(kind: .gpEnd, address: 0, value: 0))
+                // SRCU: the same with the domain (the srcu_struct's address) in `address`; RCU is domain 0.
+                case .sync(.srcuReadLock):
+                    let ev = machine.step(&s, t)
+                    events.append(Event(kind: .enter, address: ev.address, value: 0))
+                case .sync(.srcuReadUnlock):
+                    let ev = machine.step(&s, t)
+                    events.append(Event(kind: .exit, address: ev.address, value: 0))
+                case .sync(.synchronizeSRCU):
+                    let ev = machine.step(&s, t)
+                    events.append(Event(kind: .gpStart, address: ev.address, value: 0))
+                    events.append(Event(kind: .gpEnd, address: ev.address, value: 0))
                 default:
                     return nil
                 }
@@ -126,9 +137,9 @@ public struct AxiomaticSearch: Strategy {
                 if s.objects.count != root.objects.count { return nil }   // allocation: out of scope
             }
             // A thread that ends inside a read-side section is out of scope.
-            var depth = 0
-            for e in events { if e.kind == .enter { depth += 1 } else if e.kind == .exit { depth -= 1 } }
-            guard depth == 0 else { return nil }
+            var depth: [Int64: Int] = [:]
+            for e in events { if e.kind == .enter { depth[e.address, default: 0] += 1 } else if e.kind == .exit { depth[e.address, default: 0] -= 1 } }
+            guard depth.values.allSatisfy({ $0 == 0 }) else { return nil }
             out.append(Path(events: events, state: s))
             if out.count > maxPathsPerThread { return nil }
         }
@@ -265,21 +276,29 @@ struct CandidateSolver {
             let lo = firstOfThread[t], hi = firstOfThread[t + 1]
             if hi - lo > 1 { for i in lo..<(hi - 1) { poEdges.append((i, i + 1)) } }
         }
-        var gps: [(thread: Int, start: Int, end: Int)] = []
-        var sections: [(thread: Int, enter: Int, exit: Int)] = []
+        // Grace periods and outermost read-side sections, per domain (0: RCU; else an srcu_struct).
+        var gps: [(thread: Int, domain: Int64, start: Int, end: Int)] = []
+        var sections: [(thread: Int, domain: Int64, enter: Int, exit: Int)] = []
         for t in 0..<(firstOfThread.count - 1) {
-            var depth = 0, opened = -1
+            var open: [(domain: Int64, depth: Int, at: Int)] = []
             for i in firstOfThread[t]..<firstOfThread[t + 1] {
-                switch events[i].event.kind {
-                case .gpStart: gps.append((t, i, i + 1))
-                case .enter: if depth == 0 { opened = i }; depth += 1
-                case .exit: depth -= 1; if depth == 0 { sections.append((t, opened, i)) }
+                let e = events[i].event
+                switch e.kind {
+                case .gpStart: gps.append((t, e.address, i, i + 1))
+                case .enter:
+                    if let k = open.firstIndex(where: { $0.domain == e.address }) { open[k].depth += 1 }
+                    else { open.append((e.address, 1, i)) }
+                case .exit:
+                    if let k = open.firstIndex(where: { $0.domain == e.address }) {
+                        open[k].depth -= 1
+                        if open[k].depth == 0 { sections.append((t, e.address, open[k].at, i)); open.remove(at: k) }
+                    }
                 default: break
                 }
             }
         }
         var pairs: [(gs: Int, ge: Int, enter: Int, exit: Int)] = []
-        for g in gps { for s in sections where s.thread != g.thread { pairs.append((g.start, g.end, s.enter, s.exit)) } }
+        for g in gps { for s in sections where s.thread != g.thread && s.domain == g.domain { pairs.append((g.start, g.end, s.enter, s.exit)) } }
 
         var co = [Int](repeating: 0, count: coChoices.count)
         var rf = [Int](repeating: 0, count: reads.count)

@@ -7,7 +7,7 @@ import FaultlineCheck
 /// The axiomatic strategy must give the final-state set and verdict plain DFS gives, on every
 /// program in its scope; `auto` must pick it exactly for those programs.
 final class AxiomaticTests: XCTestCase {
-    /// Loop-free programs of reads, writes, branches on read values, RCU sections and grace periods.
+    /// Loop-free programs of reads, writes, branches on read values, RCU and SRCU sections and grace periods.
     static func generate(_ g: inout SplitMix64) -> String {
         let locs = ["x", "y", "z"]
         let threads = 2 + g.below(3)
@@ -18,18 +18,20 @@ final class AxiomaticTests: XCTestCase {
             var r = 0
             for _ in 0..<(1 + g.below(3)) {
                 let l = locs[g.below(locs.count)], l2 = locs[g.below(locs.count)]
-                switch g.below(8) {
+                switch g.below(10) {
                 case 0, 1: lines.append("WRITE_ONCE(*\(l), \(1 + g.below(2)));")
                 case 2, 3: lines.append("r\(r) = READ_ONCE(*\(l));"); regs.append("\(t):r\(r)"); r += 1
                 case 4: lines.append("rcu_read_lock(); r\(r) = READ_ONCE(*\(l)); r\(r + 1) = READ_ONCE(*\(l2)); rcu_read_unlock();")
                     regs.append("\(t):r\(r)"); regs.append("\(t):r\(r + 1)"); r += 2
                 case 5: lines.append("r\(r) = READ_ONCE(*\(l)); synchronize_rcu(); WRITE_ONCE(*\(l2), 2);"); regs.append("\(t):r\(r)"); r += 1
                 case 6: lines.append("r\(r) = READ_ONCE(*\(l)); if (r\(r) == 1) WRITE_ONCE(*\(l2), 3);"); regs.append("\(t):r\(r)"); r += 1
+                case 8: lines.append("{ int i = srcu_read_lock(s); r\(r) = READ_ONCE(*\(l)); srcu_read_unlock(s, i); }"); regs.append("\(t):r\(r)"); r += 1
+                case 9: lines.append("WRITE_ONCE(*\(l), 1); synchronize_srcu(s); r\(r) = READ_ONCE(*\(l2));"); regs.append("\(t):r\(r)"); r += 1
                 default: lines.append("smp_mb(); WRITE_ONCE(*\(l), (r\(max(0, r - 1)) & 1) + 1);")
                 }
             }
             let decls = (0..<max(r, 1)).map { "int r\($0) = 0;" }.joined(separator: " ")
-            body.append("P\(t)(int *x, int *y, int *z) {\n  \(decls)\n  " + lines.joined(separator: "\n  ") + "\n}")
+            body.append("P\(t)(int *x, int *y, int *z, struct srcu_struct *s) {\n  \(decls)\n  " + lines.joined(separator: "\n  ") + "\n}")
         }
         let picked = regs.prefix(3).map { "\($0)=\(g.below(3))" }
         let cond = picked.isEmpty ? "x=1" : picked.joined(separator: " /\\ ")
