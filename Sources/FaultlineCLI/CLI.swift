@@ -42,24 +42,14 @@ public enum CLI {
             case "--help", "-h", "help":
                 if let c = rest.first, let h = help(for: c) { output.print(h) } else { output.print(mainHelp) }
                 return 0
-            case "explore":
-                if rest.contains("--help") || rest.contains("-h") { output.print(exploreHelp); return 0 }
-                return try ExploreCommand(rest, environment: environment).run(output)
-            case "replay":
-                if rest.contains("--help") || rest.contains("-h") { output.print(replayHelp); return 0 }
-                return try ReplayCommand(rest).run(output)
-            case "list":
-                if rest.contains("--help") || rest.contains("-h") { output.print(listHelp); return 0 }
-                return try ListCommand(rest).run(output)
-            case "bench":
-                if rest.contains("--help") || rest.contains("-h") { output.print(benchHelp); return 0 }
-                return try BenchCommand(rest).run(output)
-            case "merge":
-                if rest.contains("--help") || rest.contains("-h") { output.print(mergeHelp); return 0 }
-                return try MergeCommand(rest).run(output)
-            case "check":
-                if rest.contains("--help") || rest.contains("-h") { output.print(checkHelp); return 0 }
-                return try CheckCommand(rest).run(output)
+            case _ where help(for: cmd) != nil && (rest.contains("--help") || rest.contains("-h")):
+                output.print(help(for: cmd)!); return 0
+            case "explore": return try ExploreCommand(rest, environment: environment).run(output)
+            case "replay": return try ReplayCommand(rest).run(output)
+            case "list": return try ListCommand(rest).run(output)
+            case "bench": return try BenchCommand(rest).run(output)
+            case "merge": return try MergeCommand(rest).run(output)
+            case "check": return try CheckCommand(rest).run(output)
             default:
                 output.error("faultline: unknown command '\(cmd)'\n\n" + mainHelp)
                 return ExitCode.badInput.rawValue
@@ -113,13 +103,13 @@ public enum CLI {
     OPTIONS:
       -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
       -I DIR                  Also search DIR for #include files
-      --strategy S            auto (default: axiomatic when the program is only loop-free reads,
-                              writes, barriers and RCU, else dpor), dpor (exhaustive, one execution
-                              per Mazurkiewicz trace), axiomatic (herd-style candidate executions
-                              checked for SC), dfs (every interleaving), bfs (stateful, shortest
-                              counterexamples), random
-                              (uniform sampling) or pct (probabilistic concurrency testing:
-                              priority schedules with at most D-1 random preemptions)
+      --strategy S            auto (default: axiomatic when the program is only loop-free
+                              reads, writes, barriers, RCU and SRCU, else dpor), dpor (exhaustive,
+                              one execution per Mazurkiewicz trace), axiomatic (herd-style candidate
+                              executions checked for SC), dfs (every interleaving), bfs (stateful,
+                              shortest counterexamples), random (uniform sampling) or pct
+                              (probabilistic concurrency testing: priority schedules with at most
+                              D-1 random preemptions)
       --preemptions K         dfs: skip schedules with more than K preemptions
       --depth D               pct: the bug depth to target, D-1 change points per run (default 3, min 1)
       --seed S                random, pct: the session seed (decimal or 0x hex; default 0)

@@ -60,7 +60,7 @@ struct ExploreCommand {
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
             if strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
-                output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers and RCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
+                output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers, RCU and SRCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
                 worst = max(worst, ExitCode.badInput.rawValue)
                 continue
             }

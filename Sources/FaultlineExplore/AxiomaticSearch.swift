@@ -150,14 +150,19 @@ public struct AxiomaticSearch: Strategy {
     public static func applies(_ ctx: ExplorationContext) -> Bool { paths(ctx) != nil }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        explore(ctx, options: options, paths: AxiomaticSearch.paths(ctx))
+    }
+
+    /// The search over thread paths already computed by `paths` (nil: out of scope).
+    func explore(_ ctx: ExplorationContext, options: ExplorationOptions, paths: [[Path]]?) -> ExplorationResult {
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         // Not split: shard 0 of a split search does all of it.
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
-        guard let found = AxiomaticSearch.paths(ctx) else {
+        guard let found = paths else {
             builder.result.complete = false
-            builder.result.stopReason = "out of scope (axiomatic: only loop-free reads, writes, barriers and RCU)"
+            builder.result.stopReason = "out of scope (axiomatic: only loop-free reads, writes, barriers, RCU and SRCU)"
             return builder.finish(elapsed: monotonicSeconds() - start)
         }
         let root = ctx.machine.initialState()
@@ -442,7 +447,7 @@ struct Reach {
 }
 
 /// The default strategy: `axiomatic` when the program is in its scope (loop-free reads, writes,
-/// barriers and RCU: most of the kernel's litmus tests), where it answers in candidate executions
+/// barriers, RCU and SRCU: most of the kernel's litmus tests), where it answers in candidate executions
 /// what counting interleavings cannot; `dpor` otherwise (everything with locks, allocation,
 /// violations, loops: the race catalogue). The choice depends on the program only, so the report
 /// is the same for any `--jobs` or sharding.
@@ -451,7 +456,7 @@ public struct AutomaticStrategy: Strategy {
     public init() {}
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
-        AxiomaticSearch.applies(ctx) ? AxiomaticSearch().explore(ctx, options: options)
-                                     : DynamicPartialOrderReduction().explore(ctx, options: options)
+        guard let paths = AxiomaticSearch.paths(ctx) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
+        return AxiomaticSearch().explore(ctx, options: options, paths: paths)
     }
 }

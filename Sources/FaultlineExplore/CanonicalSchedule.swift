@@ -8,21 +8,19 @@ import FaultlineMachine
 /// the representative a split search (`--jobs`, shards) reports is the one an unsplit search reports.
 enum CanonicalSchedule {
     /// Replays `schedule` as dpor runs it (a thread that violates before the last step is halted
-    /// and the others go on). Returns each step's thread and access, or nil if it does not fit.
-    static func accesses(_ ctx: ExplorationContext, _ schedule: [Int]) -> [(Int, Access)]? {
+    /// and the others go on): the state it ends in and each step's thread and access, or nil if
+    /// the schedule does not fit the program.
+    static func replay(_ ctx: ExplorationContext, _ schedule: [Int]) -> (State, [(Int, Access)])? {
         let machine = ctx.machine
         var s = machine.initialState()
-        var out: [(Int, Access)] = []
+        var steps: [(Int, Access)] = []
         for (i, t) in schedule.enumerated() {
             guard s.violation == nil, (machine.enabledMask(s) >> UInt64(t)) & 1 == 1, let a = machine.pendingAccess(s, t) else { return nil }
             machine.step(&s, t)
-            out.append((t, a))
-            if i < schedule.count - 1, let v = s.violation, v.thread >= 0 {
-                s.violation = nil
-                s.threads[v.thread].status = .finished
-            }
+            steps.append((t, a))
+            if i < schedule.count - 1 { _ = s.haltViolatingThread() }
         }
-        return out
+        return (s, steps)
     }
 
     /// The lexicographically least linearization of the causal past of the last step
@@ -79,24 +77,16 @@ enum CanonicalSchedule {
     /// The canonical (violation, schedule) for a violation `v` reached by `schedule` (the input
     /// when the canonical schedule does not reproduce it).
     static func canonical(_ ctx: ExplorationContext, _ v: Violation, _ schedule: [Int]) -> (Violation, [Int]) {
-        guard !ctx.checker.hasInvariant, let steps = accesses(ctx, schedule) else { return (v, schedule) }
+        guard !ctx.checker.hasInvariant, let (_, steps) = replay(ctx, schedule) else { return (v, schedule) }
         let lin = linearize(steps, threads: ctx.machine.program.threadCount, causalOnly: v.thread >= 0)
         if lin == schedule { return (v, schedule) }
         // Replay it: the violation it gives is the one to show (messages name objects by id).
-        let machine = ctx.machine
-        var s = machine.initialState()
-        for (i, t) in lin.enumerated() {
-            machine.step(&s, t)
-            if i < lin.count - 1, let w = s.violation, w.thread >= 0 {
-                s.violation = nil
-                s.threads[w.thread].status = .finished
-            }
-        }
+        guard let (s, _) = replay(ctx, lin) else { return (v, schedule) }
         if v.thread >= 0 {
             if let w = s.violation, w.kind == v.kind, w.location == v.location { return (w, lin) }
             return (v, schedule)
         }
-        let mask = s.violation == nil ? machine.enabledMask(s) : 0
+        let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
         if case .violation(let w)? = ctx.terminal(s, mask: mask), w.kind == v.kind, w.location == v.location { return (w, lin) }
         return (v, schedule)
     }

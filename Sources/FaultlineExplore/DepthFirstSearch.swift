@@ -31,7 +31,7 @@ public struct DepthFirstSearch: Strategy {
         var skipped = false
         let n = root.threads.count
         var sinceClock = 0
-        var knuthMean = 0.0, knuthSamples = 0, reported = 0
+        var estimate = TreeSizeEstimate(), reported = 0
         var steps = 0
         search: while !stack.isEmpty {
             let top = stack.count - 1
@@ -65,11 +65,8 @@ public struct DepthFirstSearch: Strategy {
                 if sinceClock >= 256 {
                     sinceClock = 0
                     if let sink = options.progress {
-                        var product = 1.0
-                        for node in stack { product *= Double(max(1, node.mask.nonzeroBitCount)) }
-                        knuthSamples += 1
-                        knuthMean += (product - knuthMean) / Double(knuthSamples)
-                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: knuthMean)
+                        estimate.sample(branching: stack.lazy.map { $0.mask.nonzeroBitCount })
+                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: estimate.mean)
                         reported = builder.result.executions
                     }
                     if let limit = options.timeout, monotonicSeconds() - start > limit {
@@ -87,6 +84,7 @@ public struct DepthFirstSearch: Strategy {
             builder.result.stopReason = "preemption-bound"
         }
         builder.result.steps = steps
+        options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 }

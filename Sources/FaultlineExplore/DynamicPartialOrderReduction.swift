@@ -47,7 +47,7 @@ public struct DynamicPartialOrderReduction: Strategy {
         // An invariant's dependency is learnt while searching, so subtrees searched apart could
         // reduce differently: such programs are searched in one piece (by shard 0 of a split).
         if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant {
-            return ParallelSearch(strategyName: name, subtree: search, haltsViolatingThread: true, sleepSets: true).explore(ctx, options: options)
+            return ParallelSearch(strategyName: name, subtree: search).explore(ctx, options: options)
         }
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
@@ -204,7 +204,7 @@ public struct DynamicPartialOrderReduction: Strategy {
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
-        var knuthMean = 0.0, knuthSamples = 0, reported = 0
+        var estimate = TreeSizeEstimate(), reported = 0
         var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
 
@@ -255,10 +255,8 @@ public struct DynamicPartialOrderReduction: Strategy {
             // later steps are still seen (a truncated execution would hide them).
             var violated = stack[k].violated || invariantBroken
             invariantBroken = false
-            if let v = child.violation, v.thread >= 0 {
+            if let v = child.haltViolatingThread() {
                 pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule))
-                child.violation = nil
-                child.threads[v.thread].status = .finished
                 violated = true
             }
             let cmask = child.violation == nil ? machine.enabledMask(child) : 0
@@ -296,13 +294,10 @@ public struct DynamicPartialOrderReduction: Strategy {
                     sinceClock = 0
                     if let deadline, monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
                     if let sink = options.progress {
-                        // Knuth's estimator on this path: the product of the branching met on the way.
-                        var product = 1.0
-                        for node in stack { product *= Double(max(1, (node.backtrack | node.done).nonzeroBitCount)) }
-                        knuthSamples += 1
-                        knuthMean += (product - knuthMean) / Double(knuthSamples)
+                        // A subtree of a split search cannot estimate the whole tree.
+                        estimate.sample(branching: stack.lazy.map { ($0.backtrack | $0.done).nonzeroBitCount })
                         sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count,
-                                    estimatedTotal: start.prefix.isEmpty ? knuthMean : nil)
+                                    estimatedTotal: start.prefix.isEmpty ? estimate.mean : nil)
                         reported = builder.result.executions
                     }
                 }

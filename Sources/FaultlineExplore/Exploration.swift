@@ -34,6 +34,20 @@ public protocol ProgressSink: AnyObject, Sendable {
     func report(executions: Int, violations: Int, estimatedTotal: Double?)
 }
 
+/// Knuth's estimator of the size of a search tree, for the progress line: the running mean, over
+/// sampled paths, of the product of the branching met along each.
+struct TreeSizeEstimate {
+    private(set) var mean = 0.0
+    private var samples = 0
+
+    mutating func sample<S: Sequence>(branching: S) where S.Element == Int {
+        var product = 1.0
+        for b in branching { product *= Double(max(1, b)) }
+        samples += 1
+        mean += (product - mean) / Double(samples)
+    }
+}
+
 /// Part `index` of `count` (0-based) of a search split into subtrees.
 public struct Shard: Sendable, Equatable {
     public var index: Int
@@ -218,6 +232,18 @@ public struct ExplorationContext: Sendable {
         }
         if let v = checker.checkFinal(s) { return .violation(v) }
         return .outcome(checker.observe(s))
+    }
+}
+
+extension State {
+    /// dpor's way with a violation by a thread: the thread is halted (it never runs again) and the
+    /// violation is taken out of the state so the other threads run on; it is returned. Nil (and
+    /// nothing changed) when there is no violation or it belongs to no thread.
+    mutating func haltViolatingThread() -> Violation? {
+        guard let v = violation, v.thread >= 0 else { return nil }
+        violation = nil
+        threads[v.thread].status = .finished
+        return v
     }
 }
 

@@ -26,9 +26,6 @@ struct ParallelSearch {
     typealias SubtreeSearch = (ExplorationContext, ExplorationOptions, SubtreeRoot, Double?, inout ResultBuilder) -> Void
     let strategyName: String
     let subtree: SubtreeSearch
-    /// dpor semantics: a violating thread is halted and the others run on; dfs: the execution ends.
-    let haltsViolatingThread: Bool
-    let sleepSets: Bool
 
     /// How many subtrees to aim for: a function of the shard count (every shard must compute the
     /// same split) and of the jobs (enough pieces to balance the load).
@@ -85,28 +82,20 @@ struct ParallelSearch {
                     awake &= awake - 1
                     let access = machine.pendingAccess(node.state, t)!
                     var childSleep: UInt64 = 0
-                    if sleepSets {
-                        var cand = (node.sleep | explored) & ~(1 << UInt64(t))
-                        while cand != 0 {
-                            let q = cand.trailingZeroBitCount; cand &= cand - 1
-                            if let a = machine.pendingAccess(node.state, q), !a.conflicts(with: access) { childSleep |= 1 << UInt64(q) }
-                        }
+                    var cand = (node.sleep | explored) & ~(1 << UInt64(t))
+                    while cand != 0 {
+                        let q = cand.trailingZeroBitCount; cand &= cand - 1
+                        if let a = machine.pendingAccess(node.state, q), !a.conflicts(with: access) { childSleep |= 1 << UInt64(q) }
                     }
                     explored |= 1 << UInt64(t)
                     var child = node.state
                     var violated = node.violated
                     var pending = node.pending
                     let schedule = node.prefix + [t]
-                    if haltsViolatingThread {
-                        machine.step(&child, t)
-                        if let v = child.violation, v.thread >= 0 {
-                            pending.append((v, schedule))
-                            child.violation = nil
-                            child.threads[v.thread].status = .finished
-                            violated = true
-                        }
-                    } else {
-                        ctx.step(&child, t)
+                    machine.step(&child, t)
+                    if let v = child.haltViolatingThread() {
+                        pending.append((v, schedule))
+                        violated = true
                     }
                     let cmask = child.violation == nil ? machine.enabledMask(child) : 0
                     let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
@@ -116,7 +105,7 @@ struct ParallelSearch {
                             builder.addViolation(w, schedule: c)
                         }
                         if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
-                        else if case .violation(let v) = term, haltsViolatingThread {
+                        else if case .violation(let v) = term {
                             let (w, c) = CanonicalSchedule.canonical(ctx, v, schedule)
                             builder.add(.violation(w), schedule: c)
                         } else { builder.add(term, schedule: schedule) }

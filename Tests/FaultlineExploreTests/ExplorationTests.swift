@@ -336,4 +336,43 @@ final class ExplorationTests: XCTestCase {
             XCTAssertEqual(try ReplayToken(parsing: tok.description), tok)
         }
     }
+
+    /// Collects what a search reports for its progress line.
+    final class Sink: ProgressSink, @unchecked Sendable {
+        var executions = 0, calls = 0
+        var estimates: [Double] = []
+        func report(executions n: Int, violations: Int, estimatedTotal: Double?) {
+            executions += n; calls += 1
+            if let e = estimatedTotal { estimates.append(e) }
+        }
+    }
+
+    func testProgressAccountsForEveryExecution() throws {
+        let text = """
+        C p
+        {}
+        P0(int *x) { WRITE_ONCE(*x, 1); WRITE_ONCE(*x, 2); WRITE_ONCE(*x, 3); }
+        P1(int *x) { WRITE_ONCE(*x, 4); WRITE_ONCE(*x, 5); WRITE_ONCE(*x, 6); }
+        P2(int *x) { WRITE_ONCE(*x, 7); WRITE_ONCE(*x, 8); }
+        """
+        for strategy in [DepthFirstSearch(), DynamicPartialOrderReduction()] as [Strategy] {
+            let sink = Sink()
+            var o = ExplorationOptions(); o.progress = sink
+            let r = try explore(text, options: o, strategy: strategy).0
+            XCTAssertEqual(r.executions, 560)            // 8! / (3! 3! 2!): every write conflicts
+            XCTAssertEqual(sink.executions, r.executions, strategy.name)
+            XCTAssertGreaterThanOrEqual(sink.calls, 2)
+            XCTAssertFalse(sink.estimates.isEmpty)
+            XCTAssertTrue(sink.estimates.allSatisfy { $0 >= 1 })
+        }
+    }
+
+    func testTreeSizeEstimateIsExactOnAUniformTree() {
+        var e = TreeSizeEstimate()
+        e.sample(branching: [3, 2, 1])
+        e.sample(branching: [3, 2, 1])
+        XCTAssertEqual(e.mean, 6)
+        e.sample(branching: [2, 0])                      // a leaf counts as branching 1
+        XCTAssertEqual(e.mean, (6 + 6 + 2) / 3)
+    }
 }
