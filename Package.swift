@@ -27,5 +27,5 @@ let package = Package(
         .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
         .testTarget(name: "FaultlineCLITests", dependencies: ["FaultlineCLI"], exclude: ["Golden"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

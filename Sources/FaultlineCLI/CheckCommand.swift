@@ -50,18 +50,11 @@ struct CheckCommand {
             }
             for e in exps { tasks.append(Task(path: f, name: name, expectation: e, error: nil)) }
         }
-        var results = [Outcome?](repeating: nil, count: tasks.count)
-        let lock = NSLock()
         let includeDirs = args.all("-I")
-        DispatchQueue.concurrentPerform(iterations: min(jobs, max(tasks.count, 1))) { worker in
-            var i = worker
-            while i < tasks.count {
-                let r = CheckCommand.runTask(tasks[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs)
-                lock.lock(); results[i] = r; lock.unlock()
-                i += jobs
-            }
+        let planned = tasks
+        let outcomes = parallelMap(planned.count, jobs: jobs) { i in
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs)
         }
-        let outcomes = results.map { $0! }
         // The table.
         let headers = ["RACE", "CONFIGURATION", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
         var rows: [[String]] = []

@@ -5,7 +5,7 @@ import FaultlineMachine
 /// order, so the order of discovery is deterministic). With `preemptionBound`, schedules that
 /// switch away from a still-enabled thread more than K times are skipped (and the result is
 /// marked incomplete if anything was skipped). Memory is proportional to the depth.
-public struct DepthFirstSearch: Strategy {
+public struct DepthFirstSearch: Strategy, Sendable {
     public var name: String { "dfs" }
     public init() {}
 

@@ -17,7 +17,7 @@ import FaultlineMachine
 /// general: so writes (and frees) to any object the invariant has read count as dependent on each
 /// other, which keeps the sequence of states the invariant can see the same in every explored
 /// order. An invariant violation does not end the execution.
-public struct DynamicPartialOrderReduction: Strategy {
+public struct DynamicPartialOrderReduction: Strategy, Sendable {
     public var name: String { "dpor" }
     public init() {}
 

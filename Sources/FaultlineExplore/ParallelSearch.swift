@@ -22,8 +22,8 @@ struct SubtreeRoot: Sendable {
 /// results are merged in subtree order, so the report is byte-identical for any `--jobs` and for
 /// shards put together by `faultline merge`. (Limits — `--timeout`, `--max-executions` — cut a
 /// split search at a different point than an unsplit one: a partial report may differ.)
-struct ParallelSearch {
-    typealias SubtreeSearch = (ExplorationContext, ExplorationOptions, SubtreeRoot, Double?, inout ResultBuilder) -> Void
+struct ParallelSearch: Sendable {
+    typealias SubtreeSearch = @Sendable (ExplorationContext, ExplorationOptions, SubtreeRoot, Double?, inout ResultBuilder) -> Void
     let strategyName: String
     let subtree: SubtreeSearch
 
@@ -124,7 +124,7 @@ struct ParallelSearch {
 }
 
 /// `body(0..<count)` on up to `jobs` worker threads; the results in index order.
-func parallelMap<T>(_ count: Int, jobs: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+package func parallelMap<T>(_ count: Int, jobs: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
     let slots = Slots<T>(count: count)
     let work: @Sendable (Int) -> Void = { _ in
         while let k = slots.claim() { slots.store(k, body(k)) }

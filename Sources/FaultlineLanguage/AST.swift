@@ -69,8 +69,8 @@ public struct StructDecl: Sendable {
 }
 
 /// An expression as parsed (names not yet resolved).
-public final class Expr: @unchecked Sendable {
-    public enum Kind {
+public final class Expr: Sendable {
+    public enum Kind: Sendable {
         case integer(Int64)
         case string(String)
         case name(String)
@@ -95,8 +95,8 @@ public final class Expr: @unchecked Sendable {
 }
 
 /// A statement as parsed.
-public final class Stmt: @unchecked Sendable {
-    public enum Kind {
+public final class Stmt: Sendable {
+    public enum Kind: Sendable {
         case declaration(name: String, type: CType, initial: Expr?)
         case expression(Expr)
         case block([Stmt])

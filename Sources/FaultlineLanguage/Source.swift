@@ -2,7 +2,7 @@ import Foundation
 
 /// A source file as loaded: its path (as given by the user) and its text split into lines,
 /// kept so that diagnostics and traces can quote the line they point at.
-public final class SourceFile: @unchecked Sendable {
+public final class SourceFile: Sendable {
     public let path: String
     public let text: String
     public let lines: [Substring]

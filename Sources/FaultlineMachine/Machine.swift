@@ -5,12 +5,12 @@ import FaultlineLanguage
 /// instructions up to the following one. Every check the machine makes on memory and locks
 /// (use after free, type confusion, NULL, bounds, double free, lock misuse, assertions) ends
 /// the execution with a `Violation` in the state.
-public final class Machine: @unchecked Sendable {
+public final class Machine: Sendable {
     public let program: Program
     /// Visible steps one thread may take before the run counts as a possible livelock.
-    public var maxSteps: Int32
+    public let maxSteps: Int32
     /// Local instructions one step may run before it counts as an endless local loop.
-    public var maxLocalInstructions: Int
+    public let maxLocalInstructions: Int
     let code: [[Instr]]
     let threadArguments: [[Int64]]
 
