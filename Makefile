@@ -1,6 +1,7 @@
 # Faultline — the two commands that set everything up: `make run` and `make test`.
 SWIFT ?= swift
 BIN := .build/release/faultline
+BENCH := .build/release/faultline-bench
 LITMUS ?= $(or $(FAULTLINE_LITMUS_DIR),../shared/litmus/linux)
 export FAULTLINE_LITMUS_DIR := $(LITMUS)
 
@@ -33,7 +34,7 @@ corpus: release
 
 # Measurements (not a test): docs/benchmarks.md, one row per race configuration and litmus group.
 bench: release
-	scripts/bench.sh $(BIN) docs/benchmarks.md
+	scripts/bench.sh $(BENCH) docs/benchmarks.md
 
 clean:
 	rm -rf .build

@@ -22,10 +22,14 @@ let package = Package(
         .target(name: "FaultlineReport", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
         .target(name: "FaultlineCLI", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineReport"]),
         .executableTarget(name: "faultline", dependencies: ["FaultlineCLI"]),
+        // Measurements, outside the shipped binary: `faultline-bench` (make bench).
+        .target(name: "FaultlineBench", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineCLI"], swiftSettings: hotPath),
+        .executableTarget(name: "faultline-bench", dependencies: ["FaultlineBench", "FaultlineCLI"]),
         .testTarget(name: "FaultlineLanguageTests", dependencies: ["FaultlineLanguage"]),
         .testTarget(name: "FaultlineMachineTests", dependencies: ["FaultlineLanguage", "FaultlineMachine"]),
         .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
         .testTarget(name: "FaultlineCLITests", dependencies: ["FaultlineCLI"], exclude: ["Golden"]),
+        .testTarget(name: "FaultlineBenchTests", dependencies: ["FaultlineBench", "FaultlineCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

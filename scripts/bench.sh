@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Writes docs/benchmarks.md: one `faultline bench` process per race configuration and per kernel
-# litmus group (so each row's peak memory is its own). Usage: scripts/bench.sh [BINARY] [OUT]
+# Writes docs/benchmarks.md: one `faultline-bench` process per race configuration and per kernel
+# litmus group (so each row's peak memory is its own). Usage: scripts/bench.sh [BENCH-BINARY] [OUT]
+# (the race configurations are listed by the `faultline` binary beside it)
 # BENCH_TIMEOUT (default 5) limits dfs and bfs per file; dpor always runs to the end.
 set -u
-bin=${1:-.build/release/faultline}
+bin=${1:-.build/release/faultline-bench}
+faultline=$(dirname "$bin")/faultline
 out=${2:-docs/benchmarks.md}
 limit=${BENCH_TIMEOUT:-5}
 dir=${FAULTLINE_LITMUS_DIR:-../shared/litmus/linux}
@@ -19,17 +21,17 @@ tmp=$(mktemp)
   echo "time with one worker, steps per second, the process's peak memory right after the dpor run,"
   echo "and the speed-up of \`--jobs 2\`. dfs and bfs are cut at ${limit} s per file (≥N)."
   echo
-  "$bin" bench --header
-  "$bin" list races/ | while read -r line; do
+  "$bin" --header
+  "$faultline" list races/ | while read -r line; do
     case "$line" in races/*) f=${line%% *}; continue;; esac
     cfg=${line%%=>*}; cfg=${cfg% }; [ "$cfg" = "-" ] && cfg=""
     name=$(basename "$f" .litmus | cut -d- -f1)
-    "$bin" bench "$f" $cfg --label "$name ${cfg:--}" --timeout "$limit"
+    "$bin" "$f" $cfg --label "$name ${cfg:--}" --timeout "$limit"
   done
   if [ -d "$dir" ]; then
     for g in tools-memory-model Documentation-litmus-tests herdtools7-catalogue; do
       [ -d "$dir/$g" ] || continue
-      "$bin" bench $(find "$dir/$g" -name '*.litmus' | sort) --label "$g" --timeout "$limit"
+      "$bin" $(find "$dir/$g" -name '*.litmus' | sort) --label "$g" --timeout "$limit"
     done
   else
     echo

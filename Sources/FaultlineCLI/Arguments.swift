@@ -7,11 +7,11 @@ public struct UsageError: Error, CustomStringConvertible {
 
 /// Command-line words split into options and positional arguments. Accepts `--opt value`,
 /// `--opt=value`, `-D NAME`, `-DNAME`, `-I DIR`, `-IDIR`.
-struct Arguments {
-    var positional: [String] = []
-    var options: [(String, String?)] = []
+package struct Arguments {
+    package var positional: [String] = []
+    package var options: [(String, String?)] = []
 
-    init(_ words: [String], flags: Set<String>, valued: Set<String>) throws {
+    package init(_ words: [String], flags: Set<String>, valued: Set<String>) throws {
         var i = 0
         while i < words.count {
             let w = words[i]
@@ -40,23 +40,23 @@ struct Arguments {
         }
     }
 
-    func has(_ n: String) -> Bool { options.contains { $0.0 == n } }
-    func last(_ n: String) -> String? { options.last { $0.0 == n }?.1 }
-    func all(_ n: String) -> [String] { options.filter { $0.0 == n }.compactMap(\.1) }
+    package func has(_ n: String) -> Bool { options.contains { $0.0 == n } }
+    package func last(_ n: String) -> String? { options.last { $0.0 == n }?.1 }
+    package func all(_ n: String) -> [String] { options.filter { $0.0 == n }.compactMap(\.1) }
 
-    func int(_ n: String, default d: Int, min: Int = 0) throws -> Int {
+    package func int(_ n: String, default d: Int, min: Int = 0) throws -> Int {
         guard let s = last(n) else { return d }
         guard let v = Int(s), v >= min else { throw UsageError("\(n) needs an integer ≥ \(min), got '\(s)'") }
         return v
     }
 
-    func double(_ n: String) throws -> Double? {
+    package func double(_ n: String) throws -> Double? {
         guard let s = last(n) else { return nil }
         guard let v = Double(s), v > 0 else { throw UsageError("\(n) needs a positive number of seconds, got '\(s)'") }
         return v
     }
 
-    func seed(_ n: String) throws -> UInt64? {
+    package func seed(_ n: String) throws -> UInt64? {
         guard let s = last(n) else { return nil }
         if s.hasPrefix("0x") || s.hasPrefix("0X") {
             guard let v = UInt64(s.dropFirst(2), radix: 16) else { throw UsageError("bad seed '\(s)'") }

@@ -36,7 +36,7 @@ public enum CLI {
             return ExitCode.badInput.rawValue
         }
         let rest = Array(args.dropFirst())
-        do {
+        return guarded("faultline \(cmd)", output) {
             switch cmd {
             case "--version", "version": output.print(version + "\n"); return 0
             case "--help", "-h", "help":
@@ -47,15 +47,22 @@ public enum CLI {
             case "explore": return try ExploreCommand(rest, environment: environment).run(output)
             case "replay": return try ReplayCommand(rest).run(output)
             case "list": return try ListCommand(rest).run(output)
-            case "bench": return try BenchCommand(rest).run(output)
             case "merge": return try MergeCommand(rest).run(output)
             case "check": return try CheckCommand(rest).run(output)
             default:
                 output.error("faultline: unknown command '\(cmd)'\n\n" + mainHelp)
                 return ExitCode.badInput.rawValue
             }
+        }
+    }
+
+    /// Runs one command, turning its errors into exit codes: usage errors and diagnostics are bad
+    /// input (2), anything else internal (3). Shared with `faultline-bench`.
+    package static func guarded(_ command: String, _ output: Output, _ body: () throws -> Int32) -> Int32 {
+        do {
+            return try body()
         } catch let e as UsageError {
-            output.error("faultline \(cmd): \(e.message)\n(see 'faultline \(cmd) --help')\n")
+            output.error("\(command): \(e.message)\n(see '\(command) --help')\n")
             return ExitCode.badInput.rawValue
         } catch let d as Diagnostic {
             output.error(d.rendered)
@@ -67,7 +74,7 @@ public enum CLI {
     }
 
     static func help(for c: String) -> String? {
-        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp, "merge": mergeHelp, "bench": benchHelp][c]
+        ["explore": exploreHelp, "replay": replayHelp, "list": listHelp, "check": checkHelp, "merge": mergeHelp][c]
     }
 
     static let mainHelp = """
@@ -81,7 +88,6 @@ public enum CLI {
       list       List race files, their configurations and expectations
       check      Run every race in every declared configuration and compare with expectations (CI gate)
       merge      Combine the JSON reports of the shards of one search into the unsharded report
-      bench      Measure a group of race files (one Markdown row; make bench writes docs/benchmarks.md)
 
     OPTIONS:
       --version  Print the version
@@ -147,24 +153,6 @@ public enum CLI {
 
     """
 
-    static let benchHelp = """
-    OVERVIEW: Measure a group of race files (or one configuration) and print one Markdown table
-    row: executions under dfs and dpor, distinct Mazurkiewicz traces, the redundancy of the
-    reduction (dpor executions / traces), sleep-blocked partial executions, distinct states (bfs), dpor wall time,
-    steps/s, peak memory (of this process, measured right after the dpor run), and the speed-up of
-    --jobs 2. 'make bench' runs it per race configuration and per kernel litmus group.
-
-    USAGE: faultline bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS]
-           faultline bench --header
-
-    OPTIONS:
-      --label TEXT            the row's first column (default: the first file)
-      --timeout SECONDS       limit per file for dfs and bfs (default 10; dpor runs to the end); a
-                              count cut by it shows as ≥N
-      --header                print the table header
-      --help                  Show this help
-
-    """
 
     static let replayHelp = """
     OVERVIEW: Re-run one interleaving and print its full trace.
@@ -244,7 +232,7 @@ public enum CLI {
         return out
     }
 
-    static func defines(_ a: Arguments) throws -> [Define] {
+    package static func defines(_ a: Arguments) throws -> [Define] {
         try a.all("-D").map { s in
             guard let d = Define(parsing: s) else { throw UsageError("bad -D '\(s)': expected NAME or NAME=VALUE") }
             return d

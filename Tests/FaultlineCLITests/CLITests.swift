@@ -273,16 +273,4 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(rc2, 1)
         XCTAssertTrue(out.contains("Strategy dpor:"), out)
     }
-
-    func testBenchPrintsOneMeasuredRow() {
-        let (rc, header, _) = run(["bench", "--header"])
-        XCTAssertEqual(rc, 0)
-        XCTAssertTrue(header.hasPrefix("| group | files | dfs executions | dpor executions | traces | redundancy |"), header)
-        let (rc2, row, err) = run(["bench", "\(golden)/uaf.litmus", "--label", "uaf", "--timeout", "5"])
-        XCTAssertEqual(rc2, 0, err)
-        let cells = row.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-        XCTAssertEqual(cells.count, 12, row)
-        // files, dfs executions, dpor executions, distinct traces, redundancy, sleep-blocked, bfs states
-        XCTAssertEqual(Array(cells.prefix(8)), ["uaf", "1", "126", "6", "6", "1.00", "0", "52"], row)
-    }
 }

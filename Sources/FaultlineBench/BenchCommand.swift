@@ -3,16 +3,36 @@ import FaultlineLanguage
 import FaultlineMachine
 import FaultlineCheck
 import FaultlineExplore
+import FaultlineCLI
 
-/// `faultline bench`: measures one group of race files (or one race configuration) and prints
+/// `faultline-bench`: measures one group of race files (or one race configuration) and prints
 /// one Markdown table row: executions under dfs and dpor, distinct Mazurkiewicz traces (so the
 /// redundancy of the reduction: complete executions per trace) and sleep-blocked partial executions, distinct states (bfs), dpor wall time, steps/s, peak memory and
 /// the speed-up of `--jobs 2`. `make bench` runs it per race configuration and per kernel litmus
 /// group (one process each, so the peak memory is that group's) and writes docs/benchmarks.md.
 struct BenchCommand {
+    static let help = """
+    OVERVIEW: Measure a group of race files (or one configuration) and print one Markdown table
+    row: executions under dfs and dpor, distinct Mazurkiewicz traces, the redundancy of the
+    reduction (dpor executions / traces), sleep-blocked partial executions, distinct states (bfs), dpor wall time,
+    steps/s, peak memory (of this process, measured right after the dpor run), and the speed-up of
+    --jobs 2. 'make bench' runs it per race configuration and per kernel litmus group.
+
+    USAGE: faultline-bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS]
+           faultline-bench --header
+
+    OPTIONS:
+      --label TEXT            the row's first column (default: the first file)
+      --timeout SECONDS       limit per file for dfs and bfs (default 10; dpor runs to the end); a
+                              count cut by it shows as ≥N
+      --header                print the table header
+      --help                  Show this help
+
+    """
+
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: ["--header"], valued: ["-D", "-I", "--label", "--timeout"])
+        args = try Arguments(words, flags: ["--header", "--help", "-h"], valued: ["-D", "-I", "--label", "--timeout"])
     }
 
     static let header = """
@@ -21,18 +41,19 @@ struct BenchCommand {
 
     """
 
-    /// Distinct canonical schedules seen (FNV-1a of the thread sequence).
+    /// Distinct canonical schedules seen (by the fingerprint hasher states use).
     final class TraceSet: @unchecked Sendable {
         let lock = NSLock()
         var hashes = Set<UInt64>()
         func insert(_ s: [Int]) {
-            var h: UInt64 = 0xcbf29ce484222325
-            for t in s { h = (h ^ UInt64(t)) &* 0x100000001b3 }
-            lock.lock(); hashes.insert(h); lock.unlock()
+            var h = FingerprintHasher()
+            for t in s { h.mix(UInt64(t)) }
+            lock.lock(); hashes.insert(h.value); lock.unlock()
         }
     }
 
     func run(_ output: Output) throws -> Int32 {
+        if args.has("--help") || args.has("-h") { output.print(BenchCommand.help); return 0 }
         if args.has("--header") { output.print(BenchCommand.header); return 0 }
         guard !args.positional.isEmpty else { throw UsageError("expected race files") }
         let defines = try CLI.defines(args)
@@ -90,5 +111,12 @@ struct BenchCommand {
         ]
         output.print("| " + row.joined(separator: " | ") + " |\n")
         return 0
+    }
+}
+
+/// The entry point of `faultline-bench` (kept out of the shipped `faultline` binary).
+public enum Bench {
+    public static func run(_ args: [String], output: Output) -> Int32 {
+        CLI.guarded("faultline-bench", output) { try BenchCommand(args).run(output) }
     }
 }

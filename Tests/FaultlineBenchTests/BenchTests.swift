@@ -1,0 +1,51 @@
+import XCTest
+import Foundation
+import FaultlineBench
+import FaultlineCLI
+
+/// `faultline-bench`, in process: the header, one measured row, and that the shipped `faultline`
+/// no longer has the command.
+final class BenchTests: XCTestCase {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    override func setUp() {
+        FileManager.default.changeCurrentDirectoryPath(BenchTests.root)
+    }
+
+    func run(_ args: [String]) -> (Int32, String, String) {
+        let o = Output(streaming: false)
+        let rc = Bench.run(args, output: o)
+        return (rc, o.out, o.err)
+    }
+
+    func testBenchPrintsOneMeasuredRow() {
+        let (rc, header, _) = run(["--header"])
+        XCTAssertEqual(rc, 0)
+        XCTAssertTrue(header.hasPrefix("| group | files | dfs executions | dpor executions | traces | redundancy |"), header)
+        let (rc2, row, err) = run(["Tests/FaultlineCLITests/Golden/uaf.litmus", "--label", "uaf", "--timeout", "5"])
+        XCTAssertEqual(rc2, 0, err)
+        let cells = row.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(cells.count, 12, row)
+        // files, dfs executions, dpor executions, distinct traces, redundancy, sleep-blocked, bfs states
+        XCTAssertEqual(Array(cells.prefix(8)), ["uaf", "1", "126", "6", "6", "1.00", "0", "52"], row)
+    }
+
+    func testUsageErrorsNameTheBenchBinary() {
+        let (rc, _, err) = run(["--bogus"])
+        XCTAssertEqual(rc, 2)
+        XCTAssertEqual(err, "faultline-bench: unknown option '--bogus'\n(see 'faultline-bench --help')\n")
+        let (rc2, help, _) = run(["--help"])
+        XCTAssertEqual(rc2, 0)
+        XCTAssertTrue(help.contains("USAGE: faultline-bench <file>..."), help)
+    }
+
+    func testShippedBinaryHasNoBenchCommand() {
+        let o = Output(streaming: false)
+        XCTAssertEqual(CLI.run(["bench", "--header"], output: o), 2)
+        XCTAssertTrue(o.err.hasPrefix("faultline: unknown command 'bench'"), o.err)
+    }
+}
