@@ -32,7 +32,7 @@ struct BenchCommand {
 
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: ["--header", "--help", "-h"], valued: ["-D", "-I", "--label", "--timeout"])
+        args = try Arguments(words, flags: ["--header", "--help", "-h"], valued: ["-D", "-I", "--label", "--timeout", "--model"])
     }
 
     static let header = """
@@ -54,7 +54,9 @@ struct BenchCommand {
 
     func run(_ output: Output) throws -> Int32 {
         if args.has("--help") || args.has("-h") { output.print(BenchCommand.help); return 0 }
+        let model = try CLI.model(args)
         if args.has("--header") { output.print(BenchCommand.header); return 0 }
+        if model == .lkmm { throw UsageError("--model lkmm: this build has no LKMM engine") }
         guard !args.positional.isEmpty else { throw UsageError("expected race files") }
         let defines = try CLI.defines(args)
         let limit = try args.double("--timeout") ?? 10

@@ -11,14 +11,15 @@ import FaultlineReport
 struct CheckCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I"])
+        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I", "--model"])
     }
 
-    /// One race × configuration.
+    /// One race × configuration × memory model.
     struct Task {
         var path: String
         var name: String
         var expectation: Expectation?
+        var model: MemoryModel = .sc
         var error: String?
     }
 
@@ -39,16 +40,21 @@ struct CheckCommand {
         let jobs = try args.int("--jobs", default: ProcessInfo.processInfo.activeProcessorCount, min: 1)
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
         let timeout = try args.double("--timeout") ?? 300
+        let only = try CLI.model(args)
         var tasks: [Task] = []
         for f in files {
-            guard let text = FileSystemLoader().load(path: f) else { tasks.append(Task(path: f, name: f, expectation: nil, error: "cannot read file")); continue }
-            let name = text.split(separator: "\n").first.map { $0.hasPrefix("C ") ? String($0.dropFirst(2)) : f } ?? f
-            let (exps, errors) = Expectations.parse(text)
-            for e in errors { tasks.append(Task(path: f, name: name, expectation: nil, error: "line \(e.line): \(e.message)")) }
+            guard let header = Frontend.header(path: f) else { tasks.append(Task(path: f, name: f, expectation: nil, error: "cannot read file")); continue }
+            let name = header.name.isEmpty ? f : header.name
+            let (exps, errors) = Expectations.read(header)
+            for e in errors { tasks.append(Task(path: f, name: name, expectation: nil, error: e.rendered)) }
             if exps.isEmpty && errors.isEmpty {
                 tasks.append(Task(path: f, name: name, expectation: nil, error: "no 'Expect:' or 'Result:' line in the header"))
             }
-            for e in exps { tasks.append(Task(path: f, name: name, expectation: e, error: nil)) }
+            // An expectation that names no model is under --model, else SC; with --model, the
+            // expectations of the other model are not run.
+            for e in exps where only == nil || e.model == nil || e.model == only {
+                tasks.append(Task(path: f, name: name, expectation: e, model: e.model ?? only ?? .sc, error: nil))
+            }
         }
         let includeDirs = args.all("-I")
         let planned = tasks
@@ -56,11 +62,11 @@ struct CheckCommand {
             CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs)
         }
         // The table.
-        let headers = ["RACE", "CONFIGURATION", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
+        let headers = ["RACE", "CONFIGURATION", "MODEL", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
         var rows: [[String]] = []
         for o in outcomes {
-            rows.append([o.task.name, o.task.expectation?.configuration ?? "?", o.expected, o.observed, String(o.executions) + (o.stoppedEarly ? "+" : ""),
-                         String(format: "%.2fs", o.seconds), o.passed ? "ok" : "MISMATCH"])
+            rows.append([o.task.name, o.task.expectation?.configuration ?? "?", o.task.model.rawValue, o.expected, o.observed,
+                         String(o.executions) + (o.stoppedEarly ? "+" : ""), String(format: "%.2fs", o.seconds), o.passed ? "ok" : "MISMATCH"])
         }
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -71,7 +77,7 @@ struct CheckCommand {
         for r in rows { output.print(line(r) + "\n") }
         let failed = outcomes.filter { !$0.passed }
         for f in failed {
-            output.print("\nMISMATCH \(f.task.path) \(f.task.expectation?.configuration ?? ""): \(f.detail)\n")
+            output.print("\nMISMATCH \(f.task.path) \(f.task.expectation?.configuration ?? "") \(f.task.model.rawValue): \(f.detail)\n")
         }
         if outcomes.contains(where: \.stoppedEarly) {
             output.print("(N+: a buggy configuration stops once every expected violation kind has been found)\n")
@@ -87,66 +93,43 @@ struct CheckCommand {
         return failed.isEmpty ? 0 : ExitCode.violation.rawValue
     }
 
-    static func describe(_ verdict: Expectation.Verdict?, _ kinds: Set<ViolationKind>?) -> String {
-        var parts: [String] = []
-        if let v = verdict { parts.append(v.rawValue) }
-        if let k = kinds { parts.append(k.isEmpty ? "clean" : k.map(\.rawValue).sorted().joined(separator: " ")) }
-        return parts.joined(separator: " ")
-    }
-
     static func runTask(_ task: Task, maxSteps: Int, timeout: Double, includeDirs: [String]) -> Outcome {
         guard let e = task.expectation else {
             return Outcome(task: task, observed: "-", expected: "?", passed: false, executions: 0, seconds: 0, detail: task.error ?? "unreadable expectation")
         }
-        let expected = describe(e.verdict, e.violations)
         let program: Program
         do {
             program = try Frontend.load(path: task.path, defines: e.defines, includeDirs: includeDirs)
         } catch let d as Diagnostic {
-            return Outcome(task: task, observed: "error", expected: expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
+            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
         } catch {
-            return Outcome(task: task, observed: "error", expected: expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
+            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
         }
         let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: maxSteps))
         var options = ExplorationOptions()
         options.timeout = timeout
         // A buggy configuration need not be explored exhaustively: stop once every expected kind
         // has been seen (and a `sometimes` verdict is established). Clean ones run to the end.
-        if let wanted = e.violations, !wanted.isEmpty, e.verdict != .always, e.verdict != .never {
-            let hasClaim = program.claimCondition != nil
-            let verdict = e.verdict
-            options.stopWhen = { r in
-                guard wanted.isSubset(of: r.violationKinds) else { return false }
-                guard verdict == .sometimes else { return true }
-                return hasClaim ? (r.claimSatisfied > 0 && r.claimViolated > 0)
-                                : (r.violatedExecutions > 0 && r.violatedExecutions < r.executions - r.pruned)
-            }
+        let hasClaim = program.claimCondition != nil
+        if e.mayStopEarly {
+            options.stopWhen = { r in e.isSettled(by: r.observation(hasClaim: hasClaim)) }
         }
-        let result = DynamicPartialOrderReduction().explore(ctx, options: options)
-        let verdict = result.verdict(hasClaim: program.claimCondition != nil)   // without a claim: how often a violation occurs
-        let kinds = result.violationKinds
-        let observed = describe(e.verdict == nil ? nil : verdict, kinds)
+        let answer: ModelAnswer
+        do { answer = try ModelAnswer.explore(task.model, ctx, options: options, strategy: .dpor) } catch let d as Diagnostic {
+            return Outcome(task: task, observed: "unsupported", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
+        } catch {
+            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
+        }
+        let result = answer.result
         let met = result.stopReason == "expectation met"
-        var passed = result.complete || met
-        var detail = ""
-        if !result.complete && !met { detail = "exploration incomplete (\(result.stopReason ?? "stopped")); "; }
-        if let v = e.verdict, v != verdict, !met {
-            passed = false
-            detail += "exists verdict \(verdict?.rawValue ?? "none"), expected \(v.rawValue); "
-        }
-        if let k = e.violations, met ? !k.isSubset(of: kinds) : k != kinds {
-            passed = false
-            detail += "violations {\(kinds.map(\.rawValue).sorted().joined(separator: ", "))}, expected {\(k.map(\.rawValue).sorted().joined(separator: ", "))}; "
-        }
-        if !passed || !result.violations.isEmpty {
-            var result = result
-            result.shrinkViolations(ctx)
-            let report = RunReport(path: task.path, defines: e.defines, context: ctx, result: result)
-            for v in report.violations.prefix(3) {
+        let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
+        var detail = evaluation.detail
+        if !evaluation.passed || !result.violations.isEmpty {
+            for v in answer.report(path: task.path, defines: e.defines, context: ctx, shrink: true).violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }
         }
-        return Outcome(task: task, observed: observed.isEmpty ? "-" : observed, expected: expected, passed: passed,
+        return Outcome(task: task, observed: evaluation.observed, expected: e.expected, passed: evaluation.passed,
                        executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail)
     }
 
@@ -166,7 +149,7 @@ struct CheckCommand {
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites><testsuite name=\"faultline check\" tests=\"\(outcomes.count)\" failures=\"\(failures)\">\n"
         for o in outcomes {
-            let name = "\(o.task.name) [\(o.task.expectation?.configuration ?? "?")]"
+            let name = "\(o.task.name) [\(o.task.expectation?.configuration ?? "?")] \(o.task.model.rawValue)"
             x += "  <testcase classname=\"\(xmlEscape(o.task.path))\" name=\"\(xmlEscape(name))\" time=\"\(String(format: "%.3f", o.seconds))\""
             if o.passed { x += "/>\n" } else {
                 x += ">\n    <failure message=\"expected \(xmlEscape(o.expected)), observed \(xmlEscape(o.observed))\">\(xmlEscape(o.detail))</failure>\n  </testcase>\n"

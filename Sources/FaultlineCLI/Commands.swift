@@ -13,7 +13,7 @@ struct ExploreCommand {
         self.environment = environment
         args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
-                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard"])
+                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -46,6 +46,12 @@ struct ExploreCommand {
             guard options.preemptionBound == nil else { throw UsageError("--jobs and --shard do not combine with --preemptions") }
         }
         if options.shard != nil && format != "json" { throw UsageError("--shard writes a partial report: use --format json and 'faultline merge'") }
+        let chosen = try CLI.model(args)
+        if chosen == .lkmm {
+            for o in ["--strategy", "--preemptions", "--depth", "--seed", "--runs", "--jobs", "--shard"] where args.has(o) {
+                throw UsageError("\(o) chooses how SC interleavings are searched; it does not combine with --model lkmm")
+            }
+        }
         var worst: Int32 = 0
         for (i, path) in args.positional.enumerated() {
             let program: Program
@@ -59,31 +65,45 @@ struct ExploreCommand {
             let machine = Machine(program: program, maxSteps: maxSteps)
             var ctx = ExplorationContext(machine: machine)
             if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
-            if strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
+            // A split search is an SC search (merge puts SC results together).
+            let models = options.shard != nil ? [MemoryModel.sc] : CLI.models(chosen, program)
+            if models.contains(.sc) && strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
                 output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers, RCU and SRCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
                 worst = max(worst, ExitCode.badInput.rawValue)
                 continue
             }
-            var runOptions = options
-            let progress = ProgressLine.make(label: path, output: output)
-            runOptions.progress = progress
-            let found = strategy.make().explore(ctx, options: runOptions)
-            progress?.finish()
-            var result = found
-            if !args.has("--no-shrink") { result.shrinkViolations(ctx) }
-            var report = RunReport(path: path, defines: defines, context: ctx, result: result)
-            if result.shard != nil {
-                report.shardData = ShardData(result: found, programHash: program.programHash, maxSteps: maxSteps,
-                                             leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
-                                             includeDirs: args.all("-I"))
+            var reports: [RunReport] = []
+            var executions = 0, elapsed = 0.0
+            for model in models {
+                var runOptions = options
+                let progress = ProgressLine.make(label: path, output: output)
+                runOptions.progress = progress
+                let answer: ModelAnswer
+                do { answer = try ModelAnswer.explore(model, ctx, options: runOptions, strategy: strategy) } catch let d as Diagnostic {
+                    progress?.finish()
+                    output.error(d.rendered)
+                    worst = max(worst, ExitCode.badInput.rawValue)
+                    continue
+                }
+                progress?.finish()
+                var report = answer.report(path: path, defines: defines, context: ctx, shrink: !args.has("--no-shrink"))
+                if answer.result.shard != nil {
+                    report.shardData = ShardData(result: answer.result, programHash: program.programHash, maxSteps: maxSteps,
+                                                 leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
+                                                 includeDirs: args.all("-I"))
+                }
+                reports.append(report)
+                executions += answer.result.executions
+                elapsed += answer.result.elapsed
+                if !answer.result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
             }
-            if format == "json" { output.print(report.json().text + "\n") }
+            if reports.isEmpty { continue }
+            if format == "json" { output.print(RunReport.json(reports).text + "\n") }
             else {
                 if i > 0 { output.print("\n") }
-                output.print(report.text(showTraces: !args.has("--no-trace")))
+                output.print(RunReport.text(reports, showTraces: !args.has("--no-trace")))
             }
-            output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, result.executions, result.elapsed))
-            if !result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
+            output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
         }
         return worst
     }
@@ -93,11 +113,13 @@ struct ExploreCommand {
 struct ReplayCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps"])
+        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model"])
     }
 
     func run(_ output: Output) throws -> Int32 {
+        let model = try CLI.model(args)
         guard args.positional.count == 1 else { throw UsageError("expected exactly one race file") }
+        if model == .lkmm { throw UsageError("--model lkmm replays an LKMM witness; this build has no LKMM engine") }
         let path = args.positional[0]
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
@@ -157,24 +179,21 @@ struct ReplayCommand {
 /// `faultline list`.
 struct ListCommand {
     let args: Arguments
-    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: []) }
+    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: ["--model"]) }
 
     func run(_ output: Output) throws -> Int32 {
         let files = try CLI.raceFiles(args.positional.isEmpty ? ["races"] : args.positional)
+        let only = try CLI.model(args)
         var rc: Int32 = 0
         for f in files {
-            guard let text = FileSystemLoader().load(path: f) else { output.error("faultline list: cannot read \(f)\n"); rc = 2; continue }
-            let name = text.split(separator: "\n").first.map { $0.hasPrefix("C ") ? String($0.dropFirst(2)) : "" } ?? ""
-            let (exps, errors) = Expectations.parse(text)
-            output.print("\(f)  \(name)\n")
-            for e in exps {
-                var what: [String] = []
-                if let v = e.verdict { what.append(v.rawValue) }
-                if let k = e.violations { what.append(k.isEmpty ? "clean" : k.map(\.rawValue).sorted().joined(separator: " ")) }
-                output.print("  \(e.configuration) => \(what.joined(separator: " "))\n")
-            }
+            guard let header = Frontend.header(path: f) else { output.error("faultline list: cannot read \(f)\n"); rc = 2; continue }
+            let (exps, errors) = Expectations.read(header)
+            output.print("\(f)  \(header.name)\n")
+            let shown = exps.filter { only == nil || $0.model == nil || $0.model == only }
+            for e in shown { output.print("  \(e.configuration) => \(e.expected)\n") }
             if exps.isEmpty && errors.isEmpty { output.print("  (no expectations)\n") }
-            for e in errors { output.print("  \(f):\(e.line): \(e.message)\n"); rc = 2 }
+            else if shown.isEmpty && errors.isEmpty { output.print("  (no expectations under \(only!.rawValue))\n") }
+            for e in errors { output.error(e.rendered); rc = 2 }
         }
         return rc
     }

@@ -130,6 +130,13 @@ public struct ExplorationResult: Sendable {
     }
 
     public var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
+
+    /// The result in the terms expectations are written in (`Expectation.evaluate`).
+    public func observation(hasClaim: Bool, flags: [String] = []) -> Observation {
+        Observation(verdict: verdict(hasClaim: hasClaim), violations: violationKinds,
+                    finished: hasClaim ? claimSatisfied + claimViolated : outcomes.reduce(0) { $0 + $1.1 },
+                    flags: flags, complete: complete, stopReason: stopReason)
+    }
 }
 
 /// Collects terminals into an `ExplorationResult` (outcome histogram, verdict counts, violations).

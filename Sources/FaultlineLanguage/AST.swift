@@ -200,7 +200,8 @@ public struct Claim: Sendable {
 /// A whole parsed race file.
 public struct LitmusFile: Sendable {
     public var name: String
-    public var headerText: String                 // all comments/doc text before the init block
+    /// Where the file uses the preprocessor (`#include`, `#define`, `#if`...), if it does.
+    public var firstDirective: SourceLocation?
     public var structs: [StructDecl] = []
     public var typedefs: [String: CType] = [:]
     public var enumConstants: [String: Int64] = [:]
@@ -213,4 +214,19 @@ public struct LitmusFile: Sendable {
     public var filter: Condition?
     public var extraLocations: [ConditionLocation] = []
     public var location: SourceLocation
+}
+
+extension LitmusFile {
+    /// What the file uses beyond the herd7 C litmus format (the preprocessor, helper functions,
+    /// types, `final` and `invariant` blocks), in file order: a file without any is a plain herd7
+    /// test, answered under both memory models by default.
+    public var extensions: [(construct: String, location: SourceLocation)] {
+        var out: [(construct: String, location: SourceLocation)] = []
+        if let d = firstDirective { out.append(("preprocessor directive", d)) }
+        for f in functions { out.append(("helper function '\(f.name)'", f.location)) }
+        for s in structs { out.append(("struct '\(s.name)'", s.location)) }
+        if let f = invariant { out.append(("invariant block", f.location)) }
+        if let f = final { out.append(("final block", f.location)) }
+        return out.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+    }
 }

@@ -19,7 +19,7 @@ public struct Parser {
     public init(source: PreprocessedSource) {
         self.toks = source.tokens
         let loc = source.tokens.first?.location ?? .unknown
-        self.file = LitmusFile(name: "", headerText: "", location: loc)
+        self.file = LitmusFile(name: "", firstDirective: source.firstDirective, location: loc)
         for n in Parser.builtinTypedefs { file.typedefs[n] = .named(n, .int(n)) }
     }
 

@@ -28,6 +28,8 @@ public struct PreprocessedSource {
     /// A stable 64-bit hash of the preprocessed program (token spellings), used by replay
     /// tokens to refuse a schedule recorded against another version of the program.
     public var programHash: UInt64
+    /// The first directive of the race file itself (not of its includes).
+    public var firstDirective: SourceLocation?
 }
 
 /// Reads files from disk (or from memory in tests).
@@ -61,6 +63,7 @@ public struct Preprocessor {
     var files: [SourceFile] = []
     var onceFiles: Set<String> = []
     var includeStack: [String] = []
+    var firstDirective: SourceLocation?
 
     public init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
         self.includeDirs = includeDirs
@@ -88,7 +91,7 @@ public struct Preprocessor {
         out.append(Token(kind: .endOfFile, text: "", location: out.last?.location ?? SourceLocation(file: file, line: 1, column: 1), lineStart: true, spaceBefore: true))
         var h = StableHasher()
         for t in out { h.combine(t.text); h.combine(UInt8(0)) }
-        return PreprocessedSource(tokens: out, files: files, programHash: h.value)
+        return PreprocessedSource(tokens: out, files: files, programHash: h.value, firstDirective: firstDirective)
     }
 
     mutating func process(file: SourceFile, into out: inout [Token], litmusHeader: Bool) throws {
@@ -118,6 +121,7 @@ public struct Preprocessor {
                 let (line, next) = lineTokens(from: i + 1)
                 i = next
                 guard let d = line.first else { continue } // null directive
+                if includeStack.count == 1 && firstDirective == nil { firstDirective = t.location }
                 let args = Array(line.dropFirst())
                 switch d.text {
                 case "ifdef", "ifndef":

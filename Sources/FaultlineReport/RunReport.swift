@@ -27,6 +27,10 @@ public struct RunReport: Sendable {
     public var renderedOutcomes: [(String, Int)]
     /// Set for a shard's report: what `faultline merge` needs to rebuild the whole result.
     public var shardData: ShardData? = nil
+    /// The memory model the verdict is under.
+    public var model: MemoryModel = .sc
+    /// herd7 flags the search raised (LKMM: `data-race`, ...).
+    public var flags: [String] = []
 
     public init(path: String, defines: [Define], context: ExplorationContext, result: ExplorationResult) {
         self.path = path
@@ -72,9 +76,42 @@ public struct RunReport: Sendable {
 
     // MARK: text
 
+    var raceLine: String { "Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)" }
+
     public func text(showTraces: Bool = true) -> String {
+        raceLine + ", model \(model.rawValue)\n" + body(showTraces: showTraces)
+    }
+
+    /// One file answered under several models: the race line once, each model's answer under
+    /// its name, and what the difference means.
+    public static func text(_ reports: [RunReport], showTraces: Bool = true) -> String {
+        guard let first = reports.first, reports.count > 1 else { return reports.first?.text(showTraces: showTraces) ?? "" }
+        var o = first.raceLine + ", models " + reports.map(\.model.rawValue).joined(separator: " and ") + "\n"
+        for r in reports {
+            o += "Under \(r.model.rawValue):\n"
+            for l in r.body(showTraces: showTraces).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                o += l.isEmpty ? "\n" : "  " + l + "\n"
+            }
+        }
+        if let line = difference(reports) { o += line + "\n" }
+        return o
+    }
+
+    /// One line when the models disagree on the claim (nil when they agree).
+    public static func difference(_ reports: [RunReport]) -> String? {
+        guard let lkmm = reports.first(where: { $0.model == .lkmm }), let sc = reports.first(where: { $0.model == .sc }),
+              let l = lkmm.verdict, let s = sc.verdict else { return nil }
+        if l == s {
+            let extra = lkmm.renderedOutcomes.count - sc.renderedOutcomes.count
+            return extra > 0 ? "LKMM allows \(extra) final state\(extra == 1 ? "" : "s") SC does not (weak ordering); the verdict is the same" : nil
+        }
+        if s == .never { return "allowed by LKMM, not under SC: the outcome needs weak ordering" }
+        if l == .never { return "allowed under SC, not by LKMM: the model forbids an interleaving's outcome" }
+        return "the verdict differs: lkmm \(l.rawValue), sc \(s.rawValue)"
+    }
+
+    func body(showTraces: Bool) -> String {
         var o: [String] = []
-        o.append("Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)")
         var summary = "Strategy \(result.strategy): \(result.executions) execution\(result.executions == 1 ? "" : "s"), "
         summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason ?? "stopped"))"
         if let d = result.distinctStates { summary += ", \(d) distinct states" }
@@ -91,6 +128,7 @@ public struct RunReport: Sendable {
             let q = claim.quantifier.rawValue
             o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
         }
+        if !flags.isEmpty { o.append("Flag \(flags.joined(separator: " "))") }
         if violations.isEmpty {
             o.append("No violations.")
         }
@@ -118,6 +156,7 @@ public struct RunReport: Sendable {
             ("file", .string(path)),
             ("defines", .array(defines.map { .string($0.description) })),
             ("strategy", .string(result.strategy)),
+            ("model", .string(model.rawValue)),
             ("complete", .bool(result.complete)),
             ("executions", .int(result.executions)),
         ]
@@ -135,6 +174,7 @@ public struct RunReport: Sendable {
                 ("unsatisfied", .int(result.claimViolated)),
             ])))
         }
+        if !flags.isEmpty { kv.append(("flags", .array(flags.map { .string($0) }))) }
         kv.append(("violations", .array(violations.map { v in
             .object([
                 ("kind", .string(v.kind.rawValue)),
@@ -154,6 +194,18 @@ public struct RunReport: Sendable {
             kv.append(("shard", .object([("index", .int(shard.index)), ("count", .int(shard.count))])))
             kv.append(("parts", d.json()))
         }
+        return .object(kv)
+    }
+
+    /// One file answered under several models: the first model's report (its `exists` and
+    /// `outcomes` at the top, as with one model), each other model's beside it under its name.
+    public static func json(_ reports: [RunReport]) -> JSON {
+        guard case .object(var kv)? = reports.first?.json() else { return .null }
+        for r in reports.dropFirst() {
+            guard case .object(let other) = r.json() else { continue }
+            kv.append((r.model.rawValue, .object(other.filter { !["race", "file", "defines"].contains($0.0) })))
+        }
+        if let d = difference(reports) { kv.append(("difference", .string(d))) }
         return .object(kv)
     }
 }
