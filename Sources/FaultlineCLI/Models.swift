@@ -19,7 +19,13 @@ struct ModelAnswer {
         case .sc:
             return ModelAnswer(model: .sc, result: strategy.make().explore(ctx, options: options))
         case .lkmm:
-            throw Diagnostic("unsupported under lkmm: this build has no LKMM engine", at: ctx.machine.program.file.location)
+            let prepared: LKMMSearch.Prepared
+            do { prepared = try LKMMSearch.prepare(ctx) } catch let e as LKMMUnsupported {
+                let program = ctx.machine.program
+                throw Diagnostic(e.description, at: e.location >= 0 ? program.locations[Int(e.location)] : program.file.location)
+            }
+            let result = LKMMSearch().explore(ctx, options: options, prepared: prepared)
+            return ModelAnswer(model: .lkmm, result: result, flags: result.lkmm?.flags ?? [])
         }
     }
 

@@ -111,6 +111,8 @@ public struct ExplorationResult: Sendable {
     public var distinctStates: Int? = nil
     /// Set when only one shard of the search was explored.
     public var shard: Shard? = nil
+    /// The LKMM engine's flags, witnesses and forbidden execution (`LKMMSearch` only).
+    public var lkmm: LKMMReport? = nil
 
     public init(strategy: String) { self.strategy = strategy }
 

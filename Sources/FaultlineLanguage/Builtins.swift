@@ -1,10 +1,16 @@
 /// The built-in operations of the race language (kernel synchronisation and allocation
 /// primitives), lowered to IR. Everything kernel-specific beyond these lives in races/include/.
 extension FunctionCompiler {
+    /// Memory barriers: no-ops under sequential consistency, `F` events for the LKMM engine.
+    static let fences: [String: Fence] = [
+        "smp_mb": .mb, "smp_memb": .mb, "mb": .mb, "smp_rmb": .rmb, "rmb": .rmb, "smp_wmb": .wmb, "wmb": .wmb,
+        "barrier": .barrier, "smp_mb__before_atomic": .beforeAtomic, "smp_mb__after_atomic": .afterAtomic,
+        "smp_mb__after_spinlock": .afterSpinlock, "smp_mb__after_unlock_lock": .afterUnlockLock,
+        "smp_mb__after_srcu_read_unlock": .afterSrcuReadUnlock,
+    ]
+
     static let noOps: Set<String> = [
-        "smp_mb", "smp_rmb", "smp_wmb", "barrier", "smp_mb__before_atomic", "smp_mb__after_atomic",
-        "smp_mb__after_spinlock", "smp_mb__after_unlock_lock", "smp_mb__after_srcu_read_unlock",
-        "smp_read_barrier_depends", "cpu_relax", "smp_memb", "mb", "rmb", "wmb", "cond_resched",
+        "smp_read_barrier_depends", "cpu_relax", "cond_resched",
         "printk", "pr_info", "pr_warn", "pr_err", "pr_debug", "might_sleep", "lockdep_assert_held",
         "mmap_assert_locked", "mmap_assert_write_locked", "flush_tlb_page", "flush_tlb_range",
         "update_mmu_cache", "update_mmu_cache_range", "flush_cache_page", "smp_mb__before_spinlock",
@@ -32,11 +38,13 @@ extension FunctionCompiler {
         return t.pointee ?? .int("int")
     }
 
-    static func stripOrdering(_ n: String) -> (String, AccessMode) {
+    /// The name without its ordering suffix, and the suffix's mode (nil: no suffix, which for a
+    /// value-returning RMW means fully ordered, `.mb`).
+    static func stripOrdering(_ n: String) -> (String, AccessMode?) {
         for (suffix, mode) in [("_relaxed", AccessMode.once), ("_acquire", .acquire), ("_release", .release)] where n.hasSuffix(suffix) {
             return (String(n.dropLast(suffix.count)), mode)
         }
-        return (n, .once)
+        return (n, nil)
     }
 
     mutating func call(_ name: String, _ args: [Expr], at e: Expr) throws -> CType {
@@ -50,6 +58,10 @@ extension FunctionCompiler {
             at(l)
             emit(.call(Int32(fi)))
             return f.returnType
+        }
+        if let f = FunctionCompiler.fences[name] {
+            try expectArgs(args, 0, name, e)
+            at(l); emit(.fence(f)); emit(.push(0)); return .void
         }
         if FunctionCompiler.noOps.contains(name) {
             emit(.push(0)); return .void
@@ -106,7 +118,9 @@ extension FunctionCompiler {
             try expectArgs(args, 2, name, e)
             let t = try pointerArgument(args[0])
             try rvalue(args[1])
-            at(l); emit(.write(kind: compiler.kindId(of: t), mode: .release))
+            // smp_store_mb is WRITE_ONCE followed by smp_mb().
+            at(l); emit(.write(kind: compiler.kindId(of: t), mode: name == "smp_store_mb" ? .once : .release))
+            if name == "smp_store_mb" { emit(.fence(.mb)) }
             emit(.push(0)); return .void
         default: break
         }
@@ -128,7 +142,9 @@ extension FunctionCompiler {
 
     mutating func atomicOp(_ fullName: String, _ args: [Expr], _ e: Expr) throws -> CType? {
         let l = e.location
-        var (name, mode) = FunctionCompiler.stripOrdering(fullName)
+        var (name, suffixMode) = FunctionCompiler.stripOrdering(fullName)
+        // Value-returning RMWs without a suffix are fully ordered; plain reads and sets are ONCE.
+        let mode = suffixMode ?? .mb
         // Bare xchg / cmpxchg.
         if name == "xchg" {
             try expectArgs(args, 2, fullName, e)
@@ -151,10 +167,10 @@ extension FunctionCompiler {
         switch name {
         case "read":
             try expectArgs(args, 1, fullName, e)
-            let t = try pointerArgument(args[0]); at(l); emit(.read(kind: 0, mode: mode)); return t
+            let t = try pointerArgument(args[0]); at(l); emit(.read(kind: 0, mode: suffixMode ?? .once)); return t
         case "set":
             try expectArgs(args, 2, fullName, e)
-            _ = try pointerArgument(args[0]); try rvalue(args[1]); at(l); emit(.write(kind: 0, mode: mode == .once ? .once : mode))
+            _ = try pointerArgument(args[0]); try rvalue(args[1]); at(l); emit(.write(kind: 0, mode: suffixMode ?? .once))
             emit(.push(0)); return .void
         case "xchg":
             try expectArgs(args, 2, fullName, e)
@@ -205,7 +221,7 @@ extension FunctionCompiler {
         _ = try pointerArgument(ptr)
         emit(.load(operand))
         at(l)
-        emit(.rmw(rmw, mode: mode))
+        emit(.rmw(rmw, mode: form == "void" ? .noreturn : mode))
         switch form {
         case "void": emit(.pop); emit(.push(0)); return .void
         case "fetch": return .int("int")
@@ -361,6 +377,8 @@ extension FunctionCompiler {
             return try simple(.synchronizeRCU, address: false)
         case "srcu_read_lock", "srcu_read_lock_nmisafe": return try simple(.srcuReadLock, address: true, returns: true)
         case "srcu_read_unlock", "srcu_read_unlock_nmisafe":
+            // The index is evaluated and popped right before the operation (the LKMM engine reads
+            // it there: srcu_read_unlock writes it).
             try expectArgs(args, 2, name, e)
             _ = try pointerArgument(args[0]); try rvalue(args[1]); emit(.pop)
             at(l); emit(.sync(.srcuReadUnlock)); emit(.push(0)); return .void

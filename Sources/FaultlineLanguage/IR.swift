@@ -1,6 +1,14 @@
-/// How a memory access is marked in the source (for traces and data-race detection).
+/// How a memory access is marked in the source: the annotation the kernel's memory model
+/// (`linux-kernel.def`) gives it. `mb` is a fully ordered RMW (bare `xchg`, `cmpxchg`,
+/// `atomic_*_return`…), `noreturn` the void atomics (`atomic_inc`…). Only the LKMM engine reads it.
 public enum AccessMode: UInt8, Sendable {
-    case plain, once, acquire, release, rcu
+    case plain, once, acquire, release, rcu, mb, noreturn
+}
+
+/// The kernel's memory barriers (the `F` events of `linux-kernel.def`). Local no-ops for the
+/// machine, which is sequentially consistent; the LKMM engine orders events by them.
+public enum Fence: UInt8, Sendable {
+    case mb, rmb, wmb, barrier, beforeAtomic, afterAtomic, afterSpinlock, afterUnlockLock, afterSrcuReadUnlock
 }
 
 /// Read-modify-write operations; each returns the old value of the cell.
@@ -70,6 +78,7 @@ public enum Instr: Sendable {
     case write(kind: Int32, mode: AccessMode)          // visible: pops value then address
     case rmw(RMWOp, mode: AccessMode)                  // visible: pops operands then address, pushes old
     case sync(SyncOp)                                   // visible: see SyncOp
+    case fence(Fence)                                   // local no-op: a memory barrier
 
     public var isVisible: Bool {
         switch self {

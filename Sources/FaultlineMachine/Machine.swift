@@ -369,7 +369,7 @@ public final class Machine: Sendable {
                 return
             }
             th.values.append(allocate(&s, size: Int(size), kind: kind, origin: ObjectOrigin(rawValue: origin)!, owner: -1, location: location(th)))
-        case .read, .write, .rmw, .sync:
+        case .fence, .read, .write, .rmw, .sync:
             break
         }
         th.pc += 1

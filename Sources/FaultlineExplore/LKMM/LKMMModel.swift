@@ -1,0 +1,311 @@
+/// The Linux-kernel memory model (`linux-kernel.bell`, `linux-kernel.cat`, `lock.cat`, as herd7
+/// 7.58 runs them with `linux-kernel.cfg`) written out natively over bit matrices: the
+/// relations of one combination of thread paths that do not depend on reads-from and coherence
+/// are computed once (`init`), the rest per candidate (`check`). Each `let` of the `.cat` files
+/// is one line here, under the same name.
+struct LKMMModel {
+    /// One event of the combination: init writes first (one per location), then each thread's.
+    struct Node {
+        var thread: Int          // -1: an initial write
+        var index: Int           // index in its thread path (-1 for init writes)
+        var event: LKEvent
+    }
+
+    let n: Int
+    let words: Int
+    let nodes: [Node]
+    let locations: Int
+
+    // Sets.
+    let R, W, M, IW, Marked, Plain, RMW, LKR, LKW, UL, LF, RU, Acquire, Release, Mb, Noreturn, R4rmb, notNoreturn: BitSet
+    let SrcuLock, SrcuUnlock: BitSet
+    // Relations that do not depend on rf/co.
+    let po, poOpt, loc, poLoc, int, ext, addr0, data0, ctrl0, rmw: BitRelation
+    let acqPo, poRel, rmb, wmb, mbStatic, gp, fencerelRmb: BitRelation
+    let poULpo, poUL, lkrPo: BitRelation           // pieces of po-unlock-lock-po
+    let afterUnlockLockPo: BitRelation             // [After-unlock-lock] ; po ; [M]
+    let rcuRscsi, rcuGp, srcuGp: BitRelation
+    let hasLocks, hasRCU, hasSRCU, hasPlain: Bool
+    /// Set when lock.cat's static axioms (lock-nest, nested-is-locked, unmatched-locks) fail.
+    let staticFailure: String?
+
+    init(paths: [[LKEvent]], locations: Int, initialValues: [Int64], initialAddresses: [Int64]) {
+        var nodes: [Node] = []
+        for l in 0..<locations {
+            nodes.append(Node(thread: -1, index: -1, event: LKEvent(kind: .write, tags: .initWrite, address: initialAddresses[l], value: initialValues[l], location: -1, slot: Int32(l))))
+        }
+        var first: [Int] = []
+        for (t, p) in paths.enumerated() {
+            first.append(nodes.count)
+            for (i, e) in p.enumerated() { nodes.append(Node(thread: t, index: i, event: e)) }
+        }
+        self.nodes = nodes
+        self.locations = locations
+        let n = nodes.count
+        self.n = n
+        let words = max(1, (n + 63) >> 6)
+        self.words = words
+        func set(_ p: (Node) -> Bool) -> BitSet {
+            var s = BitSet(words: words)
+            for i in 0..<n where p(nodes[i]) { s.insert(i) }
+            return s
+        }
+        func tagged(_ t: LKTags) -> BitSet { set { !$0.event.tags.isDisjoint(with: t) } }
+        func id(_ s: BitSet) -> BitRelation { BitRelation.identity(on: s, count: n) }
+
+        // Events.
+        var po = BitRelation(count: n), loc = BitRelation(count: n), int = BitRelation(count: n)
+        var addr = BitRelation(count: n), data = BitRelation(count: n), ctrl = BitRelation(count: n)
+        var rmwBase = BitRelation(count: n)
+        for i in 0..<n {
+            let a = nodes[i]
+            for j in 0..<n where j != i {
+                let b = nodes[j]
+                if a.thread >= 0 && a.thread == b.thread {
+                    int.insert(i, j)
+                    if a.index < b.index { po.insert(i, j) }
+                }
+                if a.event.kind != .fence || a.event.tags.contains(.syncSrcu), b.event.kind != .fence || b.event.tags.contains(.syncSrcu),
+                   a.event.address == b.event.address { loc.insert(i, j) }
+            }
+            int.insert(i, i)
+            if a.thread >= 0 {
+                let base = first[a.thread]
+                for d in a.event.addr.members { addr.insert(base + d, i) }
+                for d in a.event.data.members { data.insert(base + d, i) }
+                for d in a.event.ctrl.members { ctrl.insert(base + d, i) }
+                if a.event.partner >= 0 && a.event.isRead && !a.event.tags.contains(.lkr) { rmwBase.insert(i, base + Int(a.event.partner)) }
+            }
+        }
+        // Same location holds for equal addresses, including an event with itself.
+        for i in 0..<n where nodes[i].event.kind != .fence || nodes[i].event.tags.contains(.syncSrcu) { loc.insert(i, i) }
+        let all = BitSet(words: words).complement(count: n)
+        var ext = BitRelation.product(all, all, count: n) - int
+        for i in 0..<n where nodes[i].thread == -1 { ext.insert(i, i) }
+        ext = ext - BitRelation.identity(n)
+        self.po = po
+        self.poOpt = po.opt
+        self.loc = loc
+        self.int = int
+        self.ext = ext
+        self.addr0 = addr
+        self.data0 = data
+        self.ctrl0 = ctrl
+        let poLoc = po & loc
+        self.poLoc = poLoc
+
+        let IW = tagged(.initWrite)
+        let LKR = tagged(.lkr), LKW = tagged(.lkw), UL = tagged(.ul), RL = tagged(.rl), RU = tagged(.ru)
+        let LF = tagged(.lf) | RL
+        let R = set { $0.event.isRead }
+        let W = set { $0.event.isWrite }
+        let M = R | W
+        let RMW = tagged(.rmw)
+        let failedRMW = RMW - (rmwBase.domain | rmwBase.range)
+        let srcuLock = tagged(.srcuLock), srcuUnlock = tagged(.srcuUnlock), syncSrcu = tagged(.syncSrcu)
+        let markedTags: LKTags = [.initWrite, .once, .release, .acquire, .mb, .rmw, .lkr, .lkw, .ul, .lf, .rl, .ru, .srcuLock, .srcuUnlock]
+        let Marked = M.complement(count: n) | tagged(markedTags)
+        let Plain = M - Marked
+        let Acquire = ((tagged(.acquire) - W) - failedRMW) | LKR
+        let Release = ((tagged(.release) - R) - failedRMW) | UL
+        let Mb = tagged(.mb) - failedRMW
+        let Noreturn = tagged(.noreturn) - W
+        let R4rmb = R - Noreturn
+        self.IW = IW; self.LKR = LKR; self.LKW = LKW; self.UL = UL; self.LF = LF; self.RU = RU
+        self.R = R; self.W = W; self.M = M; self.RMW = RMW; self.Marked = Marked; self.Plain = Plain
+        self.Acquire = Acquire; self.Release = Release; self.Mb = Mb; self.Noreturn = Noreturn; self.R4rmb = R4rmb
+        self.notNoreturn = Noreturn.complement(count: n)
+        self.SrcuUnlock = srcuUnlock
+        self.SrcuLock = srcuLock
+        self.hasLocks = !(LKR.isEmpty && UL.isEmpty && LF.isEmpty && RU.isEmpty)
+        self.hasPlain = !Plain.isEmpty
+
+        // lock.cat
+        let lkRmw = (id(LKR) * poLoc * id(LKW)) - (po * po)
+        self.rmw = rmwBase | lkRmw
+        let critical = (id(LKW) * poLoc * id(UL)) - (poLoc * id(LKW | UL) * poLoc)
+        let unmatchedLKW = LKW - critical.domain
+        var failure: String? = nil
+        if !((id(LKW) * poLoc * id(LKR)) - (poLoc * id(UL) * poLoc)).isEmpty { failure = "lock-nest" }
+        else if !((id(LKW) * poLoc * id(RU)) - (poLoc * id(UL) * poLoc)).isEmpty { failure = "nested-is-locked" }
+        else if !((id(unmatchedLKW) * loc * id(unmatchedLKW)) - BitRelation.identity(n)).isEmpty { failure = "unmatched-locks" }
+        self.staticFailure = failure
+
+        // Fences.
+        func fencerel(_ s: BitSet) -> BitRelation { po * id(s) * po }
+        let idM = id(M)
+        self.acqPo = id(Acquire) * po * idM
+        self.poRel = idM * po * id(Release)
+        self.fencerelRmb = fencerel(tagged(.rmb))
+        self.rmb = id(R4rmb) * fencerelRmb * id(R4rmb)
+        self.wmb = id(W) * fencerel(tagged(.wmb)) * id(W)
+        let poOpt = po.opt
+        var mb = idM * fencerel(Mb) * idM
+        mb.formUnion(idM * po * id(Mb & R))
+        mb.formUnion(id(Mb & W) * po * idM)
+        mb.formUnion(idM * fencerel(tagged(.beforeAtomic)) * id(RMW) * poOpt * idM)
+        mb.formUnion(idM * poOpt * id(RMW) * fencerel(tagged(.afterAtomic)) * idM)
+        mb.formUnion(idM * poOpt * id(LKW) * fencerel(tagged(.afterSpinlock)) * idM)
+        mb.formUnion(idM * poOpt * id(srcuUnlock) * fencerel(tagged(.afterSrcuReadUnlock)) * idM)
+        self.mbStatic = mb
+        self.afterUnlockLockPo = id(tagged(.afterUnlockLock)) * po * idM
+        self.poUL = po * id(UL)
+        self.poULpo = po * id(UL) * po * id(LKR) * po
+        self.lkrPo = id(LKR) * po
+        let syncRcu = tagged(.syncRcu)
+        self.gp = po * id(syncRcu | syncSrcu) * poOpt
+        self.rcuGp = id(syncRcu)
+        self.srcuGp = id(syncSrcu)
+        self.hasSRCU = !(srcuLock.isEmpty && syncSrcu.isEmpty)
+
+        // rcu-rscs: matching nested rcu_read_lock / rcu_read_unlock pairs (innermost first).
+        let rcuLock = tagged(.rcuLock), rcuUnlock = tagged(.rcuUnlock)
+        var matched = BitRelation(count: n)
+        while true {
+            let unmatchedLocks = rcuLock - matched.domain
+            let unmatchedUnlocks = rcuUnlock - matched.range
+            let unmatched = unmatchedLocks | unmatchedUnlocks
+            let unmatchedPo = id(unmatched) * po * id(unmatched)
+            let next = matched | ((id(unmatchedLocks) * po * id(unmatchedUnlocks)) - (unmatchedPo * unmatchedPo))
+            if next == matched { break }
+            matched = next
+        }
+        self.rcuRscsi = matched.inverse
+        self.hasRCU = !(syncRcu.isEmpty && syncSrcu.isEmpty)
+    }
+
+    /// What `check` found about one candidate.
+    struct Outcome {
+        /// nil: consistent; else the first axiom (in the `.cat` files' order) that fails.
+        var failedAxiom: String?
+        /// For a failed acyclicity/irreflexivity axiom: a cycle of its relation; for an `empty`
+        /// axiom: one offending pair.
+        var cycle: [Int] = []
+        var dataRace = false
+        /// The relations of the candidate, for witnesses (computed on request).
+        var relations: [(String, BitRelation)] = []
+    }
+
+    /// Checks one candidate: `rf` (write → read, lock reads included) and `co` (the coherence
+    /// order, transitive, per location, initial writes first, unlocks merged).
+    func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false) -> Outcome {
+        var out = Outcome()
+        if let f = staticFailure { out.failedAxiom = f; return out }
+        let fr = rf.inverse * co
+        let com = rf | co | fr
+        // coherence
+        let coherence = poLoc | com
+        if !coherence.acyclic { out.failedAxiom = "coherence"; out.cycle = coherence.cycle() ?? []; return out }
+        let rfe = rf & ext, rfi = rf & int
+        let coe = co & ext, fre = fr & ext
+        // atomic
+        let atomic = rmw & (fre * coe)
+        if !atomic.isEmpty { out.failedAxiom = "atomic"; if let p = atomic.pairs.first { out.cycle = [p.0, p.1] }; return out }
+
+        // Dependencies carried through plain accesses (linux-kernel.bell).
+        let notSrcuUnlock = SrcuUnlock.complement(count: n)
+        let carryDep = (data0.range(notSrcuUnlock) * rfi).star
+        let addr = carryDep * addr0, ctrl = carryDep * ctrl0, data = carryDep * data0
+        let idMarked = BitRelation.identity(on: Marked, count: n)
+
+        // po-unlock-lock-po and the fences that use it.
+        var poUnlockLockPo = BitRelation(count: n)
+        var mb = mbStatic
+        if hasLocks {
+            poUnlockLockPo = poULpo | (poUL * rf * lkrPo)
+            mb.formUnion(BitRelation.identity(on: M, count: n) * poUnlockLockPo * afterUnlockLockPo)
+        }
+        let strongFence = mb | gp
+        let nonrwFence = strongFence | poRel | acqPo
+        let fence = nonrwFence | wmb | rmb
+
+        // ppo
+        let dep = addr | data
+        let rwdep = (dep | ctrl).range(W)
+        let overwrite = co | fr
+        let toW = rwdep | (overwrite & int) | (addr.range(Plain) * wmb)
+        let toR = addr.range(R) | (dep.range(Marked) * rfi)
+        let ppo = toR | toW | (fence & int) | (poUnlockLockPo & int)
+
+        // Propagation.
+        let aCumul = (rfe.range(Marked)).opt * (strongFence | poRel)
+        let rmwSequence = (rf * rmw).star
+        let cumulFence = idMarked * (aCumul | wmb | poUnlockLockPo) * idMarked * rmwSequence
+        let cumulStar = cumulFence.star
+        let prop = idMarked * (overwrite & ext).opt * cumulStar * idMarked * rfe.opt * idMarked
+        let hb = idMarked * (ppo | rfe | ((prop - BitRelation.identity(n)) & int)) * idMarked
+        if keepRelations {
+            out.relations = [("rf", rf), ("co", co), ("fr", fr), ("ppo", ppo), ("hb", hb), ("prop", prop)]
+        }
+        if !hb.acyclic { out.failedAxiom = "happens-before"; out.cycle = hb.cycle() ?? []; return out }
+        let hbStar = hb.star
+        let pb = prop * strongFence * hbStar.range(Marked)
+        if !pb.acyclic { out.failedAxiom = "propagation"; out.cycle = pb.cycle() ?? []; return out }
+        if keepRelations { out.relations.append(("pb", pb)) }
+
+        // RCU
+        var rcuFence = BitRelation(count: n)
+        var rb = BitRelation(count: n)
+        if hasRCU {
+            let rcuLink = poOpt * hbStar * pb.star * prop * po
+            var srcuRscsi = BitRelation(count: n)
+            if hasSRCU {
+                let srcuLock = BitRelation.identity(on: SrcuLock, count: n)
+                let carrySrcuData = (data0.range(notSrcuUnlock) * rf).star
+                srcuRscsi = ((srcuLock * carrySrcuData * data0.range(SrcuUnlock)) & loc).inverse
+            }
+            var order = rcuGp | srcuGp
+            let gpLinkRscs = (rcuGp * rcuLink * rcuRscsi) | ((srcuGp * rcuLink * srcuRscsi) & loc)
+                | (rcuRscsi * rcuLink * rcuGp) | ((srcuRscsi * rcuLink * srcuGp) & loc)
+            order.formUnion(gpLinkRscs)
+            while true {
+                var next = order
+                next.formUnion(rcuGp * rcuLink * order * rcuLink * rcuRscsi)
+                next.formUnion(rcuRscsi * rcuLink * order * rcuLink * rcuGp)
+                if hasSRCU {
+                    next.formUnion((srcuGp * rcuLink * order * rcuLink * srcuRscsi) & loc)
+                    next.formUnion((srcuRscsi * rcuLink * order * rcuLink * srcuGp) & loc)
+                }
+                next.formUnion(order * rcuLink * order)
+                if next == order { break }
+                order = next
+            }
+            rcuFence = po * order * poOpt
+            rb = prop * rcuFence * hbStar * pb.star * idMarked
+            if !rb.irreflexive {
+                out.failedAxiom = "rcu"
+                if let i = (0..<n).first(where: { rb.contains($0, $0) }) { out.cycle = [i] }
+                return out
+            }
+            if keepRelations { out.relations.append(("rb", rb)) }
+        }
+        guard hasPlain else { return out }
+
+        // Plain accesses and data races.
+        let fence2 = fence | rcuFence
+        let strongFence2 = strongFence | rcuFence
+        let xbstar = (hb | pb | rb).star
+        let vis = cumulStar * rfe.opt * idMarked * ((strongFence2 * idMarked * xbstar) | (xbstar & int))
+        let wPreBounded = idMarked * (addr | fence2).opt
+        let rPreBounded = idMarked * (addr | nonrwFence | (BitRelation.identity(on: R4rmb, count: n) * fencerelRmb).range(notNoreturn)).opt
+        let wPostBounded = fence2.opt * idMarked * rmwSequence
+        let rPostBounded = (nonrwFence | (fencerelRmb.domain(notNoreturn).range(R4rmb))).opt * idMarked
+        let wwVis = fence2 | (strongFence2 * xbstar * wPreBounded) | (wPostBounded * vis * wPreBounded)
+        let wrVis = fence2 | (strongFence2 * xbstar * rPreBounded) | (wPostBounded * vis * rPreBounded)
+        let rwXbstar = fence2 | (rPostBounded * xbstar * wPreBounded)
+        let preRace = ext & (BitRelation.product(Plain, M, count: n) | BitRelation.product(M - IW, Plain, count: n))
+        let rwXbstarInv = rwXbstar.inverse
+        let incoherent = (preRace & rf & rwXbstarInv) | (preRace & fr & wrVis.inverse) | (preRace & co & wwVis.inverse)
+        if !incoherent.isEmpty {
+            out.failedAxiom = "plain-coherence"
+            if let p = incoherent.pairs.first { out.cycle = [p.0, p.1] }
+            return out
+        }
+        let wwNonrace = wwVis & (BitRelation.product(Marked, W, count: n) | rwXbstar) & (BitRelation.product(W, Marked, count: n) | wrVis)
+        let wwRace = (preRace & co) - wwNonrace
+        let wrRace = ((preRace & (co.opt * rf)) - wrVis) - rwXbstarInv
+        let rwRace = (preRace & fr) - rwXbstar
+        out.dataRace = !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty)
+        return out
+    }
+}

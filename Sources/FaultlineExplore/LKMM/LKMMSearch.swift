@@ -1,0 +1,528 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// One candidate execution of a program under LKMM, named by its choices: which path each
+/// thread takes, which coherence order each location has, where each read reads from (indices
+/// into the engine's deterministic enumeration). `description` is a token
+/// (`lk1:P.P.P:C.C:R.R.R`) that `LKMMExecution(token:)` reads back, for replay.
+public struct LKMMExecution: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var paths: [Int]
+    public var co: [Int]
+    public var rf: [Int]
+
+    public var description: String {
+        func part(_ xs: [Int]) -> String { xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ".") }
+        return "lk1:\(part(paths)):\(part(co)):\(part(rf))"
+    }
+
+    public init(paths: [Int], co: [Int], rf: [Int]) { self.paths = paths; self.co = co; self.rf = rf }
+
+    public init?(token: String) {
+        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "lk1" else { return nil }
+        func ints(_ s: Substring) -> [Int]? { s == "-" ? [] : s.split(separator: ".").map { Int($0) }.allSatisfy { $0 != nil } ? s.split(separator: ".").map { Int($0)! } : nil }
+        guard let p = ints(parts[1]), let c = ints(parts[2]), let r = ints(parts[3]) else { return nil }
+        paths = p; co = c; rf = r
+    }
+}
+
+/// What the LKMM engine adds to an `ExplorationResult`.
+public struct LKMMReport: Sendable {
+    /// The loop unrolling bound (herd7's `-unroll`, default 2) and whether a loop reached it
+    /// (then executions needing more iterations are not counted, as in herd7).
+    public var unroll: Int
+    public var boundReached: Bool
+    /// herd7's flags raised by some consistent execution (`data-race`), sorted.
+    public var flags: [String]
+    /// One execution per final state, in the order of `ExplorationResult.outcomes`.
+    public var witnesses: [LKMMExecution]
+    /// When some candidate satisfies the claim's condition but is forbidden: the first such, with
+    /// the axiom it breaks (`happens-before`, `propagation`, `rcu`, `atomic`, `coherence`,
+    /// `plain-coherence`, or lock.cat's `lock-nest`, `nested-is-locked`, `unmatched-locks`).
+    public var forbidden: LKMMForbidden?
+    /// Candidate executions checked, and how many each axiom rejected (by name, sorted).
+    public var candidates: Int
+    public var rejected: [(axiom: String, count: Int)]
+}
+
+/// A forbidden execution and why.
+public struct LKMMForbidden: Sendable {
+    public var execution: LKMMExecution
+    public var axiom: String
+    /// Events (witness ids) of a cycle of the axiom's relation; for an `empty` axiom the offending pair.
+    public var cycle: [Int]
+}
+
+/// One execution shown as herd7 would draw it.
+public struct LKMMWitness: Sendable {
+    public struct Event: Sendable {
+        /// Index in `events`.
+        public var id: Int
+        /// -1 for an initial write.
+        public var thread: Int
+        /// "R", "W" or "F".
+        public var kind: String
+        /// herd7's annotations and classes: once, acquire, release, mb, rmw, LKR, rcu-lock, ….
+        public var tags: [String]
+        /// The location, as the source names it ("" for fences).
+        public var location: String
+        public var value: Int64
+        /// Index into Program.locations (-1 for initial writes).
+        public var source: Int32
+    }
+    public struct Edge: Sendable, Equatable {
+        public var from: Int
+        public var to: Int
+        /// For cycle edges: the relation it belongs to.
+        public var label: String
+    }
+    public var execution: LKMMExecution
+    public var events: [Event]
+    /// rf, co (immediate successors), fr, ppo, hb, prop, pb, rb (pairs not involving init writes
+    /// for the ordering relations), by name.
+    public var relations: [(name: String, edges: [Edge])]
+    /// nil when the execution is allowed; else the violated axiom and its cycle (labelled edges).
+    public var axiom: String?
+    public var cycle: [Edge]
+    public var dataRace: Bool
+    /// The final state (observed values, as in `ExplorationResult.outcomes`).
+    public var outcome: [Int64]?
+}
+
+/// The Linux-kernel memory model (LKMM) engine: herd7's answers (`linux-kernel.cfg`: the kernel's
+/// `linux-kernel.{bell,cat,def}` and `lock.cat`) on a litmus test, natively.
+///
+/// Each thread is run on its own, once per choice of the value every read returns (to a
+/// fixpoint of the values written), recording herd7's events with their annotations and
+/// address/data/control dependencies (`LKThreadRunner`). A candidate execution picks one path per
+/// thread, a coherence order per location (initial write first; lock.cat's rules for lock
+/// writes and unlocks) and a write for each read to read from (with the value it returned;
+/// lock.cat's choices for lock reads). `LKMMModel` checks it against the model's axioms. Each
+/// consistent candidate is one execution, as in herd7's counts.
+///
+/// Use: `LKMMSearch().explore(ctx, options:)` like any strategy (`result.lkmm` holds flags,
+/// witness tokens and the forbidden execution); `LKMMSearch.prepare(ctx)` throws
+/// `LKMMUnsupported` for a program outside the engine's scope; `witness(ctx, execution)` renders
+/// one execution.
+public struct LKMMSearch: Strategy {
+    public var name: String { "lkmm" }
+    public var unroll: Int
+    public init(unroll: Int = 2) { self.unroll = unroll }
+
+    /// The axioms in the order herd7 checks them (lock.cat's, then linux-kernel.cat's).
+    public static let axiomOrder = ["lock-nest", "nested-is-locked", "unmatched-locks", "coherence", "atomic",
+                                    "happens-before", "propagation", "rcu", "plain-coherence"]
+
+    /// Names of `linux-kernel.def` (what herd7 accepts under the kernel's model).
+    static let definedNames: Set<String> = [
+        "READ_ONCE", "WRITE_ONCE", "smp_store_release", "smp_load_acquire", "rcu_assign_pointer", "rcu_dereference", "smp_store_mb",
+        "smp_mb", "smp_rmb", "smp_wmb", "smp_mb__before_atomic", "smp_mb__after_atomic", "smp_mb__after_spinlock",
+        "smp_mb__after_unlock_lock", "smp_mb__after_srcu_read_unlock", "barrier", "xchg", "xchg_relaxed", "xchg_release",
+        "xchg_acquire", "cmpxchg", "cmpxchg_relaxed", "cmpxchg_acquire", "cmpxchg_release", "spin_lock", "spin_unlock",
+        "spin_trylock", "spin_is_locked", "rcu_read_lock", "rcu_read_unlock", "synchronize_rcu", "synchronize_rcu_expedited",
+        "srcu_read_lock", "srcu_read_unlock", "srcu_down_read", "srcu_up_read", "synchronize_srcu", "synchronize_srcu_expedited",
+        "atomic_read", "atomic_set", "atomic_read_acquire", "atomic_set_release", "atomic_add", "atomic_sub", "atomic_and",
+        "atomic_or", "atomic_xor", "atomic_inc", "atomic_dec", "atomic_andnot",
+        "atomic_add_return", "atomic_add_return_relaxed", "atomic_add_return_acquire", "atomic_add_return_release",
+        "atomic_fetch_add", "atomic_fetch_add_relaxed", "atomic_fetch_add_acquire", "atomic_fetch_add_release",
+        "atomic_fetch_and", "atomic_fetch_and_relaxed", "atomic_fetch_and_acquire", "atomic_fetch_and_release",
+        "atomic_fetch_or", "atomic_fetch_or_relaxed", "atomic_fetch_or_acquire", "atomic_fetch_or_release",
+        "atomic_fetch_xor", "atomic_fetch_xor_relaxed", "atomic_fetch_xor_acquire", "atomic_fetch_xor_release",
+        "atomic_inc_return", "atomic_inc_return_relaxed", "atomic_inc_return_acquire", "atomic_inc_return_release",
+        "atomic_fetch_inc", "atomic_fetch_inc_relaxed", "atomic_fetch_inc_acquire", "atomic_fetch_inc_release",
+        "atomic_sub_return", "atomic_sub_return_relaxed", "atomic_sub_return_acquire", "atomic_sub_return_release",
+        "atomic_fetch_sub", "atomic_fetch_sub_relaxed", "atomic_fetch_sub_acquire", "atomic_fetch_sub_release",
+        "atomic_dec_return", "atomic_dec_return_relaxed", "atomic_dec_return_acquire", "atomic_dec_return_release",
+        "atomic_fetch_dec", "atomic_fetch_dec_relaxed", "atomic_fetch_dec_acquire", "atomic_fetch_dec_release",
+        "atomic_xchg", "atomic_xchg_relaxed", "atomic_xchg_release", "atomic_xchg_acquire",
+        "atomic_cmpxchg", "atomic_cmpxchg_relaxed", "atomic_cmpxchg_acquire", "atomic_cmpxchg_release",
+        "atomic_sub_and_test", "atomic_dec_and_test", "atomic_inc_and_test", "atomic_add_negative",
+        "atomic_add_negative_relaxed", "atomic_add_negative_acquire", "atomic_add_negative_release",
+        "atomic_fetch_andnot", "atomic_fetch_andnot_acquire", "atomic_fetch_andnot_release", "atomic_fetch_andnot_relaxed",
+        "atomic_add_unless",
+    ]
+
+    /// The threads' paths and the program's locations, ready for the candidate search.
+    public struct Prepared: Sendable {
+        var paths: [[LKPath]]
+        var addresses: [Int64]
+        var initial: [Int64]
+        var boundReached: Bool
+    }
+
+    /// Runs the threads alone (to a fixpoint of the values written); throws `LKMMUnsupported`
+    /// when the program is outside the engine's scope.
+    public static func prepare(_ ctx: ExplorationContext, unroll: Int = 2) throws -> Prepared {
+        let machine = ctx.machine
+        let program = machine.program
+        try checkScope(program)
+        let root = machine.initialState()
+        if let v = root.violation { throw LKMMUnsupported(construct: v.message, location: v.location) }
+        let runner = LKThreadRunner(machine: machine, unroll: unroll)
+        var values: [Int64: Set<Int64>] = [:]
+        // A value read is written by a chain of at most as many writes as an execution has: after
+        // that many rounds, values still appearing come from no execution (an RMW reading its own
+        // result in another path), and the fixpoint stops there.
+        var rounds = 0
+
+        while true {
+            rounds += 1
+            var result: [[LKPath]] = []
+            var written: [Int64: Set<Int64>] = [:]
+            var bound = false
+            for t in 0..<root.threads.count {
+                let ps = try runner.paths(root, t, values: &values, boundHit: &bound)
+                for p in ps { for e in p.events where e.isWrite { written[e.address, default: []].insert(e.value) } }
+                result.append(ps)
+            }
+            var grew = false
+            for (a, vs) in written.sorted(by: { $0.key < $1.key }) where !vs.isSubset(of: values[a] ?? []) {
+                if values[a] == nil, let c = AxiomaticSearch.cellIndex(root, a) { values[a] = [root.cells[c]] }
+                values[a, default: []].formUnion(vs); grew = true
+            }
+            let chain = result.reduce(0) { sum, ps in sum + (ps.map { $0.events.filter(\.isWrite).count }.max() ?? 0) }
+            if rounds > 64 { throw LKMMUnsupported(construct: "values that keep growing", location: -1) }
+            if !grew || rounds > chain {
+                // Dense locations, in order of first appearance.
+                var slotOf: [Int64: Int32] = [:]
+                var addresses: [Int64] = []
+                for t in result.indices { for p in result[t].indices { for e in result[t][p].events.indices {
+                    let ev = result[t][p].events[e]
+                    guard ev.kind != .fence || ev.tags.contains(.syncSrcu) else { continue }
+                    if slotOf[ev.address] == nil { slotOf[ev.address] = Int32(addresses.count); addresses.append(ev.address) }
+                    result[t][p].events[e].slot = slotOf[ev.address]!
+                } } }
+                let initial = addresses.map { a in AxiomaticSearch.cellIndex(root, a).map { root.cells[$0] } ?? 0 }
+                return Prepared(paths: result, addresses: addresses, initial: initial, boundReached: bound)
+            }
+        }
+    }
+
+    /// Programs with constructs herd7 does not accept under the kernel's model are refused.
+    static func checkScope(_ program: Program) throws {
+        guard program.invariantFunction == nil, program.finalFunction == nil else {
+            throw LKMMUnsupported(construct: "an invariant or final block", location: -1)
+        }
+        let helpers = Set(program.file.functions.map(\.name))
+        func expr(_ e: Expr) throws {
+            switch e.kind {
+            case .call(let n, let args):
+                if !definedNames.contains(n) && !helpers.contains(n) {
+                    throw LKMMUnsupported(construct: "\(n) (not in linux-kernel.def)", location: -1)
+                }
+                for a in args { try expr(a) }
+            case .unary(_, let a), .postfix(_, let a), .cast(_, let a), .sizeofExpr(let a), .member(let a, _, _): try expr(a)
+            case .binary(_, let a, let b), .assign(_, let a, let b), .index(let a, let b), .comma(let a, let b): try expr(a); try expr(b)
+            case .ternary(let a, let b, let c): try expr(a); try expr(b); try expr(c)
+            case .initList(let xs): for x in xs { try expr(x) }
+            default: break
+            }
+        }
+        func stmt(_ s: Stmt) throws {
+            switch s.kind {
+            case .declaration(_, _, let i): if let i { try expr(i) }
+            case .expression(let e): try expr(e)
+            case .block(let ss): for x in ss { try stmt(x) }
+            case .ifElse(let c, let a, let b): try expr(c); try stmt(a); if let b { try stmt(b) }
+            case .whileLoop(let c, let b), .doWhile(let b, let c): try expr(c); try stmt(b)
+            case .forLoop(let i, let c, let st, let b):
+                if let i { try stmt(i) }; if let c { try expr(c) }; if let st { try expr(st) }; try stmt(b)
+            case .switchCase(let c, let b): try expr(c); try stmt(b)
+            case .returnStmt(let e): if let e { try expr(e) }
+            case .label(_, let b): try stmt(b)
+            default: break
+            }
+        }
+        for f in program.file.threads + program.file.functions { try stmt(f.body) }
+    }
+
+    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        let start = monotonicSeconds()
+        do {
+            let prepared = try LKMMSearch.prepare(ctx, unroll: unroll)
+            return explore(ctx, options: options, prepared: prepared, start: start)
+        } catch let e as LKMMUnsupported {
+            var r = ExplorationResult(strategy: name)
+            r.complete = false
+            r.stopReason = e.description
+            r.elapsed = monotonicSeconds() - start
+            return r
+        } catch {
+            var r = ExplorationResult(strategy: name)
+            r.complete = false
+            r.stopReason = "\(error)"
+            return r
+        }
+    }
+
+    /// The candidate search over prepared paths.
+    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions, prepared: Prepared, start: Double = monotonicSeconds()) -> ExplorationResult {
+        var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        builder.result.shard = options.shard
+        if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
+        var search = LKMMCandidates(ctx: ctx, prepared: prepared)
+        var witnessOf: [[Int64]: LKMMExecution] = [:]
+        var forbidden: LKMMForbidden? = nil
+        var forbiddenRank = -1
+        var dataRace = false
+        var candidates = 0
+        var rejected: [String: Int] = [:]
+        var stopped: String? = nil
+        let claim = ctx.machine.program.claimCondition
+        let filter = ctx.machine.program.filterCondition
+        search.enumerate { execution, outcome, state in
+            candidates += 1
+            if let axiom = outcome.failedAxiom {
+                rejected[axiom, default: 0] += 1
+                // The forbidden execution shown is the first that gets furthest through the axioms
+                // (one that only breaks coherence is seldom the interesting one).
+                let rank = LKMMSearch.axiomOrder.firstIndex(of: axiom) ?? 0
+                if rank > forbiddenRank, let claim, case .outcome(let values)? = ctx.terminal(state(), mask: 0),
+                   filter?.evaluate(values) ?? true, claim.evaluate(values) {
+                    forbidden = LKMMForbidden(execution: execution, axiom: axiom, cycle: outcome.cycle)
+                    forbiddenRank = rank
+                }
+            } else {
+                if outcome.dataRace { dataRace = true }
+                if let term = ctx.terminal(state(), mask: 0) {
+                    builder.add(term, schedule: [])
+                    if case .outcome(let values) = term, filter?.evaluate(values) ?? true, witnessOf[values] == nil { witnessOf[values] = execution }
+                }
+                if builder.result.executions >= options.maxExecutions { stopped = "max-executions"; return false }
+            }
+            if candidates & 255 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; return false }
+            return true
+        }
+        if let stopped { builder.result.complete = false; builder.result.stopReason = stopped }
+        var result = builder.finish(elapsed: monotonicSeconds() - start)
+        result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
+                                 witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
+                                 candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return result
+    }
+
+    /// The execution `execution` names, with its events and relations (nil if it names none).
+    public func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
+        guard let prepared = try? LKMMSearch.prepare(ctx, unroll: unroll) else { return nil }
+        var search = LKMMCandidates(ctx: ctx, prepared: prepared)
+        return search.witness(execution)
+    }
+}
+
+/// The candidate executions of prepared paths, in a deterministic order: thread paths (first
+/// thread slowest), then coherence orders, then reads-from.
+struct LKMMCandidates {
+    let ctx: ExplorationContext
+    let prepared: Prepared
+    typealias Prepared = LKMMSearch.Prepared
+    let root: State
+    var frameCells: [[Int]]
+    let cellOf: [Int]
+
+    init(ctx: ExplorationContext, prepared: Prepared) {
+        self.ctx = ctx
+        self.prepared = prepared
+        root = ctx.machine.initialState()
+        let n = prepared.paths.count
+        var frameCells = [[Int]](repeating: [], count: n)
+        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
+            let t = Int(root.objects[o].owner)
+            guard t >= 0 && t < n else { continue }
+            let b = Int(root.objects[o].base)
+            frameCells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
+        }
+        self.frameCells = frameCells
+        cellOf = prepared.addresses.map { AxiomaticSearch.cellIndex(ctx.machine.initialState(), $0) ?? -1 }
+    }
+
+    /// One combination of paths with its model and choice lists.
+    struct Combination {
+        var model: LKMMModel
+        /// Per location: the coherence orders to try (event indices, init write excluded).
+        var coOrders: [[[Int]]]
+        var coLocations: [Int]
+        /// Reads whose source is chosen: (read, candidate sources); lock reads are separate.
+        var reads: [(read: Int, sources: [Int])]
+    }
+
+    func combination(_ choice: [Int]) -> Combination? {
+        let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
+        let model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
+        let nodes = model.nodes
+        let L = prepared.addresses.count
+        // Writes per location (init and unlocks excluded), and the critical section of each unlock.
+        var writes = [[Int]](repeating: [], count: L)
+        for i in L..<model.n where nodes[i].event.isWrite && !nodes[i].event.tags.contains(.ul) { writes[Int(nodes[i].event.slot)].append(i) }
+        var coOrders: [[[Int]]] = []
+        var coLocations: [Int] = []
+        for l in 0..<L where !writes[l].isEmpty {
+            var orders: [[Int]] = []
+            // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
+            let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
+            permutations(model, writes[l], []) { o in
+                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return }
+                // Unlocks go right after their lock write.
+                var full: [Int] = []
+                for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
+                orders.append(full)
+            }
+            if orders.isEmpty { return nil }
+            coOrders.append(orders)
+            coLocations.append(l)
+        }
+        var reads: [(Int, [Int])] = []
+        for i in L..<model.n where nodes[i].event.isRead && !nodes[i].event.tags.contains(.lkr) {
+            let e = nodes[i].event
+            let l = Int(e.slot)
+            var src: [Int] = []
+            if !e.tags.isDisjoint(with: [.lf, .rl]) {
+                // In its own critical section: reads from that lock write; else from another thread's.
+                if let w = (L..<model.n).last(where: { model.LKW.contains($0) && model.poLoc.contains($0, i) }),
+                   !(L..<model.n).contains(where: { model.UL.contains($0) && model.poLoc.contains(w, $0) && model.poLoc.contains($0, i) }) {
+                    src = [w]
+                } else {
+                    src = (L..<model.n).filter { model.LKW.contains($0) && model.loc.contains($0, i) && nodes[$0].thread != nodes[i].thread }
+                }
+            } else if e.tags.contains(.ru) {
+                if let u = (L..<model.n).last(where: { model.UL.contains($0) && model.poLoc.contains($0, i) }) { src.append(u) }
+                src.append(l)
+                src += (L..<model.n).filter { model.UL.contains($0) && model.loc.contains($0, i) && nodes[$0].thread != nodes[i].thread }
+            } else {
+                if prepared.initial[l] == e.value { src.append(l) }
+                for w in writes[l] where nodes[w].event.value == e.value && model.LKW.contains(w) == false { src.append(w) }
+            }
+            if src.isEmpty { return nil }
+            reads.append((i, src))
+        }
+        return Combination(model: model, coOrders: coOrders, coLocations: coLocations, reads: reads)
+    }
+
+    func criticalUnlock(_ model: LKMMModel, _ lkw: Int) -> Int? {
+        let L = prepared.addresses.count
+        for u in L..<model.n where model.UL.contains(u) && model.poLoc.contains(lkw, u) {
+            let between = (L..<model.n).contains { x in (model.LKW.contains(x) || model.UL.contains(x)) && model.poLoc.contains(lkw, x) && model.poLoc.contains(x, u) }
+            if !between { return u }
+        }
+        return nil
+    }
+
+    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
+        if rest.isEmpty { body(prefix); return }
+        for (i, w) in rest.enumerated() {
+            // Keep each thread's writes in program order (coherence forbids the rest).
+            if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
+            var r = rest; r.remove(at: i)
+            permutations(model, r, prefix + [w], body)
+        }
+    }
+
+    /// rf and co of one choice of coherence orders and sources.
+    func relations(_ c: Combination, co coChoice: [Int], rf rfChoice: [Int]) -> (rf: BitRelation, co: BitRelation, final: [Int64]) {
+        let model = c.model
+        let n = model.n
+        var co = BitRelation(count: n)
+        var rf = BitRelation(count: n)
+        var final = prepared.initial
+        var predecessor = [Int](repeating: -1, count: n)
+        for (k, l) in c.coLocations.enumerated() {
+            let order = [l] + c.coOrders[k][coChoice[k]]
+            for a in 0..<order.count {
+                if a > 0 { predecessor[order[a]] = order[a - 1] }
+                for b in (a + 1)..<max(a + 1, order.count) { co.insert(order[a], order[b]) }
+            }
+            final[l] = model.nodes[order.last!].event.value
+            if model.UL.contains(order.last!) { final[l] = 0 }
+        }
+        for (k, rd) in c.reads.enumerated() { rf.insert(rd.sources[rfChoice[k]], rd.read) }
+        // Lock reads read from the write just before their lock write, if it is IW or an unlock.
+        for i in 0..<n where model.LKR.contains(i) {
+            let w = Int(model.nodes[i].event.partner) - model.nodes[i].index + i
+            let p = predecessor[w]
+            if p >= 0 && (model.IW.contains(p) || model.UL.contains(p)) { rf.insert(p, i) }
+        }
+        return (rf, co, final)
+    }
+
+    /// The state a candidate ends in (registers from the paths, memory from coherence).
+    func finalState(_ choice: [Int], _ final: [Int64]) -> State {
+        var s = root
+        for t in 0..<choice.count {
+            let ps = prepared.paths[t][choice[t]].state
+            s.threads[t] = ps.threads[t]
+            for c in frameCells[t] { s.cells[c] = ps.cells[c] }
+        }
+        for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
+        return s
+    }
+
+    /// Calls `body` with every candidate (its name, the model's verdict, its final state on
+    /// demand); stops when `body` returns false.
+    mutating func enumerate(_ body: (LKMMExecution, LKMMModel.Outcome, () -> State) -> Bool) {
+        let n = prepared.paths.count
+        guard prepared.paths.allSatisfy({ !$0.isEmpty }) else { return }
+        var choice = [Int](repeating: 0, count: n)
+        while true {
+            if let c = combination(choice) {
+                var co = [Int](repeating: 0, count: c.coOrders.count)
+                var rf = [Int](repeating: 0, count: c.reads.count)
+                outer: while true {
+                    let (rfRel, coRel, final) = relations(c, co: co, rf: rf)
+                    let outcome = c.model.check(rf: rfRel, co: coRel)
+                    let ch = choice
+                    if !body(LKMMExecution(paths: choice, co: co, rf: rf), outcome, { finalState(ch, final) }) { return }
+                    var k = rf.count - 1
+                    while k >= 0 { rf[k] += 1; if rf[k] < c.reads[k].sources.count { break }; rf[k] = 0; k -= 1 }
+                    if k >= 0 { continue }
+                    var j = co.count - 1
+                    while j >= 0 { co[j] += 1; if co[j] < c.coOrders[j].count { break }; co[j] = 0; j -= 1 }
+                    if j < 0 { break outer }
+                }
+            }
+            var t = n - 1
+            while t >= 0 { choice[t] += 1; if choice[t] < prepared.paths[t].count { break }; choice[t] = 0; t -= 1 }
+            if t < 0 { return }
+        }
+    }
+
+    /// The witness of one named execution.
+    mutating func witness(_ x: LKMMExecution) -> LKMMWitness? {
+        let n = prepared.paths.count
+        guard x.paths.count == n, (0..<n).allSatisfy({ x.paths[$0] >= 0 && x.paths[$0] < prepared.paths[$0].count }),
+              let c = combination(x.paths), x.co.count == c.coOrders.count, x.rf.count == c.reads.count,
+              (0..<x.co.count).allSatisfy({ x.co[$0] >= 0 && x.co[$0] < c.coOrders[$0].count }),
+              (0..<x.rf.count).allSatisfy({ x.rf[$0] >= 0 && x.rf[$0] < c.reads[$0].sources.count }) else { return nil }
+        let (rf, co, final) = relations(c, co: x.co, rf: x.rf)
+        let outcome = c.model.check(rf: rf, co: co, keepRelations: true)
+        let machine = ctx.machine
+        let model = c.model
+        let events: [LKMMWitness.Event] = model.nodes.enumerated().map { i, node in
+            let e = node.event
+            let kind = e.kind == .read ? "R" : e.kind == .write ? "W" : "F"
+            let where_ = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : machine.describe(root, e.address)
+            return LKMMWitness.Event(id: i, thread: node.thread, kind: kind, tags: e.tags.names, location: where_, value: e.value, source: e.location)
+        }
+        var relations: [(String, [LKMMWitness.Edge])] = []
+        var immediateCo = BitRelation(count: model.n)
+        for i in 0..<model.n { for j in co.successors(i) where !(0..<model.n).contains(where: { co.contains(i, $0) && co.contains($0, j) }) { immediateCo.insert(i, j) } }
+        for (name, r) in outcome.relations {
+            let shown = name == "co" ? immediateCo : r
+            let ordering = !["rf", "co", "fr"].contains(name)
+            let edges = shown.pairs.filter { !ordering || (model.nodes[$0.0].thread >= 0 && model.nodes[$0.1].thread >= 0) }
+                .map { LKMMWitness.Edge(from: $0.0, to: $0.1, label: name) }
+            relations.append((name, edges))
+        }
+        var cycle: [LKMMWitness.Edge] = []
+        if outcome.failedAxiom != nil, !outcome.cycle.isEmpty {
+            let cyc = outcome.cycle
+            for k in 0..<cyc.count {
+                let a = cyc[k], b = cyc[(k + 1) % cyc.count]
+                let label = outcome.relations.first { $0.1.contains(a, b) }?.0 ?? (model.po.contains(a, b) ? "po" : "")
+                cycle.append(LKMMWitness.Edge(from: a, to: b, label: label))
+            }
+        }
+        var values: [Int64]? = nil
+        if case .outcome(let v)? = ctx.terminal(finalState(x.paths, final), mask: 0) { values = v }
+        return LKMMWitness(execution: x, events: events, relations: relations, axiom: outcome.failedAxiom, cycle: cycle,
+                           dataRace: outcome.dataRace, outcome: values)
+    }
+}
