@@ -33,6 +33,16 @@ tmp=$(mktemp)
       [ -d "$dir/$g" ] || continue
       "$bin" $(find "$dir/$g" -name '*.litmus' | sort) --label "$g" --timeout "$limit"
     done
+    echo
+    echo "Under the kernel's memory model (\`faultline-bench --model lkmm\`): the LKMM engine's executions and"
+    echo "the candidate executions it checked, its time for the group in one process, the SC answer's"
+    echo "time (auto strategy) beside it, and the peak memory."
+    echo
+    "$bin" --header --model lkmm
+    for g in tools-memory-model Documentation-litmus-tests herdtools7-catalogue; do
+      [ -d "$dir/$g" ] || continue
+      "$bin" --model lkmm $(find "$dir/$g" -name '*.litmus' | sort) --label "$g"
+    done
   else
     echo
     echo "(kernel litmus corpus not found at $dir: litmus groups skipped)"

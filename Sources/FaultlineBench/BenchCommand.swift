@@ -18,14 +18,16 @@ struct BenchCommand {
     steps/s, peak memory (of this process, measured right after the dpor run), and the speed-up of
     --jobs 2. 'make bench' runs it per race configuration and per kernel litmus group.
 
-    USAGE: faultline-bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS]
-           faultline-bench --header
+    USAGE: faultline-bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS] [--model lkmm]
+           faultline-bench --header [--model lkmm]
 
     OPTIONS:
       --label TEXT            the row's first column (default: the first file)
       --timeout SECONDS       limit per file for dfs and bfs (default 10; dpor runs to the end); a
                               count cut by it shows as ≥N
       --header                print the table header
+      --model lkmm            measure the LKMM engine instead (executions, candidates, time, the SC
+                              answer's time beside it, peak memory); another table
       --help                  Show this help
 
     """
@@ -41,6 +43,43 @@ struct BenchCommand {
 
     """
 
+    static let lkmmHeader = """
+    | group | files | lkmm executions | candidates | lkmm time | sc time (auto) | peak RSS |
+    | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+
+    """
+
+    /// `--model lkmm`: the LKMM engine over the files in this one process (its executions,
+    /// candidate executions checked, time, peak memory), with the SC answer's time beside it.
+    func lkmm(_ output: Output) throws -> Int32 {
+        guard !args.positional.isEmpty else { throw UsageError("expected race files") }
+        let defines = try CLI.defines(args)
+        let label = args.last("--label") ?? args.positional[0]
+        var contexts: [ExplorationContext] = []
+        for path in args.positional {
+            let p = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
+            contexts.append(ExplorationContext(machine: Machine(program: p)))
+        }
+        var o = ExplorationOptions()
+        o.timeout = try args.double("--timeout") ?? 600
+        var executions = 0, candidates = 0, complete = true
+        var t0 = monotonicSeconds()
+        for ctx in contexts {
+            let r = LKMMSearch().explore(ctx, options: o)
+            executions += r.executions; candidates += r.lkmm?.candidates ?? 0; complete = complete && r.complete
+        }
+        let lkmmTime = monotonicSeconds() - t0
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        t0 = monotonicSeconds()
+        for ctx in contexts { _ = AutomaticStrategy().explore(ctx, options: o) }
+        let scTime = monotonicSeconds() - t0
+        let row = [label, "\(contexts.count)", complete ? "\(executions)" : "≥\(executions)", "\(candidates)",
+                   String(format: "%.3f s", lkmmTime), String(format: "%.3f s", scTime), String(format: "%.0f MB", Double(usage.ru_maxrss) / 1024)]
+        output.print("| " + row.joined(separator: " | ") + " |\n")
+        return 0
+    }
+
     /// Distinct canonical schedules seen (by the fingerprint hasher states use).
     final class TraceSet: @unchecked Sendable {
         let lock = NSLock()
@@ -55,8 +94,8 @@ struct BenchCommand {
     func run(_ output: Output) throws -> Int32 {
         if args.has("--help") || args.has("-h") { output.print(BenchCommand.help); return 0 }
         let model = try CLI.model(args)
-        if args.has("--header") { output.print(BenchCommand.header); return 0 }
-        if model == .lkmm { throw UsageError("--model lkmm: this build has no LKMM engine") }
+        if args.has("--header") { output.print(model == .lkmm ? BenchCommand.lkmmHeader : BenchCommand.header); return 0 }
+        if model == .lkmm { return try lkmm(output) }
         guard !args.positional.isEmpty else { throw UsageError("expected race files") }
         let defines = try CLI.defines(args)
         let limit = try args.double("--timeout") ?? 10

@@ -101,7 +101,7 @@ public enum CLI {
     static let exploreHelp = """
     OVERVIEW: Explore the interleavings of one or more race files.
 
-    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--strategy auto|dpor|axiomatic|dfs|bfs|random|pct] [options]
+    USAGE: faultline explore <file>... [-D NAME[=VALUE]]... [--model lkmm|sc] [--strategy auto|dpor|axiomatic|dfs|bfs|random|pct] [options]
 
     ARGUMENTS:
       <file>                  Race files (*.litmus): herd7 C litmus tests plus Faultline's extensions
@@ -109,7 +109,13 @@ public enum CLI {
     OPTIONS:
       -D NAME[=VALUE]         Define a preprocessor macro (selects a configuration)
       -I DIR                  Also search DIR for #include files
-      --strategy S            auto (default: axiomatic when the program is only loop-free
+      --model lkmm|sc         the memory model: lkmm (the Linux-kernel memory model, as herd7 runs
+                              linux-kernel.cfg) or sc (sequential consistency: interleavings).
+                              Default: both for a plain herd7 litmus test (the LKMM verdict, the SC
+                              verdict beside it), sc for a race file (#include, helpers, final...)
+      --unroll N              lkmm: how often a loop is unrolled (default 2, as herd7)
+      --dot FILE              lkmm: write the execution shown (witness or forbidden) as Graphviz DOT
+      --strategy S            sc: auto (default: axiomatic when the program is only loop-free
                               reads, writes, barriers, RCU and SRCU, else dpor), dpor (exhaustive,
                               one execution per Mazurkiewicz trace), axiomatic (herd-style candidate
                               executions checked for SC), dfs (every interleaving), bfs (stateful,
@@ -158,12 +164,18 @@ public enum CLI {
     OVERVIEW: Re-run one interleaving and print its full trace.
 
     USAGE: faultline replay <file> (--trace TOKEN | --seed S) [-D NAME[=VALUE]]... [--format text|json]
+           faultline replay <file> --model lkmm --trace lk1:... [--dot FILE] [--unroll N]
 
     ARGUMENTS:
       <file>                  The race file the token or seed was printed for
 
     OPTIONS:
-      --trace TOKEN           A replay token (fl1:HASH:SCHEDULE) printed by explore or check
+      --trace TOKEN           A replay token (fl1:HASH:SCHEDULE) printed by explore or check, or an
+                              LKMM execution (lk1:...) printed by explore --model lkmm
+      --model lkmm|sc         lkmm: show the LKMM execution the lk1 token names (events per CPU,
+                              rf, co, fr; the axiom and cycle when the model forbids it)
+      --dot FILE              lkmm: also write the execution as Graphviz DOT
+      --unroll N              lkmm: the same loop bound as the run that printed the token
       --seed S                The seed of one random run, as printed by explore --strategy random
                               (pct runs print a --trace token instead)
       -D NAME[=VALUE]         The same defines as the run that printed the token
@@ -172,19 +184,20 @@ public enum CLI {
       --format text|json      output format
       --help                  Show this help
 
-    Exits 1 when the replayed execution violates something, 0 when it does not.
+    Exits 1 when the replayed execution violates something (lkmm: an axiom), 0 when it does not.
 
     """
 
     static let listHelp = """
     OVERVIEW: List race files with their configurations and expectations.
 
-    USAGE: faultline list [<path>...]
+    USAGE: faultline list [<path>...] [--model lkmm|sc]
 
     ARGUMENTS:
       <path>                  Files or directories (searched for *.litmus, include/ skipped); default races/
 
     OPTIONS:
+      --model lkmm|sc         only the expectations under this model (and those naming none)
       --help                  Show this help
 
     """
@@ -192,7 +205,7 @@ public enum CLI {
     static let checkHelp = """
     OVERVIEW: Run each race in every configuration its header declares and compare with its expectations.
 
-    USAGE: faultline check [<path>...] [--junit FILE] [--jobs N]
+    USAGE: faultline check [<path>...] [--junit FILE] [--jobs N] [--model lkmm|sc]
 
     ARGUMENTS:
       <path>                  Files or directories (default races/)
@@ -202,12 +215,20 @@ public enum CLI {
       --jobs N                Run configurations in parallel (default: number of CPUs); output is the same
       --max-steps N           as for explore
       --timeout SECONDS       per configuration (default 300)
+      --model lkmm|sc         run only the expectations under this model; those naming none run
+                              under it (default: those naming none run under sc)
+      --unroll N              lkmm: loop bound (default 2, as herd7)
       --help                  Show this help
 
     Expectation lines (in the header comment):
       Expect: - => sometimes use-after-free      default configuration
       Expect: -DFIX => never clean               with -DFIX
-    herd7's 'Result: Never|Sometimes|Always' counts as the default configuration's exists verdict.
+      Expect: -DX => lkmm sometimes              under the kernel's memory model
+      Expect: - => sc never                      under sequential consistency
+    herd7's 'Result: Never|Sometimes|Always|DEADLOCK|Maybe [DATARACE]' is the default configuration's
+    LKMM expectation, read as the kernel's judgelitmus.sh reads it: DEADLOCK means no execution
+    reaches the end; Maybe accepts any verdict; DATARACE must match herd7's data-race flag (and its
+    absence the flag's absence); with a data race flagged, a verdict mismatch is forgiven.
     Clean configurations are explored exhaustively (dpor); a configuration that expects violations
     stops once every expected kind has been found (and a 'sometimes' verdict is established).
 

@@ -11,7 +11,7 @@ import FaultlineReport
 struct CheckCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I", "--model"])
+        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I", "--model", "--unroll"])
     }
 
     /// One race × configuration × memory model.
@@ -57,9 +57,10 @@ struct CheckCommand {
             }
         }
         let includeDirs = args.all("-I")
+        let unroll = try CLI.unroll(args)
         let planned = tasks
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
-            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs)
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs, unroll: unroll)
         }
         // The table.
         let headers = ["RACE", "CONFIGURATION", "MODEL", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
@@ -93,7 +94,7 @@ struct CheckCommand {
         return failed.isEmpty ? 0 : ExitCode.violation.rawValue
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, includeDirs: [String]) -> Outcome {
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, includeDirs: [String], unroll: Int) -> Outcome {
         guard let e = task.expectation else {
             return Outcome(task: task, observed: "-", expected: "?", passed: false, executions: 0, seconds: 0, detail: task.error ?? "unreadable expectation")
         }
@@ -115,7 +116,7 @@ struct CheckCommand {
             options.stopWhen = { r in e.isSettled(by: r.observation(hasClaim: hasClaim)) }
         }
         let answer: ModelAnswer
-        do { answer = try ModelAnswer.explore(task.model, ctx, options: options, strategy: .dpor) } catch let d as Diagnostic {
+        do { answer = try ModelAnswer.explore(task.model, ctx, options: options, settings: ModelAnswer.Settings(strategy: .dpor, unroll: unroll)) } catch let d as Diagnostic {
             return Outcome(task: task, observed: "unsupported", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
         } catch {
             return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")

@@ -13,7 +13,7 @@ struct ExploreCommand {
         self.environment = environment
         args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
-                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model"])
+                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -52,7 +52,10 @@ struct ExploreCommand {
                 throw UsageError("\(o) chooses how SC interleavings are searched; it does not combine with --model lkmm")
             }
         }
+        if chosen == .sc && args.has("--unroll") { throw UsageError("--unroll bounds the LKMM engine's loops; it does not combine with --model sc") }
+        let settings = ModelAnswer.Settings(strategy: strategy, unroll: try CLI.unroll(args))
         var worst: Int32 = 0
+        var dots: [String] = []
         for (i, path) in args.positional.enumerated() {
             let program: Program
             do {
@@ -79,7 +82,7 @@ struct ExploreCommand {
                 let progress = ProgressLine.make(label: path, output: output)
                 runOptions.progress = progress
                 let answer: ModelAnswer
-                do { answer = try ModelAnswer.explore(model, ctx, options: runOptions, strategy: strategy) } catch let d as Diagnostic {
+                do { answer = try ModelAnswer.explore(model, ctx, options: runOptions, settings: settings) } catch let d as Diagnostic {
                     progress?.finish()
                     output.error(d.rendered)
                     worst = max(worst, ExitCode.badInput.rawValue)
@@ -98,12 +101,17 @@ struct ExploreCommand {
                 if !answer.result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
             }
             if reports.isEmpty { continue }
+            for r in reports { if let w = r.witness { dots.append(w.dot(program: program, title: program.name.isEmpty ? path : program.name)) } }
             if format == "json" { output.print(RunReport.json(reports).text + "\n") }
             else {
                 if i > 0 { output.print("\n") }
                 output.print(RunReport.text(reports, showTraces: !args.has("--no-trace")))
             }
             output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
+        }
+        if let dot = args.last("--dot") {
+            if dots.isEmpty { output.error("faultline explore: no LKMM execution to draw (--dot draws the witness of an exists clause under lkmm)\n") }
+            try CLI.write(dots.joined(), to: dot)
         }
         return worst
     }
@@ -113,13 +121,14 @@ struct ExploreCommand {
 struct ReplayCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model"])
+        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model", "--unroll", "--dot"])
     }
 
     func run(_ output: Output) throws -> Int32 {
         let model = try CLI.model(args)
         guard args.positional.count == 1 else { throw UsageError("expected exactly one race file") }
-        if model == .lkmm { throw UsageError("--model lkmm replays an LKMM witness; this build has no LKMM engine") }
+        if model == .lkmm || args.last("--trace")?.hasPrefix("lk1:") == true { return try replayLKMM(output) }
+        if args.has("--dot") || args.has("--unroll") { throw UsageError("--dot and --unroll replay an LKMM execution: --model lkmm --trace lk1:...") }
         let path = args.positional[0]
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
@@ -173,6 +182,43 @@ struct ReplayCommand {
         }
         output.print(format == "json" ? report.json().text + "\n" : report.text())
         return ExitCode.violation.rawValue
+    }
+}
+
+extension ReplayCommand {
+    /// `replay --model lkmm --trace lk1:...`: the LKMM execution the token names, with its events,
+    /// relations and, when the model forbids it, the axiom and cycle. Exit 1 when forbidden.
+    func replayLKMM(_ output: Output) throws -> Int32 {
+        let path = args.positional[0]
+        guard let text = args.last("--trace"), let execution = LKMMExecution(token: text) else {
+            throw UsageError("--model lkmm replays an execution token printed by explore --model lkmm: --trace lk1:PATHS:CO:RF")
+        }
+        if args.has("--seed") { throw UsageError("--seed replays an SC random run; it does not combine with --model lkmm") }
+        let defines = try CLI.defines(args)
+        let program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
+        let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: try args.int("--max-steps", default: 2000, min: 1)))
+        do { _ = try LKMMSearch.prepare(ctx, unroll: try CLI.unroll(args)) } catch let e as LKMMUnsupported {
+            throw Diagnostic(e.description, at: ModelAnswer.location(of: e, in: program))
+        }
+        guard let w = WitnessReport.make(execution, unroll: try CLI.unroll(args), context: ctx, path: path, defines: defines) else {
+            output.error("faultline replay: \(text) names no execution of \(path) (made for another version of the file, other -D flags or another --unroll?)\n")
+            return ExitCode.badInput.rawValue
+        }
+        let name = program.name.isEmpty ? path : program.name
+        if let dot = args.last("--dot") { try CLI.write(w.dot(program: program, title: name), to: dot) }
+        let checker = ctx.checker
+        var o = "Race \(name) (\(path)), model lkmm, execution \(w.token)\n"
+        o += w.axiom.map { "Forbidden by \($0)\n" } ?? "Allowed\(w.witness.outcome.map { ": final state " + checker.render($0) } ?? "")\n"
+        if w.witness.dataRace { o += "Flag data-race\n" }
+        o += w.text(program: program)
+        if args.last("--format") == "json" {
+            guard case .object(var kv) = w.json() else { return 0 }
+            kv.insert(("race", .string(program.name)), at: 0)
+            kv.insert(("file", .string(path)), at: 1)
+            if let v = w.witness.outcome { kv.append(("state", .string(checker.render(v)))) }
+            output.print(JSON.object(kv).text + "\n")
+        } else { output.print(o) }
+        return w.axiom == nil ? 0 : ExitCode.violation.rawValue
     }
 }
 

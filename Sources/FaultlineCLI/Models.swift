@@ -1,3 +1,4 @@
+import Foundation
 import FaultlineLanguage
 import FaultlineMachine
 import FaultlineCheck
@@ -12,21 +13,33 @@ struct ModelAnswer {
     var result: ExplorationResult
     var flags: [String] = []
 
-    /// Runs `ctx`'s program under `model`; `strategy` is the SC strategy. Throws a `Diagnostic`
-    /// (`unsupported under lkmm: <construct>`) when the LKMM engine cannot take the program.
-    static func explore(_ model: MemoryModel, _ ctx: ExplorationContext, options: ExplorationOptions, strategy: StrategyName) throws -> ModelAnswer {
+    /// How each model searches: SC with `strategy`, LKMM with loops unrolled `unroll` times.
+    struct Settings {
+        var strategy: StrategyName = .auto
+        var unroll = 2
+    }
+
+    /// Runs `ctx`'s program under `model`. Throws a `Diagnostic` (`unsupported under lkmm:
+    /// <construct>`, at the construct) when the LKMM engine cannot take the program.
+    static func explore(_ model: MemoryModel, _ ctx: ExplorationContext, options: ExplorationOptions, settings: Settings) throws -> ModelAnswer {
         switch model {
         case .sc:
-            return ModelAnswer(model: .sc, result: strategy.make().explore(ctx, options: options))
+            return ModelAnswer(model: .sc, result: settings.strategy.make().explore(ctx, options: options))
         case .lkmm:
             let prepared: LKMMSearch.Prepared
-            do { prepared = try LKMMSearch.prepare(ctx) } catch let e as LKMMUnsupported {
-                let program = ctx.machine.program
-                throw Diagnostic(e.description, at: e.location >= 0 ? program.locations[Int(e.location)] : program.file.location)
+            do { prepared = try LKMMSearch.prepare(ctx, unroll: settings.unroll) } catch let e as LKMMUnsupported {
+                throw Diagnostic(e.description, at: location(of: e, in: ctx.machine.program))
             }
-            let result = LKMMSearch().explore(ctx, options: options, prepared: prepared)
-            return ModelAnswer(model: .lkmm, result: result, flags: result.lkmm?.flags ?? [])
+            let r = LKMMSearch(unroll: settings.unroll).explore(ctx, options: options, prepared: prepared)
+            return ModelAnswer(model: .lkmm, result: r, flags: r.lkmm?.flags ?? [])
         }
+    }
+
+    /// Where an unsupported construct is: its source location, else the first Faultline
+    /// extension the file uses, else the test's first line.
+    static func location(of e: LKMMUnsupported, in program: Program) -> SourceLocation {
+        if e.location >= 0 && Int(e.location) < program.locations.count { return program.locations[Int(e.location)] }
+        return program.file.extensions.first?.location ?? program.file.location
     }
 
     func observation(hasClaim: Bool) -> Observation { result.observation(hasClaim: hasClaim, flags: flags) }
@@ -50,10 +63,22 @@ extension CLI {
         return model
     }
 
-    /// The models a file is answered under: the one `--model` names, else SC. (Once the LKMM
-    /// engine is in: both for a plain herd7 litmus test, `program.file.extensions` empty.)
+    /// The models a file is answered under: the one `--model` names; else both for a plain herd7
+    /// litmus test (LKMM first) and SC for a race file (one that uses Faultline's extensions).
     static func models(_ chosen: MemoryModel?, _ program: Program) -> [MemoryModel] {
         if let m = chosen { return [m] }
-        return [.sc]
+        return program.file.extensions.isEmpty ? [.lkmm, .sc] : [.sc]
+    }
+
+    /// `--unroll N`: the LKMM engine's loop bound (herd7's `-unroll`, default 2).
+    static func unroll(_ args: Arguments) throws -> Int { try args.int("--unroll", default: 2, min: 0) }
+}
+
+extension CLI {
+    /// Writes an output file (`--dot`, `--junit`); a failure is bad usage.
+    static func write(_ text: String, to path: String) throws {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+        }
     }
 }

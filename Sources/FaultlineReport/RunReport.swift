@@ -31,6 +31,8 @@ public struct RunReport: Sendable {
     public var model: MemoryModel = .sc
     /// herd7 flags the search raised (LKMM: `data-race`, ...).
     public var flags: [String] = []
+    /// LKMM: the execution shown for the claim (allowed, or the axiom that forbids it).
+    public var witness: WitnessReport?
 
     public init(path: String, defines: [Define], context: ExplorationContext, result: ExplorationResult) {
         self.path = path
@@ -67,6 +69,7 @@ public struct RunReport: Sendable {
                                       replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))
         }
         violations = vs
+        witness = WitnessReport.select(result, context: context, path: path, defines: defines)
     }
 
     /// The claim's verdict (nil when the file has no claim).
@@ -128,7 +131,18 @@ public struct RunReport: Sendable {
             let q = claim.quantifier.rawValue
             o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
         }
+        if let lk = result.lkmm {
+            var line = "Model lkmm (linux-kernel.cfg, unroll \(lk.unroll)): \(lk.candidates) candidate execution\(lk.candidates == 1 ? "" : "s")"
+            if !lk.rejected.isEmpty { line += ", rejected by " + lk.rejected.map { "\($0.axiom) \($0.count)" }.joined(separator: ", ") }
+            o.append(line)
+            if lk.boundReached { o.append("Loop bound \(lk.unroll) reached: executions that need more iterations are not counted (as herd7; --unroll N)") }
+        }
         if !flags.isEmpty { o.append("Flag \(flags.joined(separator: " "))") }
+        if let w = witness, showTraces {
+            o.append(w.axiom == nil ? "Witness: an execution that satisfies the condition" : "Forbidden: the executions that satisfy the condition break \(w.axiom!); one of them")
+            for l in w.text(program: program).split(separator: "\n") { o.append(String(l)) }
+            o.append("  Replay: \(w.replayCommand)")
+        }
         if violations.isEmpty {
             o.append("No violations.")
         }
@@ -175,6 +189,7 @@ public struct RunReport: Sendable {
             ])))
         }
         if !flags.isEmpty { kv.append(("flags", .array(flags.map { .string($0) }))) }
+        if let w = witness { kv.append(("witness", w.json())) }
         kv.append(("violations", .array(violations.map { v in
             .object([
                 ("kind", .string(v.kind.rawValue)),

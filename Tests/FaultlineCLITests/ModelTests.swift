@@ -151,3 +151,143 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(run(["list", dir, "--model", "sc"]).1, "\(dir)/SB.litmus  SB\n  - => sc never\n")
     }
 }
+
+/// The LKMM engine behind the command line: both models by default on a plain herd7 test, the
+/// witness as text, DOT and a replay command, and what is outside its scope.
+final class LKMMCommandTests: XCTestCase {
+    static let sb = """
+    C SB+poonceonces
+    (* Result: Sometimes *)
+    {}
+    P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }
+    P1(int *x, int *y) { int r0; WRITE_ONCE(*y, 1); r0 = READ_ONCE(*x); }
+    exists (0:r0=0 /\\ 1:r0=0)
+    """
+    static let mp = """
+    C MP+pooncerelease+poacquireonce
+    (* Result: Never *)
+    {}
+    P0(int *buf, int *flag) { WRITE_ONCE(*buf, 1); smp_store_release(flag, 1); }
+    P1(int *buf, int *flag) { int r0; int r1; r0 = smp_load_acquire(flag); r1 = READ_ONCE(*buf); }
+    exists (1:r0=1 /\\ 1:r1=0)
+    """
+    var dir = ""
+
+    override func setUp() {
+        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
+        dir = NSTemporaryDirectory() + "faultline-lkmm-\(getpid())-\(name.filter(\.isLetter))"
+        try? FileManager.default.removeItem(atPath: dir)
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? LKMMCommandTests.sb.write(toFile: dir + "/SB.litmus", atomically: true, encoding: .utf8)
+        try? LKMMCommandTests.mp.write(toFile: dir + "/MP.litmus", atomically: true, encoding: .utf8)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func run(_ args: [String]) -> (Int32, String, String) {
+        let o = Output(streaming: false)
+        let rc = CLI.run(args, output: o)
+        return (rc, o.out, o.err)
+    }
+
+    func testPlainHerdTestIsAnsweredUnderBothModels() throws {
+        let (rc, out, err) = run(["explore", dir + "/SB.litmus", "--no-trace"])
+        XCTAssertEqual(rc, 0, err)
+        XCTAssertTrue(out.hasPrefix("Race SB+poonceonces (\(dir)/SB.litmus), models lkmm and sc\nUnder lkmm:\n  Strategy lkmm: 4 executions, complete\n"), out)
+        XCTAssertTrue(out.contains("  exists (0:r0=0 /\\ 1:r0=0): sometimes (1 of 4 executions that finished satisfy it)\n"), out)
+        XCTAssertTrue(out.contains("Under sc:\n"), out)
+        XCTAssertTrue(out.contains("  exists (0:r0=0 /\\ 1:r0=0): never (0 of 3 executions that finished satisfy it)\n"), out)
+        XCTAssertTrue(out.hasSuffix("allowed by LKMM, not under SC: the outcome needs weak ordering\n"), out)
+        // JSON: the LKMM answer at the top, the SC one beside it.
+        let obj = try JSONSerialization.jsonObject(with: Data(run(["explore", dir + "/SB.litmus", "--format", "json"]).1.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["model"] as? String, "lkmm")
+        XCTAssertEqual((obj["exists"] as? [String: Any])?["observed"] as? String, "sometimes")
+        XCTAssertEqual((obj["outcomes"] as? [Any])?.count, 4)
+        let sc = try XCTUnwrap(obj["sc"] as? [String: Any])
+        XCTAssertEqual(sc["model"] as? String, "sc")
+        XCTAssertEqual((sc["exists"] as? [String: Any])?["observed"] as? String, "never")
+        XCTAssertEqual((sc["outcomes"] as? [Any])?.count, 3)
+        XCTAssertEqual(obj["difference"] as? String, "allowed by LKMM, not under SC: the outcome needs weak ordering")
+        // One --model: that model's exists and outcomes, nothing beside.
+        let one = try JSONSerialization.jsonObject(with: Data(run(["explore", dir + "/SB.litmus", "--format", "json", "--model", "sc"]).1.utf8)) as! [String: Any]
+        XCTAssertEqual((one["exists"] as? [String: Any])?["observed"] as? String, "never")
+        XCTAssertNil(one["sc"])
+        XCTAssertNil(one["difference"])
+    }
+
+    func testRaceFileStaysSCAndIsUnsupportedUnderLKMM() {
+        let (rc, out, _) = run(["explore", "Tests/FaultlineCLITests/Golden/uaf.litmus", "--no-trace"])
+        XCTAssertEqual(rc, 1)
+        XCTAssertTrue(out.hasPrefix("Race golden-uaf (Tests/FaultlineCLITests/Golden/uaf.litmus), model sc\n"), out)
+        let (rc2, out2, err2) = run(["explore", "Tests/FaultlineCLITests/Golden/uaf.litmus", "--model", "lkmm"])
+        XCTAssertEqual(rc2, 2)
+        XCTAssertEqual(out2, "")     // never an SC answer under the name lkmm
+        XCTAssertTrue(err2.hasPrefix("Tests/FaultlineCLITests/Golden/uaf.litmus:"), err2)
+        XCTAssertTrue(err2.contains(": error: unsupported under lkmm: "), err2)
+        XCTAssertTrue(err2.contains("\n^\n") || err2.contains(" ^\n") || err2.contains("\t^\n"), err2)
+    }
+
+    func testAllowedWitnessTextDotAndReplay() throws {
+        let dot = dir + "/sb.dot"
+        let (rc, out, err) = run(["explore", dir + "/SB.litmus", "--model", "lkmm", "--dot", dot])
+        XCTAssertEqual(rc, 0, err)
+        XCTAssertTrue(out.contains("Witness: an execution that satisfies the condition\n  P0:\n"), out)
+        XCTAssertTrue(out.contains("  rf: "), out)
+        XCTAssertTrue(out.contains("  fr: "), out)
+        let replay = try XCTUnwrap(out.split(separator: "\n").first { $0.contains("Replay: faultline replay") })
+        let words = replay.split(separator: " ").dropFirst(2).map(String.init)   // "Replay:", "faultline"
+        XCTAssertEqual(Array(words.suffix(4)).prefix(3), ["--model", "lkmm", "--trace"])
+        let (rrc, rout, rerr) = run(words)
+        XCTAssertEqual(rrc, 0, rerr)
+        XCTAssertTrue(rout.contains("model lkmm, execution \(words.last!)\nAllowed: final state 0:r0=0; 1:r0=0;\n"), rout)
+        // The same events and relations as explore showed.
+        let shown = out.components(separatedBy: "Witness: an execution that satisfies the condition\n")[1].components(separatedBy: "  Replay:")[0]
+        XCTAssertTrue(rout.hasSuffix(shown), rout)
+        // DOT: a cluster per CPU and the initial writes, one node per event, rf/co/fr edges.
+        let g = try String(contentsOfFile: dot, encoding: .utf8)
+        XCTAssertTrue(g.hasPrefix("digraph \"SB+poonceonces\" {\n"), g)
+        for c in ["subgraph cluster_init", "subgraph cluster_P0", "subgraph cluster_P1"] { XCTAssertTrue(g.contains(c), c) }
+        XCTAssertEqual(g.components(separatedBy: " [label=\"e").count - 1, 6, g)     // x, y initial + 2 per CPU
+        XCTAssertEqual(g.components(separatedBy: "[label=\"rf\"").count - 1, 2, g)
+        XCTAssertEqual(g.components(separatedBy: "[label=\"fr\"").count - 1, 2, g)
+        XCTAssertEqual(g.components(separatedBy: "[label=\"po\"").count - 1, 2, g)
+        XCTAssertTrue(g.contains("\\nline 4: P0(int *x, int *y)"), g)
+        XCTAssertFalse(g.contains("penwidth"), g)     // allowed: no cycle
+        XCTAssertTrue(g.hasSuffix("}\n"))
+    }
+
+    func testForbiddenOutcomeNamesTheAxiomAndItsCycle() throws {
+        let dot = dir + "/mp.dot"
+        let (rc, out, err) = run(["explore", dir + "/MP.litmus", "--model", "lkmm", "--dot", dot])
+        XCTAssertEqual(rc, 0, err)
+        XCTAssertTrue(out.contains("exists (1:r0=1 /\\ 1:r1=0): never"), out)
+        XCTAssertTrue(out.contains("Forbidden: the executions that satisfy the condition break happens-before; one of them\n"), out)
+        XCTAssertTrue(out.contains("  violates happens-before: "), out)
+        let g = try String(contentsOfFile: dot, encoding: .utf8)
+        XCTAssertTrue(g.contains("— forbidden by happens-before\""), g)
+        XCTAssertGreaterThanOrEqual(g.components(separatedBy: "penwidth=2.5").count - 1, 2, g)   // a cycle has two edges or more
+        let token = String(try XCTUnwrap(out.split(whereSeparator: { $0 == " " || $0 == "\n" }).last { $0.hasPrefix("lk1:") }))
+        let (rrc, rout, _) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", token])
+        XCTAssertEqual(rrc, 1)   // the execution breaks an axiom
+        XCTAssertTrue(rout.contains("Forbidden by happens-before\n"), rout)
+        // A token naming no execution of this program is refused.
+        let (brc, _, berr) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:7.7:0.0:0.0"])
+        XCTAssertEqual(brc, 2)
+        XCTAssertTrue(berr.contains("names no execution"), berr)
+    }
+
+    func testCheckPassesResultLinesUnderLKMMAndNamesTheModel() throws {
+        let junit = dir + "/j.xml"
+        let (rc, out, _) = run(["check", dir, "--junit", junit])
+        XCTAssertEqual(rc, 0, out)
+        XCTAssertTrue(out.contains("MP+pooncerelease+poacquireonce  -              lkmm   lkmm never      never"), out)
+        XCTAssertTrue(out.contains("2 passed, 0 failed"), out)
+        XCTAssertTrue(try String(contentsOfFile: junit, encoding: .utf8).contains("name=\"SB+poonceonces [-] lkmm\""))
+        // The same Result line is missed under SC.
+        try LKMMCommandTests.sb.replacingOccurrences(of: "(* Result: Sometimes *)", with: "(* Result: Sometimes *)\n(* Expect: - => sc sometimes *)")
+            .write(toFile: dir + "/SB.litmus", atomically: true, encoding: .utf8)
+        let (rc2, out2, _) = run(["check", dir])
+        XCTAssertEqual(rc2, 1)
+        XCTAssertTrue(out2.contains("MISMATCH \(dir)/SB.litmus - sc: expected sometimes, observed never"), out2)
+    }
+}

@@ -1,0 +1,95 @@
+import FaultlineLanguage
+import FaultlineMachine
+import FaultlineCheck
+import FaultlineExplore
+
+/// The LKMM execution a report shows for the claim: an execution that reaches the claim's
+/// condition when the model allows one, else the first candidate that would and the axiom that
+/// forbids it — with the command that replays exactly that execution, as text and as Graphviz DOT.
+public struct WitnessReport: Sendable {
+    public var witness: LKMMWitness
+    /// The token of the execution (`lk1:...`) and the command that shows it again.
+    public var token: String
+    public var replayCommand: String
+
+    /// nil when allowed; else the axiom the execution breaks.
+    public var axiom: String? { witness.axiom }
+
+    /// The execution to show for `result` (nil without a claim, or when no candidate reaches its condition).
+    public static func select(_ result: ExplorationResult, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
+        guard let lk = result.lkmm, let claim = ctx.machine.program.claimCondition else { return nil }
+        let execution: LKMMExecution
+        if let k = result.outcomes.firstIndex(where: { claim.evaluate($0.0) }), k < lk.witnesses.count {
+            execution = lk.witnesses[k]
+        } else if let f = lk.forbidden {
+            execution = f.execution
+        } else { return nil }
+        return make(execution, unroll: lk.unroll, context: ctx, path: path, defines: defines)
+    }
+
+    /// The execution a token names (nil when it names none of this program's).
+    public static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
+        guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution) else { return nil }
+        let flags = defines.map { " " + shellQuote($0.description) }.joined() + (unroll == 2 ? "" : " --unroll \(unroll)")
+        return WitnessReport(witness: w, token: execution.description,
+                             replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(execution.description)")
+    }
+
+    /// The execution as text: events per CPU with their source lines, rf, co, fr and the cycle.
+    public func text(program: Program) -> String { LKMMText.witness(witness, program: program) }
+
+    /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
+    /// their source lines), the initial writes apart, rf / co / fr edges, and the forbidding
+    /// axiom's cycle drawn bold.
+    public func dot(program: Program, title: String) -> String {
+        func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+        func q(_ s: String) -> String { "\"" + esc(s) + "\"" }
+        /// Already escaped: lines joined by DOT's `\n`.
+        func label(_ e: LKMMWitness.Event) -> String {
+            var l = esc(e.kind == "F" ? "e\(e.id): F[\(e.tags.joined(separator: ","))]"
+                                  : "e\(e.id): \(e.kind)[\(e.tags.joined(separator: ","))] \(e.location)=\(e.value)")
+            if e.source >= 0, Int(e.source) < program.locations.count {
+                let loc = program.locations[Int(e.source)]
+                l += "\\n" + esc("line \(loc.line): \(loc.sourceText)")
+            }
+            return l
+        }
+        var o = "digraph \(q(title)) {\n"
+        o += "  label=\(q(title + (axiom.map { " — forbidden by \($0)" } ?? " — allowed"))); labelloc=t;\n"
+        o += "  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
+        let inits = witness.events.filter { $0.thread < 0 }
+        if !inits.isEmpty {
+            o += "  subgraph cluster_init {\n    label=\"init\"; style=dashed;\n"
+            for e in inits { o += "    e\(e.id) [label=\(q("e\(e.id): \(e.location)=\(e.value)"))];\n" }
+            o += "  }\n"
+        }
+        for t in Set(witness.events.map(\.thread)).filter({ $0 >= 0 }).sorted() {
+            let es = witness.events.filter { $0.thread == t }
+            o += "  subgraph cluster_P\(t) {\n    label=\"P\(t)\";\n"
+            for e in es { o += "    e\(e.id) [label=\"\(label(e))\"];\n" }
+            for (a, b) in zip(es, es.dropFirst()) { o += "    e\(a.id) -> e\(b.id) [label=\"po\", color=gray, fontcolor=gray];\n" }
+            o += "  }\n"
+        }
+        let colours = ["rf": "red", "co": "blue", "fr": "darkorange"]
+        for (name, edges) in witness.relations where colours[name] != nil {
+            for e in edges {
+                o += "  e\(e.from) -> e\(e.to) [label=\"\(name)\", color=\(colours[name]!), fontcolor=\(colours[name]!), constraint=false];\n"
+            }
+        }
+        for e in witness.cycle {
+            o += "  e\(e.from) -> e\(e.to) [label=\(q(e.label)), penwidth=2.5, style=bold, constraint=false];\n"
+        }
+        return o + "}\n"
+    }
+
+    /// The JSON beside a report's outcomes.
+    public func json() -> JSON {
+        var kv: [(String, JSON)] = [("token", .string(token)), ("allowed", .bool(axiom == nil))]
+        if let a = axiom {
+            kv.append(("axiom", .string(a)))
+            kv.append(("cycle", .array(witness.cycle.map { .object([("from", .int($0.from)), ("to", .int($0.to)), ("relation", .string($0.label))]) })))
+        }
+        kv.append(("replay", .string(replayCommand)))
+        return .object(kv)
+    }
+}
