@@ -78,7 +78,8 @@ struct CheckCommand {
         for r in rows { output.print(line(r) + "\n") }
         let failed = outcomes.filter { !$0.passed }
         for f in failed {
-            output.print("\nMISMATCH \(f.task.path) \(f.task.expectation?.configuration ?? "") \(f.task.model.rawValue): \(f.detail)\n")
+            let which = f.task.expectation.map { " \($0.configuration) \(f.task.model.rawValue)" } ?? ""
+            output.print("\nMISMATCH \(f.task.path)\(which): \(f.detail)\n")
         }
         if outcomes.contains(where: \.stoppedEarly) {
             output.print("(N+: a buggy configuration stops once every expected violation kind has been found)\n")

@@ -236,7 +236,7 @@ struct ListCommand {
             let (exps, errors) = Expectations.read(header)
             output.print("\(f)  \(header.name)\n")
             let shown = exps.filter { only == nil || $0.model == nil || $0.model == only }
-            for e in shown { output.print("  \(e.configuration) => \(e.expected)\n") }
+            for e in shown { output.print("  \(e.configuration) => \(e.model.map { $0.rawValue + " " } ?? "")\(e.expected)\n") }
             if exps.isEmpty && errors.isEmpty { output.print("  (no expectations)\n") }
             else if shown.isEmpty && errors.isEmpty { output.print("  (no expectations under \(only!.rawValue))\n") }
             for e in errors { output.error(e.rendered); rc = 2 }

@@ -72,10 +72,10 @@ public struct Expectation: Sendable, Equatable {
     /// The configuration as it is written on the command line (`-` for none).
     public var configuration: String { defines.isEmpty ? "-" : defines.map(\.description).joined(separator: " ") }
 
-    /// What is expected, as it reads in check's table (`lkmm sometimes`, `never clean`, ...).
+    /// What is expected, as it reads in check's table (`sometimes`, `never clean`, `deadlock`...;
+    /// the model is a column of its own).
     public var expected: String {
         var parts: [String] = []
-        if let m = model { parts.append(m.rawValue) }
         switch herdResult {
         case .deadlock(let d)?: parts.append("deadlock"); if d { parts.append("data-race") }
         case .maybe(let d)?: parts.append("maybe"); if d { parts.append("data-race") }
