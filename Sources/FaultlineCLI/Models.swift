@@ -35,11 +35,10 @@ struct ModelAnswer {
         }
     }
 
-    /// Where an unsupported construct is: its source location, else the first Faultline
-    /// extension the file uses, else the test's first line.
+    /// Where an unsupported construct is (the test's first line when the engine cannot say).
     static func location(of e: LKMMUnsupported, in program: Program) -> SourceLocation {
         if e.location >= 0 && Int(e.location) < program.locations.count { return program.locations[Int(e.location)] }
-        return program.file.extensions.first?.location ?? program.file.location
+        return e.source ?? program.file.location
     }
 
     func observation(hasClaim: Bool) -> Observation { result.observation(hasClaim: hasClaim, flags: flags) }

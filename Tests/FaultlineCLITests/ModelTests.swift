@@ -215,16 +215,22 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertNil(one["difference"])
     }
 
-    func testRaceFileStaysSCAndIsUnsupportedUnderLKMM() {
+    func testRaceFileStaysSCAndIsUnsupportedUnderLKMM() throws {
         let (rc, out, _) = run(["explore", "Tests/FaultlineCLITests/Golden/uaf.litmus", "--no-trace"])
         XCTAssertEqual(rc, 1)
         XCTAssertTrue(out.hasPrefix("Race golden-uaf (Tests/FaultlineCLITests/Golden/uaf.litmus), model sc\n"), out)
         let (rc2, out2, err2) = run(["explore", "Tests/FaultlineCLITests/Golden/uaf.litmus", "--model", "lkmm"])
         XCTAssertEqual(rc2, 2)
         XCTAssertEqual(out2, "")     // never an SC answer under the name lkmm
-        XCTAssertTrue(err2.hasPrefix("Tests/FaultlineCLITests/Golden/uaf.litmus:"), err2)
-        XCTAssertTrue(err2.contains(": error: unsupported under lkmm: "), err2)
-        XCTAssertTrue(err2.contains("\n^\n") || err2.contains(" ^\n") || err2.contains("\t^\n"), err2)
+        XCTAssertEqual(err2, "Tests/FaultlineCLITests/Golden/uaf.litmus:12:11: error: unsupported under lkmm: kzalloc (not in linux-kernel.def)\n\tint *p = kzalloc(1, GFP_KERNEL);\n\t         ^\n")
+        // A final block: at the block.
+        try? (LKMMCommandTests.sb + "\nfinal {\n}\n").write(toFile: dir + "/F.litmus", atomically: true, encoding: .utf8)
+        let (rc3, out3, err3) = run(["explore", dir + "/F.litmus"])
+        XCTAssertEqual(rc3, 0, err3)
+        XCTAssertTrue(out3.hasPrefix("Race SB+poonceonces (\(dir)/F.litmus), model sc\n"), out3)     // a final block: a race file
+        let (rc4, _, err4) = run(["explore", dir + "/F.litmus", "--model", "lkmm"])
+        XCTAssertEqual(rc4, 2)
+        XCTAssertEqual(err4, "\(dir)/F.litmus:7:1: error: unsupported under lkmm: an invariant or final block\nfinal {\n^\n")
     }
 
     func testAllowedWitnessTextDotAndReplay() throws {

@@ -201,14 +201,14 @@ public struct LKMMSearch: Strategy {
     /// Programs with constructs herd7 does not accept under the kernel's model are refused.
     static func checkScope(_ program: Program) throws {
         guard program.invariantFunction == nil, program.finalFunction == nil else {
-            throw LKMMUnsupported(construct: "an invariant or final block", location: -1)
+            throw LKMMUnsupported(construct: "an invariant or final block", location: -1, source: (program.file.invariant ?? program.file.final)?.location)
         }
         let helpers = Set(program.file.functions.map(\.name))
         func expr(_ e: Expr) throws {
             switch e.kind {
             case .call(let n, let args):
                 if !definedNames.contains(n) && !helpers.contains(n) {
-                    throw LKMMUnsupported(construct: "\(n) (not in linux-kernel.def)", location: -1)
+                    throw LKMMUnsupported(construct: "\(n) (not in linux-kernel.def)", location: -1, source: e.location)
                 }
                 for a in args { try expr(a) }
             case .unary(_, let a), .postfix(_, let a), .cast(_, let a), .sizeofExpr(let a), .member(let a, _, _): try expr(a)

@@ -141,7 +141,10 @@ struct LKPath: Sendable {
 /// Why a program is outside the LKMM engine's scope (reported as `unsupported under lkmm: …`).
 public struct LKMMUnsupported: Error, Sendable, CustomStringConvertible {
     public var construct: String
+    /// Index into `Program.locations` (-1: see `source`).
     public var location: Int32
+    /// Where in the source, for a construct found in the AST (no compiled location).
+    public var source: SourceLocation? = nil
     public var description: String { "unsupported under lkmm: \(construct)" }
 }
 
