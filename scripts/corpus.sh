@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every litmus test of the kernel corpus through `faultline explore`, one process per file
 # (so a crash or a hang is counted, not fatal), with per-file limits, and prints the counts:
-# verdict / unsupported (by construct) / limit reached / input error / crash / hang.
+# verdict / unsupported (by construct; lkmm-unsupported: outside the LKMM engine, which answers a
+# plain herd7 test beside SC by default) / limit reached / input error / crash / hang.
 # Usage: scripts/corpus.sh [FAULTLINE_BINARY] — the corpus is $FAULTLINE_LITMUS_DIR or ../shared/litmus/linux.
 set -u
 bin=${1:-.build/release/faultline}
@@ -25,7 +26,8 @@ classify() {
   elif [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
     if printf '%s' "$res" | grep -q '"complete":false'; then cls=limit; else cls=verdict; fi
   elif [ $rc -eq 2 ]; then
-    if printf '%s' "$err" | grep -q 'unsupported: '; then cls="unsupported:$(printf '%s' "$err" | sed 's/.*unsupported: \([^ ]*\).*/\1/')"; else cls=error; fi
+    if printf '%s' "$err" | grep -q 'unsupported under lkmm: '; then cls="lkmm-unsupported:$(printf '%s' "$err" | sed 's/.*unsupported under lkmm: \([^ ]*\).*/\1/')"
+    elif printf '%s' "$err" | grep -q 'unsupported: '; then cls="unsupported:$(printf '%s' "$err" | sed 's/.*unsupported: \([^ ]*\).*/\1/')"; else cls=error; fi
   else cls=crash; fi
   printf '%s\t%s\t%s\t%s\t%s\n' "${f#$dir/}" "$cls" "${obs:--}" "$states" "$err"
 }
@@ -36,7 +38,7 @@ total=$(wc -l < "$out/corpus.tsv")
 echo "corpus: $total files from $dir (per-file limit ${per_file}s); details in $out/corpus.tsv"
 cut -f2 "$out/corpus.tsv" | sed 's/:.*//' | sort | uniq -c | sort -rn
 echo "unsupported constructs:"
-cut -f2 "$out/corpus.tsv" | grep '^unsupported:' | sort | uniq -c | sort -rn
+cut -f2 "$out/corpus.tsv" | grep 'unsupported:' | sort | uniq -c | sort -rn
 verdicts=$(cut -f2 "$out/corpus.tsv" | grep -c '^verdict$')
 crashes=$(cut -f2 "$out/corpus.tsv" | grep -c '^crash$')
 hangs=$(cut -f2 "$out/corpus.tsv" | grep -c '^hang$')
