@@ -35,8 +35,45 @@ public struct WitnessReport: Sendable {
                              replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(execution.description)")
     }
 
-    /// The execution as text: events per CPU with their source lines, rf, co, fr and the cycle.
-    public func text(program: Program) -> String { LKMMText.witness(witness, program: program) }
+    /// How an event reads: `e3 R[once] y=0`, `e4 F[mb]`.
+    static func name(_ e: LKMMWitness.Event, after: String = " ") -> String {
+        "e\(e.id)" + after + (e.kind == "F" ? "F[\(e.tags.joined(separator: ","))]" : "\(e.kind)[\(e.tags.joined(separator: ","))] \(e.location)=\(e.value)")
+    }
+
+    /// Where an event is in the source: `line 17: WRITE_ONCE(*x, 1);` (with the file when it is
+    /// not the test's own); nil for an initial write.
+    static func source(_ e: LKMMWitness.Event, _ program: Program) -> String? {
+        guard e.source >= 0, Int(e.source) < program.locations.count else { return nil }
+        let l = program.locations[Int(e.source)]
+        return (l.file === program.file.location.file ? "line \(l.line)" : "\(l.file?.path ?? ""):\(l.line)") + ": " + l.sourceText
+    }
+
+    /// The execution as text: events per CPU with their source lines, rf, co, fr and, when the
+    /// model forbids it, the axiom and its cycle.
+    public func text(program: Program) -> String {
+        let w = witness
+        var out = ""
+        let width = w.events.filter { $0.thread >= 0 }.map { WitnessReport.name($0).count }.max() ?? 0
+        for t in Set(w.events.map(\.thread)).filter({ $0 >= 0 }).sorted() {
+            out += "  P\(t):\n"
+            for e in w.events where e.thread == t {
+                let n = WitnessReport.name(e)
+                out += "    " + n + (WitnessReport.source(e, program).map { String(repeating: " ", count: width - n.count) + "   " + $0 } ?? "") + "\n"
+            }
+        }
+        let inits = w.events.filter { $0.thread < 0 }
+        if !inits.isEmpty { out += "  init: " + inits.map { "e\($0.id) \($0.location)=\($0.value)" }.joined(separator: ", ") + "\n" }
+        for (rel, edges) in w.relations where ["rf", "co", "fr"].contains(rel) {
+            out += "  \(rel): " + (edges.isEmpty ? "-" : edges.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
+        }
+        if w.dataRace { out += "  data-race\n" }
+        if let a = w.axiom {
+            out += "  violates \(a)"
+            if !w.cycle.isEmpty { out += ": " + w.cycle.map { "e\($0.from) -\($0.label)→ " }.joined() + "e\(w.cycle.first!.from)" }
+            out += "\n"
+        }
+        return out
+    }
 
     /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
     /// their source lines), the initial writes apart, rf / co / fr edges, and the forbidding
@@ -46,13 +83,7 @@ public struct WitnessReport: Sendable {
         func q(_ s: String) -> String { "\"" + esc(s) + "\"" }
         /// Already escaped: lines joined by DOT's `\n`.
         func label(_ e: LKMMWitness.Event) -> String {
-            var l = esc(e.kind == "F" ? "e\(e.id): F[\(e.tags.joined(separator: ","))]"
-                                  : "e\(e.id): \(e.kind)[\(e.tags.joined(separator: ","))] \(e.location)=\(e.value)")
-            if e.source >= 0, Int(e.source) < program.locations.count {
-                let loc = program.locations[Int(e.source)]
-                l += "\\n" + esc("line \(loc.line): \(loc.sourceText)")
-            }
-            return l
+            esc(WitnessReport.name(e, after: ": ")) + (WitnessReport.source(e, program).map { "\\n" + esc($0) } ?? "")
         }
         var o = "digraph \(q(title)) {\n"
         o += "  label=\(q(title + (axiom.map { " — forbidden by \($0)" } ?? " — allowed"))); labelloc=t;\n"

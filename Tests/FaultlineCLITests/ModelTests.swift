@@ -238,6 +238,7 @@ final class LKMMCommandTests: XCTestCase {
         let (rc, out, err) = run(["explore", dir + "/SB.litmus", "--model", "lkmm", "--dot", dot])
         XCTAssertEqual(rc, 0, err)
         XCTAssertTrue(out.contains("Witness: an execution that satisfies the condition\n  P0:\n"), out)
+        XCTAssertTrue(out.contains("\n    e2 W[once] x=1   line 4: P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }\n"), out)
         XCTAssertTrue(out.contains("  rf: "), out)
         XCTAssertTrue(out.contains("  fr: "), out)
         let replay = try XCTUnwrap(out.split(separator: "\n").first { $0.contains("Replay: faultline replay") })
