@@ -115,6 +115,7 @@ public enum CLI {
                               verdict beside it), sc for a race file (#include, helpers, final...)
       --unroll N              lkmm: how often a loop is unrolled (default 2, as herd7)
       --dot FILE              lkmm: write the execution shown (witness or forbidden) as Graphviz DOT
+                              (one digraph per file)
       --strategy S            sc: auto (default: axiomatic when the program is only loop-free
                               reads, writes, barriers, RCU and SRCU, else dpor), dpor (exhaustive,
                               one execution per Mazurkiewicz trace), axiomatic (herd-style candidate

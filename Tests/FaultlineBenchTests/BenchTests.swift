@@ -48,4 +48,26 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(CLI.run(["bench", "--header"], output: o), 2)
         XCTAssertTrue(o.err.hasPrefix("faultline: unknown command 'bench'"), o.err)
     }
+
+    /// `--model lkmm`: its own header and a row with the engine's executions and candidates (the
+    /// kernel's SB test: four executions allowed, four candidates), and a model that is not one.
+    func testLKMMRow() throws {
+        let dir = NSTemporaryDirectory() + "faultline-bench-lkmm-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        C SB
+        {}
+        P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }
+        P1(int *x, int *y) { int r0; WRITE_ONCE(*y, 1); r0 = READ_ONCE(*x); }
+        exists (0:r0=0 /\\ 1:r0=0)
+        """.write(toFile: dir + "/SB.litmus", atomically: true, encoding: .utf8)
+        XCTAssertTrue(run(["--header", "--model", "lkmm"]).1.hasPrefix("| group | files | lkmm executions | candidates | lkmm time | sc time (auto) | peak RSS |\n"))
+        let (rc, row, err) = run([dir + "/SB.litmus", "--model", "lkmm", "--label", "sb"])
+        XCTAssertEqual(rc, 0, err)
+        let cells = row.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(cells.count, 7, row)
+        XCTAssertEqual(Array(cells.prefix(4)), ["sb", "1", "4", "4"], row)
+        XCTAssertEqual(run([dir + "/SB.litmus", "--model", "tso"]).0, 2)
+    }
 }
