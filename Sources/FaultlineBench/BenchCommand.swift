@@ -49,17 +49,20 @@ struct BenchCommand {
 
     """
 
+    /// The row's label and the files of the group, loaded.
+    func group() throws -> (label: String, contexts: [ExplorationContext]) {
+        guard !args.positional.isEmpty else { throw UsageError("expected race files") }
+        let defines = try CLI.defines(args)
+        let contexts = try args.positional.map { path in
+            ExplorationContext(machine: Machine(program: try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))))
+        }
+        return (args.last("--label") ?? args.positional[0], contexts)
+    }
+
     /// `--model lkmm`: the LKMM engine over the files in this one process (its executions,
     /// candidate executions checked, time, peak memory), with the SC answer's time beside it.
     func lkmm(_ output: Output) throws -> Int32 {
-        guard !args.positional.isEmpty else { throw UsageError("expected race files") }
-        let defines = try CLI.defines(args)
-        let label = args.last("--label") ?? args.positional[0]
-        var contexts: [ExplorationContext] = []
-        for path in args.positional {
-            let p = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
-            contexts.append(ExplorationContext(machine: Machine(program: p)))
-        }
+        let (label, contexts) = try group()
         var o = ExplorationOptions()
         o.timeout = try args.double("--timeout") ?? 600
         var executions = 0, candidates = 0, complete = true
@@ -96,15 +99,8 @@ struct BenchCommand {
         let model = try CLI.model(args)
         if args.has("--header") { output.print(model == .lkmm ? BenchCommand.lkmmHeader : BenchCommand.header); return 0 }
         if model == .lkmm { return try lkmm(output) }
-        guard !args.positional.isEmpty else { throw UsageError("expected race files") }
-        let defines = try CLI.defines(args)
+        let (label, contexts) = try group()
         let limit = try args.double("--timeout") ?? 10
-        let label = args.last("--label") ?? args.positional[0]
-        var contexts: [ExplorationContext] = []
-        for path in args.positional {
-            let p = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
-            contexts.append(ExplorationContext(machine: Machine(program: p)))
-        }
         // dpor runs to the end (it is what is measured); dfs and bfs get `limit` per file.
         var o = ExplorationOptions()
         o.timeout = 600

@@ -12,6 +12,17 @@ final class CLITests: XCTestCase {
     }()
     let golden = "Tests/FaultlineCLITests/Golden"
 
+    /// The kernel litmus corpus: $FAULTLINE_LITMUS_DIR or ../shared/litmus/linux; a test that
+    /// needs it fails under CI without it and is skipped (loudly) elsewhere.
+    static func litmusDirectory() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        let dir = env["FAULTLINE_LITMUS_DIR"] ?? root + "/../shared/litmus/linux"
+        if FileManager.default.fileExists(atPath: dir) { return dir }
+        struct CorpusMissing: Error, CustomStringConvertible { var description: String }
+        if env["CI"] != nil { throw CorpusMissing(description: "kernel litmus corpus not found at \(dir) (set FAULTLINE_LITMUS_DIR)") }
+        throw XCTSkip("KERNEL LITMUS CORPUS NOT FOUND at \(dir): set FAULTLINE_LITMUS_DIR")
+    }
+
     override func setUp() {
         FileManager.default.changeCurrentDirectoryPath(CLITests.root)
     }
@@ -143,12 +154,7 @@ final class CLITests: XCTestCase {
     /// The kernel's own litmus tests: every one runs to a verdict, and `Result: Never` (LKMM,
     /// which allows more than SC) must be `never` under Faultline's SC.
     func testKernelLitmusTestsResultNever() throws {
-        let env = ProcessInfo.processInfo.environment
-        let dir = env["FAULTLINE_LITMUS_DIR"] ?? CLITests.root + "/../shared/litmus/linux"
-        guard FileManager.default.fileExists(atPath: dir) else {
-            if env["CI"] != nil { return XCTFail("kernel litmus corpus not found at \(dir) (set FAULTLINE_LITMUS_DIR)") }
-            throw XCTSkip("KERNEL LITMUS CORPUS NOT FOUND at \(dir): set FAULTLINE_LITMUS_DIR")
-        }
+        let dir = try CLITests.litmusDirectory()
         var files: [String] = []
         for sub in ["tools-memory-model", "Documentation-litmus-tests", "herdtools7-catalogue"] {
             let base = dir + "/" + sub

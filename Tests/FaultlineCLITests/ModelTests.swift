@@ -301,12 +301,7 @@ final class LKMMCommandTests: XCTestCase {
     /// Every kernel test with a `Result:` line (tools/memory-model/litmus-tests,
     /// Documentation/litmus-tests and the herdtools7 catalogue's) passes check under LKMM.
     func testKernelResultLinesPassUnderLKMM() throws {
-        let env = ProcessInfo.processInfo.environment
-        let root = env["FAULTLINE_LITMUS_DIR"] ?? CLITests.root + "/../shared/litmus/linux"
-        guard FileManager.default.fileExists(atPath: root) else {
-            if env["CI"] != nil { return XCTFail("kernel litmus corpus not found at \(root) (set FAULTLINE_LITMUS_DIR)") }
-            throw XCTSkip("KERNEL LITMUS CORPUS NOT FOUND at \(root): set FAULTLINE_LITMUS_DIR")
-        }
+        let root = try CLITests.litmusDirectory()
         var files: [String] = []
         for sub in ["tools-memory-model", "Documentation-litmus-tests", "herdtools7-catalogue"] {
             let e = FileManager.default.enumerator(atPath: root + "/" + sub)
