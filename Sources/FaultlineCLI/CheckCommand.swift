@@ -127,8 +127,14 @@ struct CheckCommand {
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
         if !evaluation.passed || !result.violations.isEmpty {
-            for v in answer.report(path: task.path, defines: e.defines, context: ctx, shrink: true).violations.prefix(3) {
+            let report = answer.report(path: task.path, defines: e.defines, context: ctx, shrink: true)
+            for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
+            }
+            // Under LKMM: the execution behind the verdict (a witness of the condition, or the
+            // forbidden one and its axiom).
+            if !evaluation.passed, let w = report.witness {
+                detail += "\n  \(w.axiom.map { "forbidden by \($0)" } ?? "allowed"): \(w.replayCommand)"
             }
         }
         return Outcome(task: task, observed: evaluation.observed, expected: e.expected, passed: evaluation.passed,

@@ -296,6 +296,11 @@ final class LKMMCommandTests: XCTestCase {
         let (rc2, out2, _) = run(["check", dir])
         XCTAssertEqual(rc2, 1)
         XCTAssertTrue(out2.contains("MISMATCH \(dir)/SB.litmus - sc: expected sometimes, observed never"), out2)
+        // A missed LKMM expectation shows the execution behind the verdict.
+        try LKMMCommandTests.mp.replacingOccurrences(of: "(* Result: Never *)", with: "(* Result: Sometimes *)")
+            .write(toFile: dir + "/MP.litmus", atomically: true, encoding: .utf8)
+        let (_, out3, _) = run(["check", dir + "/MP.litmus"])
+        XCTAssertTrue(out3.contains("MISMATCH \(dir)/MP.litmus - lkmm: expected sometimes, observed never\n  forbidden by happens-before: faultline replay \(dir)/MP.litmus --model lkmm --trace lk1:"), out3)
     }
 
     /// Every kernel test with a `Result:` line (tools/memory-model/litmus-tests,
