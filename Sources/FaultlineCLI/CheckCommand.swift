@@ -125,7 +125,7 @@ struct CheckCommand {
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
         if !evaluation.passed || !result.violations.isEmpty {
-            for v in answer.report(path: task.path, defines: e.defines, context: ctx, shrink: true).violations.prefix(3) {
+            for v in answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true).violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }
         }
