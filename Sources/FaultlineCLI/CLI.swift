@@ -206,12 +206,13 @@ public enum CLI {
     static let checkHelp = """
     OVERVIEW: Run each race in every configuration its header declares and compare with its expectations.
 
-    USAGE: faultline check [<path>...] [--junit FILE] [--jobs N] [--model lkmm|sc]
+    USAGE: faultline check [<path>...] [-I DIR]... [--junit FILE] [--jobs N] [--model lkmm|sc]
 
     ARGUMENTS:
       <path>                  Files or directories (default races/)
 
     OPTIONS:
+      -I DIR                  Also search DIR for #include files (before the race's include/ and the catalogue's)
       --junit FILE            Also write JUnit XML (one testcase per race and configuration)
       --jobs N                Run configurations in parallel (default: number of CPUs); output is the same
       --max-steps N           as for explore

@@ -127,7 +127,7 @@ struct CheckCommand {
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
         if !evaluation.passed || !result.violations.isEmpty {
-            let report = answer.report(path: task.path, defines: e.defines, context: ctx, shrink: true)
+            let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true)
             for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }

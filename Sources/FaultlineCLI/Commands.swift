@@ -89,7 +89,7 @@ struct ExploreCommand {
                     continue
                 }
                 progress?.finish()
-                var report = answer.report(path: path, defines: defines, context: ctx, shrink: !args.has("--no-shrink"))
+                var report = answer.report(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, shrink: !args.has("--no-shrink"))
                 if answer.result.shard != nil {
                     report.shardData = ShardData(result: answer.result, programHash: program.programHash, maxSteps: maxSteps,
                                                  leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
@@ -170,7 +170,7 @@ struct ReplayCommand {
         case nil: builder.complete = false; builder.stopReason = "schedule ends before the execution does"
         }
         builder.violations = found
-        let report = RunReport(path: path, defines: defines, context: ctx, result: builder)
+        let report = RunReport(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, result: builder)
         if found.isEmpty {
             // Still show the trace of the replayed schedule.
             let steps = TraceRenderer.steps(outcome.events, machine: machine, state: outcome.state)

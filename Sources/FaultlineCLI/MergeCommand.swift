@@ -73,7 +73,7 @@ struct MergeCommand {
             let ctx = ExplorationContext(machine: machine, checker: checker)
             var result = mergeResults(parts.map(\.result), program: program)
             if first.shrink { result.shrinkViolations(ctx) }
-            let report = RunReport(path: g.file, defines: defines, context: ctx, result: result)
+            let report = RunReport(path: g.file, defines: defines, includeDirs: first.includeDirs, context: ctx, result: result)
             if format == "json" { output.print(report.json().text + "\n") }
             else {
                 if i > 0 { output.print("\n") }

@@ -270,7 +270,7 @@ extension FunctionCompiler {
 
     /// Assignment whose value comes from a slot (used by try_cmpxchg).
     mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation, valueSlot: Int32) throws -> CType {
-        let lv = try lvalue(l)
+        let lv = try lvalue(l, defining: true)
         switch lv {
         case .slot(let s, let t):
             emit(.load(valueSlot)); emit(.dup); emit(.store(s)); return t

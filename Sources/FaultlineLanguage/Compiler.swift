@@ -14,6 +14,7 @@ public struct Compiler {
     var kindNames: [String] = [""]
     var pageKinds: Set<String> = []
     var threadRegisters: [[String: RegisterHome]] = []
+    var untypedGlobals: Set<String> = []
 
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
@@ -145,6 +146,38 @@ public struct Compiler {
 
     // MARK: globals
 
+    /// The type of an init-block location path, if every part of it is known (no diagnostics).
+    func pathType(_ e: Expr) -> CType? {
+        switch e.kind {
+        case .name(let n): return globalIndex[n].map { globals[$0].type }
+        case .member(let b, let f, false):
+            guard case .structure(let si)? = pathType(b)?.resolved else { return nil }
+            return file.structs[si].field(f)?.type
+        case .index(let b, _):
+            guard case .array(let el, _)? = pathType(b)?.resolved else { return nil }
+            return el
+        case .unary("*", let b): return pathType(b)
+        default: return nil
+        }
+    }
+
+    /// Locations nothing gives a type (taken as `int`, as herd7 does): named in diagnostics.
+    mutating func addUntypedGlobal(_ name: String, at: SourceLocation) {
+        untypedGlobals.insert(name)
+        addGlobal(name, .int("int"), at: at)
+    }
+
+    /// "'f' applied to a non-struct", saying how to declare the base when nothing typed it.
+    func nonStructMember(_ f: String, base: Expr, type: CType, at l: SourceLocation) -> Diagnostic {
+        guard case .name(let n) = base.kind, untypedGlobals.contains(n) || globalIndex[n] == nil else {
+            return Diagnostic("'\(f)' applied to a non-struct (\(type))", at: l)
+        }
+        let owners = file.structs.filter { $0.field(f) != nil }.map(\.name).sorted()
+        let example = owners.count == 1 ? "struct \(owners[0]) \(n);" : "struct NAME \(n);"
+        return Diagnostic("the type of '\(n)' is unknown where '.\(f)' is used (nothing declares it or stores its address in a typed pointer)", at: l,
+                          notes: ["declare it in the init block, e.g. `\(example)`, or store its address (&\(n)) in a typed pointer there"])
+    }
+
     mutating func addGlobal(_ name: String, _ type: CType, at: SourceLocation) {
         let size = sizeOf(type)
         let elem: CType = {
@@ -171,16 +204,29 @@ public struct Compiler {
                 addGlobal(p.name, p.type.pointee ?? .int("int"), at: t.location)
             }
         }
+        // 2b. A location named only by its address takes the type its address is stored as:
+        // `mm.file_page = &fp;` with `struct page *file_page` makes `fp` a `struct page`.
+        var inferred = true
+        while inferred {
+            inferred = false
+            for item in file.initItems {
+                guard case .location(let target) = item.target, let v = item.value, case .unary("&", let inner) = v.kind,
+                      case .name(let n) = inner.kind, globalIndex[n] == nil, file.enumConstants[n] == nil,
+                      let pointee = pathType(target)?.pointee, pointee.resolved != .void else { continue }
+                addGlobal(n, pointee, at: v.location)
+                inferred = true
+            }
+        }
         // 3. Plain assignments `x = 1;` to names not declared yet: ints.
         for item in file.initItems {
             guard case .location(let e) = item.target, item.declaredType == nil else { continue }
-            if case .name(let n) = e.kind, globalIndex[n] == nil { addGlobal(n, .int("int"), at: item.location) }
+            if case .name(let n) = e.kind, globalIndex[n] == nil { addUntypedGlobal(n, at: item.location) }
         }
         // 3b. herd7: a location named only as an initial value (`p=y;`) exists too.
         func mention(_ e: Expr) {
             switch e.kind {
             case .name(let n):
-                if globalIndex[n] == nil && file.enumConstants[n] == nil && Compiler.builtinConstants[n] == nil { addGlobal(n, .int("int"), at: e.location) }
+                if globalIndex[n] == nil && file.enumConstants[n] == nil && Compiler.builtinConstants[n] == nil { addUntypedGlobal(n, at: e.location) }
             case .unary("&", let x): mention(x)
             case .cast(_, let x): mention(x)
             default: break
@@ -195,7 +241,7 @@ public struct Compiler {
             if case .global(let path) = l {
                 let base = String(path.prefix { $0 != "." && $0 != "[" })
                 if globalIndex[base] == nil && !path.contains(".") && !path.contains("[") {
-                    addGlobal(base, .int("int"), at: file.location)
+                    addUntypedGlobal(base, at: file.location)
                 }
             }
         }
@@ -241,8 +287,9 @@ public struct Compiler {
             return (gi, 0, globals[gi].type)
         case .member(let b, let f, let arrow):
             if arrow { throw Diagnostic("use '.' in the init block: the init block names locations, not pointers", at: e.location) }
+            if case .name(let n) = b.kind, globalIndex[n] == nil { throw nonStructMember(f, base: b, type: .int("int"), at: e.location) }
             let (gi, off, t) = try globalPath(b)
-            guard case .structure(let si) = t.resolved else { throw Diagnostic("'\(f)' applied to a non-struct", at: e.location) }
+            guard case .structure(let si) = t.resolved else { throw nonStructMember(f, base: b, type: t, at: e.location) }
             guard let fd = file.structs[si].field(f) else { throw Diagnostic("no field '\(f)' in struct \(file.structs[si].name)", at: e.location) }
             return (gi, off + fd.offset, fd.type)
         case .index(let b, let i):

@@ -23,6 +23,30 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         static func unsupported(_ what: String) -> String { "unsupported: \(what)" }
     }
 
+    /// The candidate closest to `name` by edit distance, if it is close enough to be a typo
+    /// (at most one edit per three characters, at least one); ties go to the alphabetically first.
+    public static func closest<S: Sequence>(to name: String, among candidates: S) -> String? where S.Element == String {
+        let a = Array(name.unicodeScalars)
+        let limit = max(1, a.count / 3)
+        var best: (Int, String)? = nil
+        for c in candidates where c != name && !c.hasPrefix("__") {
+            let b = Array(c.unicodeScalars)
+            if abs(a.count - b.count) > limit { continue }
+            var row = Array(0...b.count)
+            for i in 1...max(1, a.count) where !a.isEmpty {
+                var prev = row[0]; row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let cur = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    prev = cur
+                }
+            }
+            let d = a.isEmpty ? b.count : row[b.count]
+            if d <= limit, best == nil || d < best!.0 || (d == best!.0 && c < best!.1) { best = (d, c) }
+        }
+        return best?.1
+    }
+
     /// `file:line:col: error: message`, the source line, and a caret under the column.
     public var rendered: String {
         var out = "\(location): error: \(message)\n"
@@ -37,6 +61,13 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
                 col += 1
             }
             out += caret + "^\n"
+        }
+        var from = location.file?.includedFrom
+        var depth = 0
+        while let f = from, depth < 64 {
+            out += "note: included from \(f)\n"
+            from = f.file?.includedFrom
+            depth += 1
         }
         for n in notes { out += "note: \(n)\n" }
         return out

@@ -2,15 +2,53 @@ import Foundation
 
 /// The whole front end in one call: preprocess with the given defines, parse, lower.
 public enum Frontend {
-    /// Where `#include "x"` looks after the including file's own directory: `include/` next to
-    /// the race file, `races/include` under the current directory, then `extra` (`-I`).
+    /// Where `#include "x"` looks besides the race file's own directory (which the race file's
+    /// includes try first, and a header's includes try last, so that one header can be
+    /// overridden without copying the headers that include it): the `-I` directories (`extra`),
+    /// `include/` next to the race file, then the catalogue's kernel model `races/include`,
+    /// looked for in the race file's directory and its parents, then next to the installed
+    /// binary and its parents. Never relative to the current directory.
     public static func includeDirectories(for path: String, extra: [String] = []) -> [String] {
         let dir = (path as NSString).deletingLastPathComponent
-        var dirs = [(dir.isEmpty ? "." : dir) + "/include"]
-        dirs.append(FileManager.default.currentDirectoryPath + "/races/include")
-        dirs.append(contentsOf: extra)
+        var dirs = extra
+        dirs.append((dir.isEmpty ? "." : dir) + "/include")
+        if let catalogue = catalogueIncludeDirectory(near: dir.isEmpty ? "." : dir) { dirs.append(catalogue) }
+        if let exe = executableDirectory(), let catalogue = catalogueIncludeDirectory(near: exe) { dirs.append(catalogue) }
         var seen = Set<String>()
-        return dirs.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
+        return dirs.filter { seen.insert(absolute($0)).inserted }
+    }
+
+    /// `races/include` in `dir` or the nearest parent that has one (as `dir`-relative a path as
+    /// possible, so diagnostics and traces name headers the way the user named the race file).
+    static func catalogueIncludeDirectory(near dir: String) -> String? {
+        var isDir: ObjCBool = false
+        var d = dir
+        // Relative ancestors first (`a/b`, `a`, `.`), then absolute ones above them.
+        while true {
+            let c = d + "/races/include"
+            if FileManager.default.fileExists(atPath: c, isDirectory: &isDir), isDir.boolValue { return c == "./races/include" ? "races/include" : c }
+            if d == "." || d == "/" || d.isEmpty { break }
+            let up = (d as NSString).deletingLastPathComponent
+            d = up.isEmpty ? (d.hasPrefix("/") ? "/" : ".") : up
+        }
+        var a = absolute(d == "." ? dir : d)
+        while a != "/" && !a.isEmpty {
+            a = (a as NSString).deletingLastPathComponent
+            let c = (a == "/" ? "" : a) + "/races/include"
+            if FileManager.default.fileExists(atPath: c, isDirectory: &isDir), isDir.boolValue { return c }
+        }
+        return nil
+    }
+
+    static func absolute(_ p: String) -> String {
+        let a = p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+        return (a as NSString).standardizingPath
+    }
+
+    /// The directory of the running binary (`/proc/self/exe`), if it can be found.
+    static func executableDirectory() -> String? {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath
+        return exe.map { ($0 as NSString).deletingLastPathComponent }
     }
 
     /// Loads, preprocesses, parses and compiles a race file.

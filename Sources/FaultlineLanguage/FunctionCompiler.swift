@@ -22,6 +22,8 @@ struct FunctionCompiler {
     var switchStack: [[(Int64?, Int)]] = []
     var currentLocation: Int32 = 0
     var parametersInFrame: [(Int, Int)] = []
+    /// Registers with a value from the init block: their slots (a later `int r2;` keeps the value).
+    var initialisedRegisters: [String: Int32] = [:]
 
     init(compiler: Compiler, decl: FunctionDecl, threadIndex: Int?) {
         self.compiler = compiler
@@ -52,6 +54,14 @@ struct FunctionCompiler {
         for p in decl.params { _ = newSlot(); _ = p }
         // Frame slot after the parameters.
         frameSlot = newSlot()
+        // Registers the init block gives a value (`0:r2=a;`) exist from the start.
+        if let t = threadIndex {
+            for item in file.initItems {
+                if case .register(t, let n) = item.target, lookup(n) == nil, !decl.params.contains(where: { $0.name == n }) {
+                    initialisedRegisters[n] = implicitRegister(n)
+                }
+            }
+        }
         for (i, p) in decl.params.enumerated() {
             if addressTaken.contains(p.name) || !p.type.isScalar {
                 let off = frameSize
@@ -88,6 +98,26 @@ struct FunctionCompiler {
     func lookup(_ name: String) -> Local? {
         for s in scopes.reversed() { if let l = s[name] { return l } }
         return nil
+    }
+
+    /// A herd7 register that nothing declares: a slot in the thread's outermost scope.
+    mutating func implicitRegister(_ n: String) -> Int32 {
+        let s = newSlot()
+        scopes[0][n] = .slot(s, .int("int"))
+        if registerHomes[n] == nil { registerHomes[n] = .slot(s) }
+        return s
+    }
+
+    /// "use of undeclared identifier", with the closest name in scope as a suggestion.
+    func undeclared(_ n: String, at l: SourceLocation) -> Diagnostic {
+        var names = Set(compiler.globalIndex.keys)
+        for s in scopes { names.formUnion(s.keys) }
+        names.formUnion(file.enumConstants.keys)
+        names.formUnion(compiler.functionIndex.keys)
+        var msg = Diagnostic.Message.unknownIdentifier(n)
+        if let s = Diagnostic.closest(to: n, among: names) { msg += "; did you mean '\(s)'?" }
+        let note = threadIndex != nil ? ["a register that is not declared must be assigned before it is read"] : []
+        return Diagnostic(msg, at: l, notes: note)
     }
 
     mutating func scanAddressTaken(_ s: Stmt) {
@@ -148,8 +178,14 @@ struct FunctionCompiler {
                         emit(.write(kind: 0, mode: .plain))
                     }
                 }
+            } else if initial == nil, let pre = initialisedRegisters.removeValue(forKey: name) {
+                // `int r2;` of a register the init block set: the declaration keeps its value.
+                declare(name, .slot(pre, type))
             } else {
                 let slot = newSlot()
+                // As in C, the name is in scope in its own initialiser (`int r4 = (r1 != r4);`,
+                // herd7 tests do that; the slot starts at 0).
+                declare(name, .slot(slot, type))
                 if let initial {
                     if case .initList(let xs) = initial.kind {
                         guard xs.count == 1 else { throw Diagnostic("braced initialiser for a scalar", at: initial.location) }
@@ -157,7 +193,6 @@ struct FunctionCompiler {
                     } else { _ = try rvalue(initial) }
                 } else { emit(.push(0)) }
                 emit(.store(slot))
-                declare(name, .slot(slot, type))
             }
         case .expression(let e):
             _ = try rvalue(e)
@@ -293,7 +328,9 @@ struct FunctionCompiler {
 
     // MARK: lvalues
 
-    mutating func lvalue(_ e: Expr) throws -> LValue {
+    /// `defining`: the expression is the target of a plain assignment, which in a thread
+    /// declares a herd7-style register when the name is not declared.
+    mutating func lvalue(_ e: Expr, defining: Bool = false) throws -> LValue {
         at(e.location)
         switch e.kind {
         case .name(let n):
@@ -309,14 +346,11 @@ struct FunctionCompiler {
                 emit(.push(compiler.globals[gi].address))
                 return .memory(compiler.globals[gi].type)
             }
-            if threadIndex != nil, file.enumConstants[n] == nil, Compiler.builtinConstants[n] == nil {
-                // herd7: registers need no declaration.
-                let s = newSlot()
-                scopes[0][n] = .slot(s, .int("int"))
-                if registerHomes[n] == nil { registerHomes[n] = .slot(s) }
-                return .slot(s, .int("int"))
+            if defining, threadIndex != nil, file.enumConstants[n] == nil, Compiler.builtinConstants[n] == nil {
+                // herd7: a register needs no declaration when it is assigned before it is read.
+                return .slot(implicitRegister(n), .int("int"))
             }
-            throw Diagnostic(Diagnostic.Message.unknownIdentifier(n), at: e.location)
+            throw undeclared(n, at: e.location)
         case .unary("*", let p):
             let t = try rvalue(p)
             guard let pt = t.pointee else {
@@ -335,7 +369,7 @@ struct FunctionCompiler {
                 guard case .memory(let t) = lv else { throw Diagnostic("'.' applied to a non-struct", at: e.location) }
                 st = t
             }
-            guard case .structure(let si) = st.resolved else { throw Diagnostic("'\(f)' applied to a non-struct (\(st))", at: e.location) }
+            guard case .structure(let si) = st.resolved else { throw compiler.nonStructMember(f, base: b, type: st, at: e.location) }
             guard file.structs[si].complete else { throw Diagnostic("struct \(file.structs[si].name) is incomplete", at: e.location) }
             guard let fd = file.structs[si].field(f) else { throw Diagnostic("no field '\(f)' in struct \(file.structs[si].name)", at: e.location) }
             if fd.offset != 0 { emit(.push(Int64(fd.offset))); emit(.binary(.add)) }
@@ -349,7 +383,7 @@ struct FunctionCompiler {
             emit(.binary(.add))
             return .memory(el)
         case .cast(_, let x):
-            return try lvalue(x)
+            return try lvalue(x, defining: defining)
         default:
             throw Diagnostic("expression is not assignable", at: e.location)
         }
@@ -496,7 +530,7 @@ struct FunctionCompiler {
     }
 
     mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation) throws -> CType {
-        let lv = try lvalue(l)
+        let lv = try lvalue(l, defining: op == "=")
         switch lv {
         case .slot(let s, let t):
             if op == "=" {

@@ -189,9 +189,14 @@ public struct Preprocessor {
                 name = args.dropFirst().prefix { !$0.isPunct(">") }.map(\.text).joined()
             } else { throw Diagnostic("expected \"file\" after #include", at: n.location) }
             if includeStack.count > 32 { throw Diagnostic("#include nested too deeply", at: d.location) }
+            // The race file's includes look next to it first; a header's look next to it last, so
+            // that a header found earlier in the search (-I, the race's include/) overrides it.
             let dir = (file.path as NSString).deletingLastPathComponent
-            var candidates = [dir.isEmpty ? name : dir + "/" + name]
-            for inc in includeDirs { candidates.append(inc + "/" + name) }
+            let own = dir.isEmpty ? name : dir + "/" + name
+            var candidates = includeDirs.map { $0 + "/" + name }
+            if includeStack.count == 1 { candidates.insert(own, at: 0) } else { candidates.append(own) }
+            var seen = Set<String>()
+            candidates = candidates.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
             var found: (String, String)? = nil
             for c in candidates { if let text = loader.load(path: c) { found = (c, text); break } }
             guard let (path, text) = found else {
@@ -201,7 +206,7 @@ public struct Preprocessor {
             let canon = (path as NSString).standardizingPath
             if onceFiles.contains(canon) { return }
             if includeStack.contains(path) { throw Diagnostic("#include of '\(name)' includes itself", at: n.location) }
-            let f = SourceFile(path: path, text: text)
+            let f = SourceFile(path: path, text: text, includedFrom: n.location)
             if text.contains("#pragma once") { onceFiles.insert(canon) }
             try process(file: f, into: &out, litmusHeader: false)
         case "error":

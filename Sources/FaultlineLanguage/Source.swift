@@ -6,10 +6,13 @@ public final class SourceFile: Sendable {
     public let path: String
     public let text: String
     public let lines: [Substring]
+    /// The `#include` that brought this file in (nil for the race file): diagnostics print the chain.
+    public let includedFrom: SourceLocation?
 
-    public init(path: String, text: String) {
+    public init(path: String, text: String, includedFrom: SourceLocation? = nil) {
         self.path = path
         self.text = text
+        self.includedFrom = includedFrom
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 

@@ -34,7 +34,8 @@ public struct RunReport: Sendable {
     /// LKMM: the execution shown for the claim (allowed, or the axiom that forbids it).
     public var witness: WitnessReport?
 
-    public init(path: String, defines: [Define], context: ExplorationContext, result: ExplorationResult) {
+    /// `includeDirs`: the run's `-I` directories, which every printed Replay line repeats.
+    public init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult) {
         self.path = path
         self.defines = defines
         self.program = context.machine.program
@@ -62,7 +63,7 @@ public struct RunReport: Sendable {
                 }
             }
             let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
-            let flags = defines.map { " " + shellQuote($0.description) }.joined()
+            let flags = includeDirs.map { " -I " + shellQuote($0) }.joined() + defines.map { " " + shellQuote($0.description) }.joined()
             let how = f.seed.map { "--seed 0x" + String($0, radix: 16) } ?? "--trace \(token)"
             vs.append(ViolationReport(kind: f.violation.kind, message: f.violation.message, location: loc, thread: f.violation.thread,
                                       occurrences: f.occurrences, steps: steps, token: token,

@@ -139,5 +139,119 @@ final class FrontEndTests: XCTestCase {
         XCTAssertEqual(p.globals[0].size, 7)
         XCTAssertEqual(p.globalCells[0], [1, 0, 0, 0, 0, 5, 0])
     }
+
+    // MARK: strict names (issue 10)
+
+    func testUndeclaredNameIsAnErrorWithASuggestion() throws {
+        assertDiagnostic("""
+        C typo
+        { x = 0; }
+        P0(int *x) { WRITE_ONCE(*⌖y, 1); }
+        """, contains: "use of undeclared identifier 'y'; did you mean 'x'?")
+        assertDiagnostic("""
+        C read-before-assign
+        {}
+        P0(int *x) { WRITE_ONCE(*x, ⌖r1); r1 = 1; }
+        """, contains: "use of undeclared identifier 'r1'")
+        assertDiagnostic("""
+        C helper
+        {}
+        static int f(int counter) { return ⌖countr + 1; }
+        P0(int *x) { WRITE_ONCE(*x, f(1)); }
+        """, contains: "did you mean 'counter'?")
+        // herd7: a register assigned before it is read needs no declaration.
+        let p = try load("""
+        C herd-register
+        {}
+        P0(int *x) { r0 = READ_ONCE(*x); r1 = r0 + 1; WRITE_ONCE(*x, r1); }
+        exists (0:r1=1)
+        """)
+        XCTAssertNotNil(p.threadRegisters[0]["r1"])
+    }
+
+    func testClosestName() {
+        XCTAssertEqual(Diagnostic.closest(to: "y", among: ["x", "zz"]), "x")
+        XCTAssertEqual(Diagnostic.closest(to: "spinlock", among: ["spin_lock", "lock"]), "spin_lock")
+        XCTAssertNil(Diagnostic.closest(to: "page_table", among: ["x", "y"]))
+    }
+
+    func testInitBlockLocationTypedByAPointerStore() throws {
+        let p = try load("""
+        C typed-by-use
+        {
+        struct page { int data; int flags; };
+        struct mm { struct page *file_page; };
+        struct mm mm;
+        mm.file_page = &fp; fp.data = 7;
+        }
+        P0(struct mm *mm) { struct page *p = READ_ONCE(mm->file_page); int r0 = READ_ONCE(p->data); }
+        exists (0:r0=7)
+        """)
+        let fp = try XCTUnwrap(p.globals.first { $0.name == "fp" })
+        XCTAssertEqual(fp.size, 2)
+        XCTAssertEqual(p.globalCells[p.globals.firstIndex { $0.name == "fp" }!], [7, 0])
+        assertDiagnostic("""
+        C untyped
+        {
+        struct page { int data; int flags; };
+        fp.⌖data = 7;
+        }
+        P0(int *x) { int r0 = READ_ONCE(*x); }
+        """, contains: "the type of 'fp' is unknown where '.data' is used")
+        assertDiagnostic("""
+        C untyped-in-thread
+        { fp = 1; }
+        struct page { int data; };
+        P0(int *x) { int r0 = READ_ONCE(fp.⌖data); }
+        """, contains: "the type of 'fp' is unknown")
+    }
+
+    func testInitBlockRegisterSurvivesItsDeclaration() throws {
+        // manual/oota/C-JO-OOTA-7: `0:r2=a;` then `int r2;` in P0.
+        let p = try load("""
+        C JO
+        { 0:r2=x; }
+        P0(int *x) { int r2; int r1; r1 = READ_ONCE(*r2); WRITE_ONCE(*x, 1); }
+        exists (0:r1=0)
+        """)
+        guard case .slot(let s)? = p.threadRegisters[0]["r2"] else { return XCTFail("r2 has no slot") }
+        XCTAssertEqual(p.registerInits[0].count, 1)
+        guard case .slot(let initSlot) = p.registerInits[0][0].0 else { return XCTFail() }
+        XCTAssertEqual(initSlot, s)
+        // The declaration does not store 0 into it.
+        XCTAssertFalse(p.functions[0].code.contains { if case .store(let k) = $0 { return k == s }; return false })
+    }
+
+    func testIncludeSearchOrderAndChain() throws {
+        let dir = NSTemporaryDirectory() + "faultline-inc-\(getpid())"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir + "/race/include", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/over", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        try "#include \"h2.h\"\n".write(toFile: dir + "/race/include/h1.h", atomically: true, encoding: .utf8)
+        try "static int f(void) { return 1; }\n".write(toFile: dir + "/race/include/h2.h", atomically: true, encoding: .utf8)
+        try "static int f(void) { return 2; }\n".write(toFile: dir + "/over/h2.h", atomically: true, encoding: .utf8)
+        try "static int g(void) { return zz; }\n".write(toFile: dir + "/over/bad.h", atomically: true, encoding: .utf8)
+        let race = dir + "/race/r.litmus"
+        try "C r\n{ x = 0; }\n#include \"h1.h\"\nP0(int *x) { WRITE_ONCE(*x, f()); }\nexists (x=1)\n".write(toFile: race, atomically: true, encoding: .utf8)
+        func pushes(_ p: Program) -> [Int64] { p.functions[0].code.compactMap { if case .push(let v) = $0 { return v }; return nil } }
+        // h1.h's include of h2.h: -I first, the header's own directory last.
+        XCTAssertTrue(pushes(try Frontend.load(path: race, defines: [])).contains(1))
+        XCTAssertTrue(pushes(try Frontend.load(path: race, defines: [], includeDirs: [dir + "/over"])).contains(2))
+        // An error in a header names every include on the way to it.
+        try "C r\n{}\n#include \"h1.h\"\n#include \"bad.h\"\nP0(int *x) { }\n".write(toFile: race, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.load(path: race, defines: [], includeDirs: [dir + "/over"])) { e in
+            let r = (e as? Diagnostic)?.rendered ?? ""
+            XCTAssertTrue(r.contains("over/bad.h:1:29: error: use of undeclared identifier 'zz'"), r)
+            XCTAssertTrue(r.contains("note: included from \(race):4:10"), r)
+        }
+        try "C r\n{}\n#include \"h1.h\"\nP0(int *x) { }\n".write(toFile: race, atomically: true, encoding: .utf8)
+        try "#include \"bad.h\"\n".write(toFile: dir + "/over/h2.h", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Frontend.load(path: race, defines: [], includeDirs: [dir + "/over"])) { e in
+            let r = (e as? Diagnostic)?.rendered ?? ""
+            XCTAssertTrue(r.contains("note: included from \(dir)/over/h2.h:1:10\nnote: included from \(dir)/race/include/h1.h:1:10\nnote: included from \(race):3:10"), r)
+        }
+    }
 }
 
