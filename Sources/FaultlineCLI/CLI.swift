@@ -139,6 +139,8 @@ public enum CLI {
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
+      --no-lock-reduction     dpor: order every two critical sections of one spinlock or mutex
+                              (by default only sections whose accesses conflict are reordered)
       --help                  Show this help
 
     """

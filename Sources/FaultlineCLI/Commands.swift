@@ -11,7 +11,7 @@ struct ExploreCommand {
     let environment: [String: String]
     init(_ words: [String], environment: [String: String] = [:]) throws {
         self.environment = environment
-        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink"],
+        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"],
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
                                       "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot"])
     }
@@ -40,6 +40,7 @@ struct ExploreCommand {
         options.runs = try args.int("--runs", default: 1000, min: 1)
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
         options.jobs = try args.int("--jobs", default: 1, min: 1)
+        options.lockReduction = !args.has("--no-lock-reduction")
         options.shard = try CLI.shard(args, environment: environment)
         if options.jobs > 1 || options.shard != nil {
             guard [.auto, .dpor, .random, .axiomatic].contains(strategy) else { throw UsageError("--jobs and --shard need --strategy auto, dpor, random or axiomatic") }

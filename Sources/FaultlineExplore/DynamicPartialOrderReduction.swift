@@ -43,10 +43,22 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var access: Access
     }
 
+    /// A reversal of two critical sections of one lax lock, held back until something shows that
+    /// their order matters: the backtrack set of node `node` gains `pick` unless one of
+    /// `initials` is already there. Lives while the path keeps its first `depth` events.
+    struct DeferredReversal {
+        var node: Int
+        var thread: Int          // whose acquisition raced
+        var location: Int64      // the lock
+        var initials: UInt64
+        var pick: UInt64
+        var depth: Int
+    }
+
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         // An invariant's dependency is learnt while searching, so subtrees searched apart could
         // reduce differently: such programs are searched in one piece (by shard 0 of a split).
-        if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant {
+        if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant && !Self.reducesLocks(ctx, options) {
             return ParallelSearch(strategyName: name, subtree: search).explore(ctx, options: options)
         }
         let start = monotonicSeconds()
@@ -63,10 +75,51 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 
+    /// Whether lock-aware reduction applies: asked for, a program with spinlocks or mutexes, and
+    /// no `invariant` block (which sees the intermediate states a reordering of sections changes).
+    /// Its execution counts depend on the search order, so such a search is never split.
+    static func reducesLocks(_ ctx: ExplorationContext, _ options: ExplorationOptions) -> Bool {
+        guard options.lockReduction, !ctx.checker.hasInvariant else { return false }
+        return ctx.machine.program.functions.contains { f in
+            f.code.contains { if case .sync(.spinLock) = $0 { return true } else { return false } }
+        }
+    }
+
     /// Source-DPOR from `start` (a non-terminal state), as if it were the initial state: races
     /// with the steps of its prefix are not reversed here (whoever enumerated the prefix tried the
     /// other orders); its sleep set is the initial one.
+    ///
+    /// Lock-aware reduction (`lockReduction`): a race between two operations of one spinlock or
+    /// mutex (lock/unlock by its holder: *lax* operations) orders two critical sections; its
+    /// reversal is held back (`DeferredReversal`) and made only when an access is ordered after a
+    /// conflicting one by nothing but lax lock operations — happens-before without lax lock
+    /// edges (a second set of vector clocks) says they race, the full one says they do not — and
+    /// the held-back acquisition lies between the two. Sections that touch nothing in common
+    /// are then not reordered. This is exact only while every critical section runs to its
+    /// release without blocking (then their order changes nothing but what accesses see): when a
+    /// holder of a lax lock may block or ends, the lock becomes *strict* (never deferred) and the
+    /// search starts again; it ends with a set of strict locks no execution contradicted.
     func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?, into builder: inout ResultBuilder) {
+        let reduce = Self.reducesLocks(ctx, options)
+        var strict: [Int64] = []
+        let saved = builder
+        while true {
+            var observed: [[Int]] = []
+            guard let more = searchOnce(ctx, options, from: start, deadline: deadline, laxLocks: reduce, strict: strict,
+                                        observed: &observed, into: &builder) else {
+                if let observe = options.observeTrace { for t in observed { observe(t) } }
+                return
+            }
+            strict.append(contentsOf: more)
+            builder = saved
+            builder.result.lockRestarts += 1
+        }
+    }
+
+    /// One attempt of `search` with the given strict locks: nil when it finished, else the locks
+    /// it found must be strict too (the attempt's results are then void).
+    func searchOnce(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?,
+                    laxLocks: Bool, strict strictLocks: [Int64], observed: inout [[Int]], into builder: inout ResultBuilder) -> [Int64]? {
         let machine = ctx.machine
         let hasInvariant = ctx.checker.hasInvariant
         // Objects the invariant may read: every global it (or a helper it calls) names, plus
@@ -90,7 +143,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         let root = start.state
         let rootMask = machine.enabledMask(root)
         let rootAwake = rootMask & ~start.sleep
-        guard rootAwake != 0 else { builder.result.sleepBlocked += 1; return }
+        guard rootAwake != 0 else { builder.result.sleepBlocked += 1; return nil }
         let n = root.threads.count
         @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
         var stack: [Node] = [Node(state: root, enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
@@ -108,11 +161,21 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var pendingClock = [Int32](repeating: 0, count: n)
         var firstIncluded = [Int32](repeating: 0, count: n)
         var races: [Int32] = []
+        // Happens-before without the edges between lax lock operations (lock-aware reduction).
+        var laxClocks: [Int32] = []
+        var laxLast = [Int32](repeating: 0, count: n * n)
+        var laxClockStack: [Int32] = []
+        var laxPendingClock = [Int32](repeating: 0, count: n)
+        var deferred: [DeferredReversal] = []
 
-        func pushEvent(_ e: Event, clock: [Int32]) {
+        func pushEvent(_ e: Event, clock: [Int32], laxClock: [Int32]) {
             let idx = Int32(events.count)
             events.append(e)
             clocks.append(contentsOf: clock)
+            if laxLocks {
+                laxClocks.append(contentsOf: laxClock)
+                for u in 0..<n { laxClockStack.append(laxLast[e.thread * n + u]); laxLast[e.thread * n + u] = laxClock[u] }
+            }
             if e.access.location < 0 { virtualEvents.append(idx) }
             else {
                 let o = Address.object(e.access.location)
@@ -129,6 +192,11 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             else { objectEvents[Address.object(e.access.location)].removeLast() }
             let row = e.thread * n
             for u in (0..<n).reversed() { lastClock[row + u] = clockStack.removeLast() }
+            if laxLocks {
+                laxClocks.removeLast(n)
+                for u in (0..<n).reversed() { laxLast[row + u] = laxClockStack.removeLast() }
+                while let d = deferred.last, d.depth > events.count { deferred.removeLast() }
+            }
             schedule.removeLast()
         }
         /// Calls `body` with the indices of earlier events that may conflict with `a`, latest first.
@@ -141,6 +209,14 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             } else if Address.object(a.location) < objectEvents.count {
                 for i in objectEvents[Address.object(a.location)].reversed() { body(Int(i)) }
             }
+        }
+        @inline(__always) func lax(_ a: Access) -> Bool {
+            laxLocks && (a.lockOp == Access.acquire || a.lockOp == Access.release) && !strictLocks.contains(a.location)
+        }
+        /// Two lax operations of one lock: dependent (they exclude each other), but what they order
+        /// matters only through the sections' accesses.
+        @inline(__always) func laxPair(_ a: Access, _ b: Access) -> Bool {
+            a.location == b.location && lax(a) && lax(b)
         }
         func dependent(_ a: Access, _ b: Access) -> Bool {
             if a.conflicts(with: b) { return true }
@@ -160,42 +236,147 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 races.append(Int32(i))
                 for u in 0..<n where clocks[i * n + u] > pendingClock[u] { pendingClock[u] = clocks[i * n + u] }
             }
-            let m = events.count
             for r in races {
-                let i = Int(r)
-                let eThread = events[i].thread
-                let eOwn = clocks[i * n + eThread]
-                // Initials of v = notdep(e).p: events after e that e does not happen before, then p.
-                for u in 0..<n { firstIncluded[u] = Int32.max }
-                var initials: UInt64 = 0
-                var j = i + 1
-                while j < m {
-                    let base = j * n
-                    if clocks[base + eThread] < eOwn {       // not after e
-                        let u = events[j].thread
-                        if firstIncluded[u] == Int32.max {
-                            var initial = true
-                            for w in 0..<n where w != u && firstIncluded[w] <= clocks[base + w] { initial = false; break }
-                            if initial { initials |= 1 << UInt64(u) }
-                            firstIncluded[u] = clocks[base + u]
-                        }
-                    }
-                    j += 1
-                }
-                if firstIncluded[p] == Int32.max {
-                    var initial = true
-                    for w in 0..<n where w != p && firstIncluded[w] <= pendingClock[w] { initial = false; break }
-                    if initial { initials |= 1 << UInt64(p) }
-                }
-                let node = stack[i]
-                if initials & node.backtrack != 0 { continue }
-                let usable = initials & node.enabled
-                if usable == 0 { stack[i].backtrack |= node.enabled; continue }   // not reversible as seen: be conservative
-                if (usable >> UInt64(p)) & 1 == 1 { stack[i].backtrack |= 1 << UInt64(p); continue }
-                let awake = usable & ~node.sleep
-                let pick = awake != 0 ? awake : usable
-                stack[i].backtrack |= 1 << UInt64(lowest(pick))
+                var i = Int(r)
+                let isLax = laxPair(events[i].access, a)
+                // An acquisition cannot run before the holder's release: reverse it with the
+                // holder's acquisition of that section instead.
+                if isLax, events[i].access.lockOp == Access.release, let k = acquisition(of: a.location, by: events[i].thread, before: i) { i = k }
+                let (initials, pick) = reversal(i, p)
+                if pick == 0 { continue }
+                if isLax {
+                    deferred.append(DeferredReversal(node: i, thread: p, location: a.location, initials: initials, pick: pick, depth: events.count))
+                } else { stack[i].backtrack |= pick }
             }
+            if laxLocks && !deferred.isEmpty { releaseLockOrderedReversals(p, a) }
+        }
+        /// For a race of event `i` with p's pending step (clock `pendingClock`): the initials of
+        /// `notdep(e).p` and the thread(s) to add to the backtrack set before `e` (0: none needed).
+        func reversal(_ i: Int, _ p: Int) -> (UInt64, UInt64) {
+            let m = events.count
+            let eThread = events[i].thread
+            let eOwn = clocks[i * n + eThread]
+            // Initials of v = notdep(e).p: events after e that e does not happen before, then p.
+            for u in 0..<n { firstIncluded[u] = Int32.max }
+            var initials: UInt64 = 0
+            var j = i + 1
+            while j < m {
+                let base = j * n
+                if clocks[base + eThread] < eOwn {       // not after e
+                    let u = events[j].thread
+                    if firstIncluded[u] == Int32.max {
+                        var initial = true
+                        for w in 0..<n where w != u && firstIncluded[w] <= clocks[base + w] { initial = false; break }
+                        if initial { initials |= 1 << UInt64(u) }
+                        firstIncluded[u] = clocks[base + u]
+                    }
+                }
+                j += 1
+            }
+            if firstIncluded[p] == Int32.max {
+                var initial = true
+                for w in 0..<n where w != p && firstIncluded[w] <= pendingClock[w] { initial = false; break }
+                if initial { initials |= 1 << UInt64(p) }
+            }
+            let node = stack[i]
+            if initials & node.backtrack != 0 { return (initials, 0) }
+            let usable = initials & node.enabled
+            if usable == 0 { return (initials, node.enabled) }   // not reversible as seen: be conservative
+            if (usable >> UInt64(p)) & 1 == 1 { return (initials, 1 << UInt64(p)) }
+            let awake = usable & ~node.sleep
+            let pick = awake != 0 ? awake : usable
+            return (initials, 1 << UInt64(lowest(pick)))
+        }
+        /// Pending step `a` of `p` against earlier conflicting accesses: one that happens before it
+        /// only through lax lock operations (a race once those edges are left out, not with them)
+        /// needs the held-back reversals of the acquisitions in between.
+        func releaseLockOrderedReversals(_ p: Int, _ a: Access) {
+            for u in 0..<n { laxPendingClock[u] = laxLast[p * n + u] }
+            var earliest = Int.max
+            forCandidates(a) { i in
+                let e = events[i]
+                guard e.thread != p, dependent(e.access, a), !laxPair(e.access, a) else { return }
+                if laxClocks[i * n + e.thread] <= laxPendingClock[e.thread] { return }   // ordered through another event
+                for u in 0..<n where laxClocks[i * n + u] > laxPendingClock[u] { laxPendingClock[u] = laxClocks[i * n + u] }
+                if races.contains(Int32(i)) { return }
+                // The usual case: e lies in a section of a lax lock that p took after it. Then p's
+                // section must come first: reverse p with that section's acquisition, directly.
+                if let k = sectionReversal(i, p) {
+                    let (_, pick) = reversal(k, p)
+                    stack[k].backtrack |= pick
+                } else { earliest = min(earliest, i) }
+            }
+            guard earliest != Int.max else { return }
+            var k = deferred.count - 1
+            while k >= 0 {
+                let d = deferred[k]
+                // The acquisition the reversal is about: d.thread's next operation of the lock.
+                var j = d.node + 1
+                while j < events.count, !(events[j].thread == d.thread && events[j].access.location == d.location) { j += 1 }
+                if j > earliest {
+                    if d.initials & stack[d.node].backtrack == 0 { stack[d.node].backtrack |= d.pick }
+                    deferred.remove(at: k)
+                }
+                k -= 1
+            }
+        }
+        /// For event `i` (thread q) ordered before p's pending step only through lax lock
+        /// operations: the acquisition of a lax lock q holds at `i` that p took afterwards, if any.
+        func sectionReversal(_ i: Int, _ p: Int) -> Int? {
+            let q = events[i].thread
+            let m = events.count
+            var k = i - 1
+            while k >= 0 {
+                let e = events[k]
+                if e.thread == q && e.access.lockOp == Access.acquire && lax(e.access) {
+                    // q's release of it after i, then p's acquisition after that.
+                    var j = i + 1
+                    while j < m && !(events[j].thread == q && events[j].access.location == e.access.location) { j += 1 }
+                    if j < m && events[j].access.lockOp == Access.release {
+                        var l = j + 1
+                        while l < m && !(events[l].thread == p && events[l].access.location == e.access.location && events[l].access.lockOp == Access.acquire) { l += 1 }
+                        if l < m { return k }
+                    }
+                }
+                k -= 1
+            }
+            return nil
+        }
+        /// The event at which `holder` took the lock at `location` last before event `i`.
+        func acquisition(of location: Int64, by holder: Int, before i: Int) -> Int? {
+            let list = objectEvents[Address.object(location)]
+            var x = list.count - 1
+            while x >= 0 {
+                let k = Int(list[x])
+                if k < i, events[k].thread == holder, events[k].access.location == location, events[k].access.lockOp == Access.acquire { return k }
+                x -= 1
+            }
+            return nil
+        }
+        /// A release ends a lax section only if the section began with a blocking acquisition
+        /// (one that began with a successful trylock is ordered by the trylock's result).
+        func sectionAware(_ a: Access, _ t: Int) -> Access {
+            guard laxLocks, a.lockOp == Access.release else { return a }
+            let list = objectEvents.count > Address.object(a.location) ? objectEvents[Address.object(a.location)] : []
+            var x = list.count - 1
+            while x >= 0 {
+                let e = events[Int(list[x])]
+                if e.thread == t && e.access.location == a.location {
+                    if e.access.lockOp == Access.acquire { return a }
+                    break
+                }
+                x -= 1
+            }
+            var b = a; b.lockOp = 0
+            return b
+        }
+        /// Locks (lax ones) thread `t` holds in `s`, from its acquisitions on the current path.
+        func laxLocksHeld(_ s: State, by t: Int) -> [Int64] {
+            var held: [Int64] = []
+            for e in events.reversed() where e.thread == t && e.access.lockOp == Access.acquire && lax(e.access) {
+                if machine.peek(s, e.access.location) == Int64(t + 1), !held.contains(e.access.location) { held.append(e.access.location) }
+            }
+            return held
         }
 
         // Violations on the current path (a violating thread is halted, the execution goes on): each
@@ -207,6 +388,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var estimate = TreeSizeEstimate(), reported = 0
         var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
+        var laxClock = [Int32](repeating: 0, count: n)
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
@@ -218,7 +400,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 continue
             }
             let t = lowest(todo)
-            let access = machine.pendingAccess(stack[k].state, t)!
+            let access = sectionAware(machine.pendingAccess(stack[k].state, t)!, t)
             // Sleep set of the child: threads asleep here or already explored here, whose next
             // step is independent of this one.
             var childSleep: UInt64 = 0
@@ -237,6 +419,16 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 }
             }
             clock[t] += 1
+            if laxLocks {
+                for u in 0..<n { laxClock[u] = laxLast[t * n + u] }
+                forCandidates(access) { j in
+                    let e = events[j]
+                    if e.thread != t && dependent(e.access, access) && !laxPair(e.access, access) {
+                        for u in 0..<n where laxClocks[j * n + u] > laxClock[u] { laxClock[u] = laxClocks[j * n + u] }
+                    }
+                }
+                laxClock[t] += 1
+            }
             var child = stack[k].state
             machine.step(&child, t)
             if hasInvariant && child.violation == nil && !stack[k].violated {
@@ -250,7 +442,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             steps += 1
             schedule.append(t)
-            pushEvent(Event(thread: t, access: access), clock: clock)
+            pushEvent(Event(thread: t, access: access), clock: clock, laxClock: laxClock)
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them).
             var violated = stack[k].violated || invariantBroken
@@ -259,11 +451,17 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule))
                 violated = true
             }
+            // A lax lock's holder that ends or may block: the lock must be strict (search again).
+            if laxLocks, machine.pendingAccess(child, t) == nil || machine.pendingMayBlock(child, t) {
+                let held = laxLocksHeld(child, by: t)
+                if !held.isEmpty { return held }
+            }
             let cmask = child.violation == nil ? machine.enabledMask(child) : 0
             // Races of pending steps that changed: t's next step, and every step the new event is
             // dependent with (its races and their reversals may have changed).
             for p in 0..<n {
-                guard let a = machine.pendingAccess(child, p) else { continue }
+                guard let pa = machine.pendingAccess(child, p) else { continue }
+                let a = sectionAware(pa, p)
                 if p == t || dependent(a, access) { analyzeRaces(p, a) }
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
@@ -274,8 +472,8 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                     builder.addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
                 }
                 while let last = pending.last, last.depth > k { pending.removeLast() }
-                if let observe = options.observeTrace {
-                    observe(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: clocks, threads: n, causalOnly: false))
+                if options.observeTrace != nil {
+                    observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
                 if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
                 else if case .violation(let v) = term {
@@ -316,5 +514,6 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked
         options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
+        return nil
     }
 }

@@ -24,6 +24,9 @@ public struct ExplorationOptions: Sendable {
     public var jobs: Int = 1
     /// Explore only this deterministic part of the search (`faultline merge` combines the parts).
     public var shard: Shard? = nil
+    /// dpor: critical sections of one spinlock or mutex are reordered only when their accesses
+    /// conflict (`--no-lock-reduction` turns it off, for comparison).
+    public var lockReduction = true
     public init() {}
 }
 
@@ -107,6 +110,9 @@ public struct ExplorationResult: Sendable {
     public var steps = 0
     /// Executions cut short because every enabled thread was in the sleep set (dpor).
     public var sleepBlocked = 0
+    /// dpor with lock-aware reduction: searches started again because a lock had to become
+    /// strict (its holder blocked or ended inside a critical section).
+    public var lockRestarts = 0
     /// Distinct states visited (stateful strategies only).
     public var distinctStates: Int? = nil
     /// Set when only one shard of the search was explored.
@@ -297,6 +303,7 @@ extension ResultBuilder {
         result.violatedExecutions += o.result.violatedExecutions
         result.steps += o.result.steps
         result.sleepBlocked += o.result.sleepBlocked
+        result.lockRestarts += o.result.lockRestarts
         if !o.result.complete {
             result.complete = false
             if result.stopReason == nil { result.stopReason = o.result.stopReason }

@@ -15,6 +15,14 @@ public struct Access: Sendable, Equatable {
     /// the threads a waiting grace period or TLB shootdown still waits for).
     public var threads: UInt64 = 0
 
+    /// What the step does to a spinlock or mutex, for lock-aware reduction: 0 nothing,
+    /// `acquire` (a blocking spin_lock/mutex_lock), `release` (an unlock by the holder),
+    /// `trylock` (an acquisition that may fail: its result reads the lock, so it is not lax).
+    public var lockOp: UInt8 = 0
+    public static let acquire: UInt8 = 1
+    public static let release: UInt8 = 2
+    public static let trylock: UInt8 = 3
+
     /// Virtual locations. A thread's read-side and IRQ operations change only that thread's
     /// state, so they commute with each other. The start of a grace period (or TLB shootdown)
     /// takes a snapshot of every other thread's state, so it conflicts with all of them; its end
@@ -65,6 +73,18 @@ public struct Access: Sendable, Equatable {
 }
 
 extension Machine {
+    /// Whether thread `t` is parked at an operation that can block (a lock, a wait, a grace
+    /// period). A lock holder at such a step makes the order of that lock's critical sections
+    /// observable beyond their accesses (deadlocks, waits), so lock-aware reduction needs to know.
+    public func pendingMayBlock(_ s: State, _ t: Int) -> Bool {
+        guard case .sync(let op)? = pending(s, t) else { return false }
+        switch op {
+        case .spinLock, .spinUnlockWait, .downRead, .downWrite, .waitOnBit, .waitOnBitLock,
+             .synchronizeRCU, .synchronizeSRCU, .tlbShootdown: return true
+        default: return false
+        }
+    }
+
     /// The access thread `t`'s pending visible operation will make (nil when finished).
     public func pendingAccess(_ s: State, _ t: Int) -> Access? {
         s.threads.withUnsafeBufferPointer { threads in pendingAccess(s, t, threads.baseAddress! + t) }
@@ -83,8 +103,14 @@ extension Machine {
             switch op {
             case .downRead, .upRead:
                 return Access(location: th.pointee.values[top], write: true, wholeObject: false, commutative: true)
-            case .spinLock, .spinUnlock, .spinTrylock, .downWrite, .upWrite, .downReadTrylock,
-                 .downWriteTrylock, .downgradeWrite:
+            case .spinLock:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.acquire)
+            case .spinUnlock:
+                let holder = peek(s, th.pointee.values[top]) == Int64(t + 1)
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: holder ? Access.release : 0)
+            case .spinTrylock:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.trylock)
+            case .downWrite, .upWrite, .downReadTrylock, .downWriteTrylock, .downgradeWrite:
                 return Access(location: th.pointee.values[top], write: true, wholeObject: false)
             case .spinIsLocked, .spinUnlockWait:
                 return Access(location: th.pointee.values[top], write: false, wholeObject: false)

@@ -25,13 +25,14 @@ final class BenchTests: XCTestCase {
     func testBenchPrintsOneMeasuredRow() {
         let (rc, header, _) = run(["--header"])
         XCTAssertEqual(rc, 0)
-        XCTAssertTrue(header.hasPrefix("| group | files | dfs executions | dpor executions | traces | redundancy |"), header)
+        XCTAssertTrue(header.hasPrefix("| group | files | dfs executions | dpor, no lock reduction | dpor executions | traces | redundancy |"), header)
         let (rc2, row, err) = run(["Tests/FaultlineCLITests/Golden/uaf.litmus", "--label", "uaf", "--timeout", "5"])
         XCTAssertEqual(rc2, 0, err)
         let cells = row.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-        XCTAssertEqual(cells.count, 12, row)
-        // files, dfs executions, dpor executions, distinct traces, redundancy, sleep-blocked, bfs states
-        XCTAssertEqual(Array(cells.prefix(8)), ["uaf", "1", "126", "6", "6", "1.00", "0", "52"], row)
+        XCTAssertEqual(cells.count, 13, row)
+        // files, dfs executions, dpor without and with lock reduction, distinct traces, redundancy,
+        // sleep-blocked, bfs states
+        XCTAssertEqual(Array(cells.prefix(9)), ["uaf", "1", "126", "6", "6", "6", "1.00", "0", "52"], row)
     }
 
     func testUsageErrorsNameTheBenchBinary() {
