@@ -14,8 +14,8 @@
  *       race's subject); readahead is not modelled: the page must be in the
  *       page cache, ->readpage() completes synchronously under the page lock.
  *   do_wp_page   v6.x, reduced to the uffd-wp check and wp_page_reuse().
- *   handle_speculative_fault   the SPF series v7-v11 (Laurent Dufour,
- *       2018), swap-pte path only.
+ *   handle_speculative_fault   the SPF series v7-v12 (Laurent Dufour,
+ *       2018-2019) with v8's vma admission checks, swap-pte path only.
  *
  * Macros: FIX_HUGE_PUD_RACE (B1), HALF_CONVERTED_ARCH is arch-side (race
  * file), LOCK_PAGE_OR_RETRY_EVERY_TRY and RETRY_HOLDS_MMAP_LOCK (C),
@@ -397,7 +397,7 @@ retry_pud:
 		orig_pud = READ_ONCE(*vmf.pud);
 
 		barrier();
-		if (pud_trans_huge(orig_pud)) {
+		if (pud_trans_huge(orig_pud) || pud_devmap(orig_pud)) {
 			/* NUMA case for anonymous PUDs would go here */
 			if (dirty && !pud_write(orig_pud)) {
 				ret = wp_huge_pud(&vmf, orig_pud);
@@ -466,6 +466,14 @@ static int handle_speculative_fault(struct mm_struct *mm, unsigned long address,
 	vma = READ_ONCE(mm->mmap);			/* get_vma() */
 	if (!vma || address >= vma->vm_end)
 		return VM_FAULT_RETRY;
+	/*
+	 * v8 19/24: only anonymous vmas, and only once they have an
+	 * anon_vma (vma->vm_ops / !vma->anon_vma: goto out_put).
+	 */
+	if (!vma_is_anonymous(vma))
+		return VM_FAULT_RETRY;
+	if (!vma->anon_vma)
+		return VM_FAULT_RETRY;
 	seq = READ_ONCE(vma->vm_sequence);		/* raw_read_seqcount() */
 	if (seq & 1)
 		return VM_FAULT_RETRY;
@@ -482,7 +490,7 @@ static int handle_speculative_fault(struct mm_struct *mm, unsigned long address,
 	local_irq_disable();
 	pud = pud_offset(mm, address);
 	pudval = READ_ONCE(*pud);
-	if (pud_none(pudval) || pud_trans_huge(pudval))
+	if (pud_none(pudval) || pud_leaf(pudval))
 		goto out_walk;
 	vmf->pmd = pud_pgtable(pudval) + pmd_index(address);
 	pmdval = READ_ONCE(*vmf->pmd);

@@ -94,6 +94,7 @@ typedef unsigned long pte_t;
 #define _PAGE_DIRTY		0x008
 #define _PAGE_UFFD_WP		0x010	/* present pte: userfaultfd write-protected */
 #define _PAGE_SWP_UFFD_WP	0x020	/* swap pte:    userfaultfd write-protected */
+#define _PAGE_DEVMAP		0x040	/* pud/pmd leaf of a ZONE_DEVICE (DAX) pfn, x86 v4.5-v6.14 */
 #define SWP_TYPE_SHIFT		8
 #define SWP_TYPE_MASK		0x300
 #define SWP_TYPE_SWAP		1	/* a genuine swap entry */
@@ -113,6 +114,7 @@ typedef unsigned long pte_t;
 #define PG_anon			4	/* stands for PageAnon(): mapping & PAGE_MAPPING_ANON */
 #define PG_head			5	/* compound (THP) head */
 #define PG_waiters		6
+#define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
 
 /* Exactly 8 cells: a page frame and its struct page are one object. */
 struct page {
@@ -165,6 +167,16 @@ struct mm_struct {
 #define VM_UFFD_WP	0x2000
 #define VM_ANON		0x4000		/* stands for vma_is_anonymous(): !vma->vm_ops */
 
+/*
+ * struct anon_vma (include/linux/rmap.h): the rmap root of anonymous pages.
+ * The interval tree of anon_vma_chains is reduced to the one vma it links
+ * (NULL once unlink_anon_vmas() ran); rmap walks hold rwsem for read.
+ */
+struct anon_vma {
+	struct rw_semaphore rwsem;
+	struct vm_area_struct *vma;
+};
+
 struct vm_area_struct {
 	unsigned long vm_start;
 	unsigned long vm_end;
@@ -175,6 +187,7 @@ struct vm_area_struct {
 	struct address_space *vm_mapping;	/* vma->vm_file->f_mapping */
 	unsigned long vm_sequence;		/* SPF: seqcount, odd while changing */
 	struct userfaultfd_ctx *vm_userfaultfd_ctx;
+	struct anon_vma *anon_vma;		/* set at the first anonymous fault */
 };
 
 #define vma_is_anonymous(vma)	((vma)->vm_flags & VM_ANON)
@@ -228,21 +241,35 @@ struct vm_fault {
 /* ------------------------------------------------- pud predicates/walkers */
 static int pud_none(pud_t pud)		{ return pud == 0; }
 static int pud_present(pud_t pud)	{ return (pud & _PAGE_PRESENT) != 0; }
+/*
+ * x86 (v4.5-v6.14): a devmap (DAX) huge pud/pmd is PSE|DEVMAP and is *not*
+ * pXd_trans_huge(); code of that era tests pXd_trans_huge() || pXd_devmap().
+ */
 static int pud_trans_huge(pud_t pud)
 {
-	return (pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+	return (pud & (_PAGE_PRESENT | _PAGE_PSE | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_PSE);
 }
-static int pud_leaf(pud_t pud)		{ return pud_trans_huge(pud); }
+static int pud_devmap(pud_t pud)	{ return (pud & (_PAGE_PRESENT | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_DEVMAP); }
+static int pud_leaf(pud_t pud)		{ return (pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
 static int pud_write(pud_t pud)		{ return (pud & _PAGE_RW) != 0; }
 static unsigned long pud_pfn(pud_t pud)	{ return pud >> ENTRY_PFN_SHIFT; }
 static pmd_t *pud_pgtable(pud_t pud)	{ return (pmd_t *)pfn_to_virt(pud_pfn(pud)); }
 
-/* one read of *pud (pgtable.h: pud_none_or_trans_huge_or_dev_or_clear_bad) */
+/*
+ * pud_trans_unstable() — as added by "mm: Fix a huge pud insertion race
+ * during faulting" (v5.5, include/asm-generic/pgtable.h): one read of *pud;
+ * pud_bad()/pud_clear_bad() is not modelled (no bad entries here).
+ * PUD_TRANS_UNSTABLE_NO_DEVMAP (mutation): without the pud_devmap() term.
+ */
 static int pud_trans_unstable(pud_t *pud)
 {
 	pud_t pudval = READ_ONCE(*pud);
 
+#ifdef PUD_TRANS_UNSTABLE_NO_DEVMAP
 	return pud_none(pudval) || pud_trans_huge(pudval);
+#else
+	return pud_none(pudval) || pud_trans_huge(pudval) || pud_devmap(pudval);
+#endif
 }
 
 /*
@@ -267,9 +294,10 @@ static int pmd_none(pmd_t pmd)		{ return pmd == 0; }
 static int pmd_present(pmd_t pmd)	{ return (pmd & _PAGE_PRESENT) != 0; }
 static int pmd_trans_huge(pmd_t pmd)
 {
-	return (pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+	return (pmd & (_PAGE_PRESENT | _PAGE_PSE | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_PSE);
 }
-static int pmd_leaf(pmd_t pmd)		{ return pmd_trans_huge(pmd); }
+static int pmd_devmap(pmd_t pmd)	{ return (pmd & (_PAGE_PRESENT | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_DEVMAP); }
+static int pmd_leaf(pmd_t pmd)		{ return (pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
 static int pmd_same(pmd_t a, pmd_t b)	{ return a == b; }
 static unsigned long pmd_pfn(pmd_t pmd)	{ return pmd >> ENTRY_PFN_SHIFT; }
 static pte_t *pmd_pgtable(pmd_t pmd)	{ return (pte_t *)pfn_to_virt(pmd_pfn(pmd)); }
@@ -559,6 +587,7 @@ static int PageUptodate(struct page *page)	{ return test_bit(PG_uptodate, &page-
 static int PageSwapCache(struct page *page)	{ return test_bit(PG_swapcache, &page->flags); }
 static int PageAnon(struct page *page)		{ return test_bit(PG_anon, &page->flags); }
 static int PageTransCompound(struct page *page)	{ return test_bit(PG_head, &page->flags); }
+static int is_zone_device_page(struct page *page) { return test_bit(PG_zone_device, &page->flags); }
 
 static void get_page(struct page *page)		{ atomic_inc(&page->_refcount); }
 /* put_page(): the last reference frees the page (init-block pages hold a
@@ -597,10 +626,10 @@ static pte_t hw_walk(struct mm_struct *mm, unsigned long addr)
 	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
 	pmd_t pmd;
 
-	if (!pud_present(pud) || pud_trans_huge(pud))
+	if (!pud_present(pud) || pud_leaf(pud))
 		return 0;
 	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
-	if (!pmd_present(pmd) || pmd_trans_huge(pmd))
+	if (!pmd_present(pmd) || pmd_leaf(pmd))
 		return 0;
 	return READ_ONCE(*(pmd_pgtable(pmd) + pte_index(addr)));
 }
@@ -610,12 +639,12 @@ static int hw_mapped(struct mm_struct *mm, unsigned long addr)
 	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
 	pmd_t pmd;
 
-	if (pud_trans_huge(pud))
+	if (pud_leaf(pud))
 		return true;
 	if (!pud_present(pud))
 		return false;
 	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
-	if (pmd_trans_huge(pmd))
+	if (pmd_leaf(pmd))
 		return true;
 	if (!pmd_present(pmd))
 		return false;

@@ -12,19 +12,36 @@
  *                    really re-checks the pte under the ptl (v5.x form).
  *   NO_BACKOUT       bug injection (A2): the "Back out if somebody else
  *                    already faulted in this pte" re-check under the ptl is gone.
- *   CONFIG_SPECULATIVE_PAGE_FAULT (A1) with
- *     (nothing)      the v7 series: "[PATCH v7 04/24] mm: Dont assume
- *                    page-table invariance during faults" — pte_unmap_same()
- *                    skipped, the later lock is a plain pte_offset_map_lock()
- *                    through the pmd the speculative walk found;
- *     SPF_PTE_SPINLOCK  pte_map_lock()/pte_spinlock() for FAULT_FLAG_SPECULATIVE
- *                    ("mm: Introduce pte_spinlock for FAULT_FLAG_SPECULATIVE"):
- *                    IRQs off, vma sequence re-check, pmd_same(), spin_lock();
- *     SPF_TRYLOCK    with SPF_PTE_SPINLOCK: spin_trylock() instead ("mm: Try
- *                    spin lock in speculative path"), so that a zap holding
- *                    the ptl while it waits for our TLB-shootdown ack cannot
- *                    deadlock with us.
- */
+ *   CONFIG_SPECULATIVE_PAGE_FAULT (A1): the SPF series v7-v12 (Laurent
+ *                    Dufour, 2018-2019) as posted, i.e. with 04/24 "mm: Dont
+ *                    assume page-table invariance during faults" (no
+ *                    pte_unmap_same() at all) and pte_map_lock() as in v8
+ *                    (IRQs off, vma_has_changed(), pmd_same(), spin_trylock()
+ *                    — "mm: Try spin lock in speculative path" was merged into
+ *                    the series before v7), with these variants:
+ *     SPF_PLAIN_LOCK  hypothetical: the speculative fault takes a plain
+ *                    pte_offset_map_lock() through the pmd it walked (the
+ *                    state after 05/24 "Prepare for FAULT_FLAG_SPECULATIVE",
+ *                    before any checked lock existed).
+ *     SPF_SPIN_LOCK  the 2017 RFC form (v1-v6): checks, then spin_lock()
+ *                    with IRQs off instead of spin_trylock().
+ *     SPF_PMD_REREAD pte_map_lock() exactly as v8/v12/msm-5.4 write it:
+ *                    pte_lockptr(mm, vmf->pmd) and pte_offset_map(vmf->pmd)
+ *                    re-read *pmd after pmd_same().  By default the model
+ *                    derives both from the checked value (pte_lockptr_val()),
+ *                    a deliberate strengthening (see docs/races.md, A1).
+ *     SPF_KEEP_PTE_UNMAP_SAME  the series without 04/24: do_swap_page()
+ *                    still calls pte_unmap_same(), which on PAE locks
+ *                    pte_lockptr(mm, vmf->pmd) and reads *vmf->pte in a
+ *                    speculative fault (no mmap_lock, IRQs on).
+ *     SPF_PUS_RETURNS_1  Matthew Wilcox's proposal in the 04/24 thread:
+ *                    keep the call, pte_unmap_same() returns 1 (same) for a
+ *                    speculative fault.
+ *     SPF_PUS_SPINLOCK  the later fix "mm: make pte_unmap_same compatible
+ *                    with SPF" (v9+, shipped in msm-5.4): pte_unmap_same()
+ *                    takes the ptl with pte_spinlock() and returns 0,
+ *                    VM_FAULT_PTNOTSAME or VM_FAULT_RETRY.
+  */
 #ifndef _FAULTLINE_SWAP_H
 #define _FAULTLINE_SWAP_H
 #include "mm.h"
@@ -57,24 +74,46 @@ static int vma_has_changed(struct vm_fault *vmf)
 	smp_rmb();
 	return seq != vmf->sequence;
 }
+
+/* the ptl and pte of the checked pmd: the kernel's literal code re-reads *vmf->pmd */
+#ifdef SPF_PMD_REREAD
+#define spf_pte_lockptr(vmf, pmdval)	pte_lockptr((vmf)->vma->vm_mm, (vmf)->pmd)
+#define spf_pte_offset(vmf, pmdval)	pte_offset_map((vmf)->pmd, (vmf)->address)
+#else
+#define spf_pte_lockptr(vmf, pmdval)	pte_lockptr_val(pmdval)
+#define spf_pte_offset(vmf, pmdval)	(pmd_pgtable(pmdval) + pte_index((vmf)->address))
+#endif
+#ifdef SPF_SPIN_LOCK
+static int spf_spin_lock(spinlock_t *ptl)
+{
+	spin_lock(ptl);
+	return true;
+}
+#define spf_lock(ptl)			spf_spin_lock(ptl)
+#else
+/*
+ * spin_trylock() in place of spin_lock() to avoid race with unmap path
+ * which may have the lock and wait for this CPU to invalidate TLB but this
+ * CPU has irq disabled.  Since we are in a speculative path, accept it
+ * could fail.
+ */
+#define spf_lock(ptl)			spin_trylock(ptl)
+#endif
 #endif
 
 /*
- * pte_map_lock() — SPF series.  Non-speculative faults: plain
- * pte_offset_map_lock().  Speculative faults with SPF_PTE_SPINLOCK:
+ * pte_map_lock() — SPF series v8 (mm/memory.c).  Non-speculative faults:
+ * plain pte_offset_map_lock().  Speculative faults:
  *
  * The first vma_has_changed() guarantees the page-tables are still valid,
  * having IRQs disabled ensures they stay around, hence the second
  * vma_has_changed() to make sure they are still valid once we've got the
  * lock.  After that a concurrent zap_pte_range() will block on the PTL and
  * thus we're safe.
- *
- * The kernel's pte_lockptr(mm, &pmdval) uses the checked pmd value; the
- * model says so with pte_lockptr_val(pmdval) (no address-of locals).
  */
 static int pte_map_lock(struct vm_fault *vmf)
 {
-#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PTE_SPINLOCK)
+#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && !defined(SPF_PLAIN_LOCK)
 	int ret = false;
 	pte_t *pte;
 	spinlock_t *ptl;
@@ -97,23 +136,12 @@ static int pte_map_lock(struct vm_fault *vmf)
 	if (!pmd_same(pmdval, vmf->orig_pmd))
 		goto out;
 
-	ptl = pte_lockptr_val(pmdval);
-	pte = pmd_pgtable(pmdval) + pte_index(vmf->address);
-#ifdef SPF_TRYLOCK
-	/*
-	 * Same as pte_offset_map_lock() except that we call
-	 * spin_trylock() in place of spin_lock() to avoid race with
-	 * unmap path which may have the lock and wait for this CPU
-	 * to invalidate TLB but this CPU has irq disabled.
-	 * Since we are in a speculative patch, accept it could fail
-	 */
-	if (unlikely(!spin_trylock(ptl))) {
+	ptl = spf_pte_lockptr(vmf, pmdval);
+	pte = spf_pte_offset(vmf, pmdval);
+	if (unlikely(!spf_lock(ptl))) {
 		pte_unmap(pte);
 		goto out;
 	}
-#else
-	spin_lock(ptl);
-#endif
 
 	if (vma_has_changed(vmf)) {
 		pte_unmap_unlock(pte, ptl);
@@ -127,21 +155,82 @@ out:
 	local_irq_enable();
 	return ret;
 #else
-	/* v7 04/24: the speculative fault trusts the pmd it walked */
+	/* SPF_PLAIN_LOCK: the speculative fault trusts the pmd it walked */
 	vmf->pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &vmf->ptl);
 	return true;
 #endif
 }
 
+#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PUS_SPINLOCK)
+/* pte_spinlock() — SPF v9+: lock vmf->pte's ptl, checked as in pte_map_lock() */
+static int pte_spinlock(struct vm_fault *vmf)
+{
+	int ret = false;
+	pmd_t pmdval;
+
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
+		spin_lock(vmf->ptl);
+		return true;
+	}
+
+	local_irq_disable();
+	if (vma_has_changed(vmf))
+		goto out;
+	pmdval = READ_ONCE(*vmf->pmd);
+	if (!pmd_same(pmdval, vmf->orig_pmd))
+		goto out;
+	vmf->ptl = spf_pte_lockptr(vmf, pmdval);
+	if (unlikely(!spf_lock(vmf->ptl)))
+		goto out;
+	if (vma_has_changed(vmf)) {
+		spin_unlock(vmf->ptl);
+		goto out;
+	}
+	ret = true;
+out:
+	local_irq_enable();
+	return ret;
+}
+
+#define VM_FAULT_PTNOTSAME	0x200000	/* SPF series: pte_unmap_same() saw a change */
+
 /*
- * pte_unmap_same() — v5.x: only does something when a pte is wider than a
- * long (CONFIG_X86_PAE); on 64-bit the read of orig_pte was atomic and the
- * back-out check under the ptl in do_swap_page() is what keeps I-SAME.
+ * pte_unmap_same() — "mm: make pte_unmap_same compatible with SPF":
+ *	0			if the PTE are the same
+ *	VM_FAULT_PTNOTSAME	if the PTE are different
+ *	VM_FAULT_RETRY		if the VMA has changed in our back during
+ *				a speculative page fault handling.
+ */
+static int pte_unmap_same(struct vm_fault *vmf)
+{
+	int ret = 0;
+#ifdef CONFIG_X86_PAE
+	if (pte_spinlock(vmf)) {
+		if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte))
+			ret = VM_FAULT_PTNOTSAME;
+		spin_unlock(vmf->ptl);
+	} else
+		ret = VM_FAULT_RETRY;
+#endif
+	pte_unmap(vmf->pte);
+	return ret;
+}
+#else
+/*
+ * pte_unmap_same() — v4.15-v5.x: only does something when a pte is wider
+ * than a long (CONFIG_X86_PAE); on 64-bit the read of orig_pte was atomic
+ * and the back-out check under the ptl in do_swap_page() is what keeps
+ * I-SAME.  Returns 1 when the pte is unchanged.
  */
 static int pte_unmap_same(struct vm_fault *vmf)
 {
 	int same = 1;
-#if defined(CONFIG_X86_PAE) && !defined(CONFIG_SPECULATIVE_PAGE_FAULT)
+#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PUS_RETURNS_1)
+	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
+		return 1;		/* Wilcox: nothing to check without the ptl */
+#endif
+#ifdef CONFIG_X86_PAE
 	spinlock_t *ptl = pte_lockptr(vmf->vma->vm_mm, vmf->pmd);
 
 	spin_lock(ptl);
@@ -152,6 +241,7 @@ static int pte_unmap_same(struct vm_fault *vmf)
 	vmf->pte = NULL;
 	return same;
 }
+#endif
 
 /* v5.19: pte_marker_clear() — drop a stale marker under the ptl */
 static int pte_marker_clear(struct vm_fault *vmf)
@@ -210,7 +300,15 @@ static int do_swap_page(struct vm_fault *vmf)
 	pte_t pte;
 	int ret = 0;
 
-#ifndef CONFIG_SPECULATIVE_PAGE_FAULT
+#if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PUS_SPINLOCK)
+	ret = pte_unmap_same(vmf);
+	if (ret) {
+		if (ret == VM_FAULT_PTNOTSAME)
+			ret = 0;
+		goto out;
+	}
+#elif !defined(CONFIG_SPECULATIVE_PAGE_FAULT) || defined(SPF_KEEP_PTE_UNMAP_SAME) || defined(SPF_PUS_RETURNS_1)
+	/* 04/24 compiles this out with CONFIG_SPECULATIVE_PAGE_FAULT */
 	if (!pte_unmap_same(vmf))
 		goto out;
 #endif

@@ -1,0 +1,118 @@
+/*
+ * rmap.h — reverse mapping of anonymous pages and reclaim's unmap of one
+ * page: mm/rmap.c try_to_unmap_one() and rmap_walk_anon(), v4.17-v5.4 (the
+ * SPF series' era; shape unchanged in its essentials through v6.x:
+ * page_vma_mapped_walk() takes the ptl, ptep_clear_flush() flushes the TLB
+ * *under* the ptl, the pte becomes a swap entry).
+ *
+ * Reduced: the anon_vma links one vma (anon_vma->vma); the page is already
+ * in the swap cache (add_to_swap() ran), so page_private(page) is its swap
+ * entry; no mmu notifiers, no mlock, no batching of TLB flushes
+ * (TTU_BATCH_FLUSH is not modelled: the flush is immediate, as without it).
+ */
+#ifndef _FAULTLINE_RMAP_H
+#define _FAULTLINE_RMAP_H
+#include "mm.h"
+
+static void anon_vma_lock_read(struct anon_vma *av)	{ down_read(&av->rwsem); }
+static void anon_vma_unlock_read(struct anon_vma *av)	{ up_read(&av->rwsem); }
+static void anon_vma_lock_write(struct anon_vma *av)	{ down_write(&av->rwsem); }
+static void anon_vma_unlock_write(struct anon_vma *av)	{ up_write(&av->rwsem); }
+
+/* swap_duplicate(): one more pte refers to the slot */
+static void swap_duplicate(struct swap_info_struct *si, unsigned long entry)
+{
+	atomic_inc(&si->swap_map[swp_offset(entry)]);
+}
+
+/* ptep_clear_flush() — mm/pgtable-generic.c: clear, then flush this page's TLB entry */
+static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address, pte_t *ptep)
+{
+	pte_t pte = ptep_get_and_clear(vma->vm_mm, address, ptep);
+
+	if (pte_present(pte))		/* pte_accessible() */
+		tlb_shootdown();	/* flush_tlb_page(): IPIs, waits for every ack */
+	return pte;
+}
+
+/*
+ * page_vma_mapped_walk() for a small page: walk to the pte, map it, take
+ * its ptl and check that it maps @page.  Returns the pte with *ptlp held,
+ * or NULL.
+ */
+static pte_t *page_vma_mapped_walk(struct page *page, struct vm_area_struct *vma,
+				   unsigned long address, spinlock_t **ptlp)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pud_t *pud = pud_offset(mm, address);
+	pmd_t *pmd;
+	pmd_t pmde;
+	pte_t *pte;
+
+	if (!pud_present(READ_ONCE(*pud)))
+		return NULL;
+	pmd = pmd_offset(pud, address);
+	pmde = READ_ONCE(*pmd);
+	if (!pmd_present(pmde) || pmd_trans_huge(pmde))
+		return NULL;
+	pte = pte_offset_map(pmd, address);
+	*ptlp = pte_lockptr(mm, pmd);
+	spin_lock(*ptlp);
+	if (!pte_present(ptep_get(pte)) || pte_page(ptep_get(pte)) != page) {
+		pte_unmap_unlock(pte, *ptlp);
+		return NULL;
+	}
+	return pte;
+}
+
+/* try_to_unmap_one(): replace the pte mapping @page by its swap entry */
+static int try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *pte = page_vma_mapped_walk(page, vma, address, &ptl);
+	pte_t pteval;
+	unsigned long entry;
+
+	if (!pte)
+		return false;
+	/* Nuke the page table entry. */
+	pteval = ptep_clear_flush(vma, address, pte);
+	if (pte_dirty(pteval))
+		set_bit(PG_dirty, &page->flags);	/* set_page_dirty() */
+	entry = READ_ONCE(page->private);		/* page_private(): the swap entry */
+	swap_duplicate(mm->swap, entry);
+	set_pte_at(mm, address, pte, swp_entry_to_pte(entry));
+	page_remove_rmap(page);
+	put_page(page);
+	pte_unmap_unlock(pte, ptl);
+	return true;
+}
+
+/* rmap_walk_anon() for try_to_unmap(): the page's anon_vma, the vma it links */
+static int try_to_unmap(struct page *page, struct anon_vma *av, unsigned long address)
+{
+	struct vm_area_struct *vma;
+	int ret = false;
+
+	anon_vma_lock_read(av);
+	vma = READ_ONCE(av->vma);
+	if (vma)
+		ret = try_to_unmap_one(page, vma, address);	/* vma_address(page, vma) */
+	anon_vma_unlock_read(av);
+	return ret;
+}
+
+/* unlink_anon_vmas(): free_pgtables() unlinks the vma before freeing its tables */
+static void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	struct anon_vma *av = vma->anon_vma;
+
+	if (!av)
+		return;
+	anon_vma_lock_write(av);
+	WRITE_ONCE(av->vma, NULL);
+	anon_vma_unlock_write(av);
+}
+
+#endif
