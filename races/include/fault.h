@@ -2,17 +2,20 @@
  * fault.h — the page-fault path: handle_mm_fault() down to the pte.
  *
  * Follows mm/memory.c and mm/filemap.c.  Versions per function:
- *   handle_mm_fault, __handle_mm_fault   v5.5 (after the series "mm: allow
- *       VM_FAULT_RETRY for multiple times" and, with FIX_HUGE_PUD_RACE,
- *       commit "mm: Fix a huge pud insertion race during faulting",
- *       Thomas Hellström, v5.5); PMD-level huge faults (create_huge_pmd) are
- *       not modelled: a huge pmd only appears through do_set_pmd().
+ *   __handle_mm_fault   v5.4, with FIX_HUGE_PUD_RACE v5.5 (625110b5e9dae
+ *       "mm/memory.c: fix a huge pud insertion race during faulting");
+ *       PMD-level huge faults (create_huge_pmd) are not modelled: a huge pmd
+ *       only appears through do_set_pmd().
+ *   handle_mm_fault   v5.7 (after the series "mm: allow VM_FAULT_RETRY for
+ *       multiple times", merged for v5.7), no flag assertion (none upstream).
  *   handle_pte_fault, do_pte_missing, do_fault, do_read_fault,
  *       do_cow_fault, do_shared_fault, __do_fault   v6.x, without
  *       page_mkwrite, memcg, rss counters and DAX.
- *   filemap_fault, lock_page_or_retry, __lock_page_or_retry   v5.5 (the C
- *       race's subject); readahead is not modelled: the page must be in the
- *       page cache, ->readpage() completes synchronously under the page lock.
+ *   filemap_fault, lock_page_maybe_drop_mmap, maybe_unlock_mmap_for_io
+ *       v5.7 (v5.1's form as converted by the series); lock_page_or_retry,
+ *       __lock_page_or_retry v5.7 (called from do_swap_page()); readahead
+ *       is not modelled: the page must be in the page cache, ->readpage()
+ *       completes synchronously under the page lock.
  *   do_wp_page   v6.x, reduced to the uffd-wp check and wp_page_reuse().
  *   handle_speculative_fault   the SPF series v7-v12 (Laurent Dufour,
  *       2018-2019) with v8's vma admission checks, swap-pte path only.
@@ -33,7 +36,7 @@ static int fatal_signal_pending(struct mm_struct *mm)
 	return READ_ONCE(mm->owner->fatal_signal);
 }
 
-/* include/linux/mm.h (v5.5) */
+/* include/linux/mm.h (v5.7, added by the series) */
 static int fault_flag_allow_retry_first(unsigned int flags)
 {
 	return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);
@@ -53,7 +56,9 @@ static int __lock_page_killable(struct page *page, struct mm_struct *mm)
 }
 
 /*
- * __lock_page_or_retry() — mm/filemap.c v5.5.  Return values:
+ * __lock_page_or_retry() — mm/filemap.c v5.7 (after the series); since
+ * v5.1 filemap_fault() no longer calls it (lock_page_maybe_drop_mmap()
+ * below), do_swap_page() does.  Return values:
  * 1 - page is locked; mmap_lock is still held.
  * 0 - page is not locked; mmap_lock has been released (unless
  *     FAULT_FLAG_RETRY_NOWAIT, where it is still held).
@@ -102,24 +107,103 @@ static int lock_page_or_retry(struct page *page, struct mm_struct *mm, unsigned 
 	return trylock_page(page) || __lock_page_or_retry(page, mm, flags);
 }
 
-/* filemap_fault() v5.5, page-cache hit only */
+/*
+ * maybe_unlock_mmap_for_io() — mm/filemap.c v5.1+ as converted by the
+ * series (v5.7): drop mmap_lock for I/O only on the first try.  The
+ * kernel pins the file (fpin); the model returns 1 when it dropped the lock.
+ */
+static int maybe_unlock_mmap_for_io(struct vm_fault *vmf, int fpin)
+{
+	unsigned int flags = vmf->flags;
+
+	if (fpin)
+		return fpin;
+	/*
+	 * FAULT_FLAG_RETRY_NOWAIT means we don't want to wait on page locks or
+	 * sleep, so we don't drop the mmap_lock.
+	 */
+#ifdef LOCK_PAGE_OR_RETRY_EVERY_TRY
+	if ((flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_RETRY_NOWAIT)) {
+#else
+	if (fault_flag_allow_retry_first(flags) && !(flags & FAULT_FLAG_RETRY_NOWAIT)) {
+#endif
+		mmap_read_unlock(vmf->vma->vm_mm);	/* fpin = get_file(vma->vm_file) */
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * lock_page_maybe_drop_mmap() — mm/filemap.c v5.1-v5.7.  Returns 1 with the
+ * page locked (mmap_lock held unless *fpin was set), 0 when the fault must
+ * return VM_FAULT_RETRY.
+ */
+static int lock_page_maybe_drop_mmap(struct vm_fault *vmf, struct page *page, int *fpin)
+{
+	if (trylock_page(page))
+		return 1;
+#ifdef LOCK_PAGE_OR_RETRY_HOOK
+	/* race harness hook (not kernel code): "this fault found the page locked" */
+	LOCK_PAGE_OR_RETRY_HOOK(page);
+#endif
+
+	/*
+	 * NOTE! This will make us return with VM_FAULT_RETRY, but with
+	 * the mmap_lock still held. That's how FAULT_FLAG_RETRY_NOWAIT
+	 * is supposed to work. We have way too many special cases..
+	 */
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return 0;
+
+	*fpin = maybe_unlock_mmap_for_io(vmf, *fpin);
+	if (vmf->flags & FAULT_FLAG_KILLABLE) {
+		if (__lock_page_killable(page, vmf->vma->vm_mm)) {
+			/*
+			 * We didn't have the right flags to drop the mmap_lock,
+			 * but all fault_handlers only check for fatal signals
+			 * if we return VM_FAULT_RETRY, so we need to drop the
+			 * mmap_lock here and return 0 if we don't have a fpin.
+			 */
+#ifndef RETRY_HOLDS_MMAP_LOCK
+			if (*fpin == 0)
+				mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+			return 0;
+		}
+	} else
+		lock_page(page);	/* __lock_page() */
+	return 1;
+}
+
+/* filemap_fault() v5.7, page-cache hit only (no readahead) */
 static int filemap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct page *page;
+	int fpin = 0;
 
 	page = READ_ONCE(vma->vm_mapping->pages[vmf->pgoff]);	/* find_get_page() */
 	if (!page)
 		return VM_FAULT_SIGBUS;		/* readahead/allocation not modelled */
 	get_page(page);
-	if (!lock_page_or_retry(page, vma->vm_mm, vmf->flags)) {
-		put_page(page);
-		return VM_FAULT_RETRY;
-	}
+	if (!lock_page_maybe_drop_mmap(vmf, page, &fpin))
+		goto out_retry;
 	if (!PageUptodate(page))		/* ->readpage(), synchronous */
 		set_bit(PG_uptodate, &page->flags);
+	/*
+	 * We've made it this far and we had to drop our mmap_lock, now is the
+	 * time to return to the upper layer and have it re-find the vma and
+	 * redo the fault.
+	 */
+	if (fpin) {
+		unlock_page(page);
+		goto out_retry;
+	}
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
+out_retry:
+	put_page(page);
+	return VM_FAULT_RETRY;
 }
 
 /* __do_fault() v6.x */
@@ -366,7 +450,7 @@ unlock:
 }
 
 /*
- * __handle_mm_fault() v5.5.  As in the kernel, struct vm_fault lives on
+ * __handle_mm_fault() v5.4/v5.5 (see above).  As in the kernel, struct vm_fault lives on
  * this function's stack (a stack-frame object: accesses to it are not
  * scheduling points); vma fields the path needs are read once by the
  * callers that the kernel also has read them (vm_flags here).
@@ -430,15 +514,16 @@ retry_pud:
 }
 
 /*
- * handle_mm_fault() v5.5.  The VM_BUG_ON is the model's statement of the
- * flag contract of "mm: allow VM_FAULT_RETRY for multiple times":
- * ALLOW_RETRY&!TRIED first try, ALLOW_RETRY&TRIED later tries,
- * !ALLOW_RETRY&!TRIED no retry, !ALLOW_RETRY&TRIED illegal.
+ * handle_mm_fault() v5.7.  The flag contract of "mm: allow VM_FAULT_RETRY
+ * for multiple times" (ALLOW_RETRY&!TRIED first try, ALLOW_RETRY&TRIED
+ * later tries, !ALLOW_RETRY&!TRIED no retry, !ALLOW_RETRY&TRIED illegal) is
+ * documentation in the kernel: neither v5.7 nor linux-next asserts it, so
+ * the model does not either.  What an illegal combination costs is shown by
+ * its consequences (C2: handle_userfault() answers SIGBUS).
  */
 static int handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags)
 {
-	VM_BUG_ON((flags & FAULT_FLAG_TRIED) && !(flags & FAULT_FLAG_ALLOW_RETRY));
 	return __handle_mm_fault(vma, address, flags);
 }
 

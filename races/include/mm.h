@@ -134,9 +134,20 @@ struct address_space {
 
 /* --------------------------------------------------------- mm and vma */
 /* the system's swap device: swap cache and swap_map counts, by offset */
+#define SWP_SYNCHRONOUS_IO	0x1	/* si->flags: zram-like, swap-in may skip the swap cache */
+#define SWAP_HAS_CACHE_BIT	6
+#define SWAP_HAS_CACHE		0x40	/* swap_map[]: the slot has (or is getting) a swap-cache page */
+#define SWAPCACHE_WQ_BIT	0	/* si->swapcache_wq: a task sleeps until a swapcache pin goes */
 struct swap_info_struct {
-	struct page *cache[4];		/* swap cache (swapper_spaces xarray) */
-	atomic_t swap_map[4];		/* references to each slot */
+	unsigned long flags;		/* SWP_SYNCHRONOUS_IO */
+	spinlock_t lock;		/* si->lock / the cluster lock around swap_map[] */
+	unsigned long swapcache_wq;	/* v6.12 swapcache_wq, see swapcache_wait() */
+	unsigned long data[4];		/* the device: what each slot holds */
+	atomic_t swap_map[4];		/* references to each slot, | SWAP_HAS_CACHE */
+	struct page *cache[4];		/* swap cache (swapper_spaces xarray), last: an
+					 * offset past the device's slots reads past the
+					 * object, as swapper_spaces[type][offset >> 14]
+					 * reads past its allocation */
 };
 
 /* the userfaultfd context the monitor registered (see userfaultfd.h) */
@@ -560,6 +571,18 @@ static pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 	return pmd_offset(pud, address);
 }
 
+/* --------------------------------------------------------- fair waiting */
+/*
+ * A kernel loop that sleeps and retries (schedule_timeout(), cond_resched()
+ * + goto again, wait_event()) makes progress only once another CPU changed
+ * what it polls.  The model blocks such a waiter on a bit that the CPU it
+ * waits for clears (wait_on_bit()), so the explorer does not run schedules in
+ * which the poller spins forever while that CPU never runs — a fair
+ * scheduler has none.  The executions left out only repeat the poll.  A loop
+ * that can spin while nobody else makes progress (a real livelock) must not
+ * be written this way: keep its retry visible.
+ */
+
 /* ------------------------------------------------------------ mmap_lock */
 static void mmap_read_lock(struct mm_struct *mm)	{ down_read(&mm->mmap_lock); }
 static void mmap_read_unlock(struct mm_struct *mm)	{ up_read(&mm->mmap_lock); }
@@ -605,10 +628,29 @@ static void page_add_file_rmap(struct page *page) { atomic_inc(&page->_mapcount)
 static void page_add_anon_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
 static void page_remove_rmap(struct page *page)	{ atomic_dec(&page->_mapcount); }
 
+#ifdef CONFIG_X86_PAE
+/*
+ * 32-bit PAE: a pte is two 32-bit words, pte_low (flags, swap type) and
+ * pte_high (the frame / swap offset); native_set_pte() writes pte_high,
+ * smp_wmb(), then pte_low, and a plain `*pte` read is two loads.  The model
+ * keeps one cell per pte and writes it in those two steps (the ptl holder
+ * is the only writer, so the intermediate value is exactly what a lockless
+ * reader can assemble): a torn read sees the new high half with the old low
+ * half — the "mix of unmatched parts" pte_unmap_same() exists for.
+ */
+#define PTE_LOW_MASK	ENTRY_FLAGS_MASK
+static void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	WRITE_ONCE(*ptep, (READ_ONCE(*ptep) & PTE_LOW_MASK) | (pte & ~PTE_LOW_MASK));	/* pte_high */
+	smp_wmb();
+	WRITE_ONCE(*ptep, pte);							/* pte_low */
+}
+#else
 static void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
 {
 	WRITE_ONCE(*ptep, pte);
 }
+#endif
 static pte_t ptep_get(pte_t *ptep)		{ return READ_ONCE(*ptep); }
 static pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 {

@@ -4,8 +4,10 @@
  *
  * do_swap_page() follows v6.1 mm/memory.c: swap-cache hit only (readahead
  * is not modelled: a page missing from the swap cache is treated as a
- * failed read), read faults (should_try_to_free_swap() is false, so the
- * page stays in the swap cache), no ksm, no memcg, no exclusive-map reuse.
+ * failed read), lock_page_or_retry() (v5.7+: the first try may drop
+ * mmap_lock and return VM_FAULT_RETRY), should_try_to_free_swap() false (the
+ * page stays in the swap cache), no ksm, no memcg; a write fault reuses the
+ * page only if it holds the only reference, else goes on to do_wp_page().
  *
  * Configuration:
  *   CONFIG_X86_PAE   sizeof(pte_t) > sizeof(unsigned long): pte_unmap_same()
@@ -62,7 +64,70 @@ static void swap_free(struct swap_info_struct *si, unsigned long entry)
 {
 	int count = atomic_dec_return(&si->swap_map[swp_offset(entry)]);
 
-	VM_BUG_ON(count < 0);
+	VM_BUG_ON((count & ~SWAP_HAS_CACHE) < 0 || count < 0);
+}
+
+/* __swap_count() */
+static int __swap_count(struct swap_info_struct *si, unsigned long entry)
+{
+	return atomic_read(&si->swap_map[swp_offset(entry)]) & ~SWAP_HAS_CACHE;
+}
+
+/*
+ * swapcache_prepare() — __swap_duplicate(entry, SWAP_HAS_CACHE), mm/swapfile.c
+ * v6.8: pin the slot for a swap-cache (or cache-skipping) swap-in.
+ * 0, or -EEXIST when somebody else holds the pin, -ENOENT for a free slot.
+ */
+#define EEXIST	17
+#define ENOENT	2
+static int swapcache_prepare(struct swap_info_struct *si, unsigned long entry)
+{
+	int *map = (int *)&si->swap_map[swp_offset(entry)];
+	int count;
+	int err = 0;
+
+	spin_lock(&si->lock);			/* lock_cluster_or_swap_info() */
+	count = READ_ONCE(*map);
+	if (count & SWAP_HAS_CACHE)
+		err = -EEXIST;
+	else if (!count)
+		err = -ENOENT;
+	else {
+		WRITE_ONCE(*map, count | SWAP_HAS_CACHE);
+		set_bit(SWAPCACHE_WQ_BIT, &si->swapcache_wq);	/* a swap-in holds a pin */
+	}
+	spin_unlock(&si->lock);
+	return err;
+}
+
+/*
+ * Drop a slot's swap-cache pin (swapcache_clear() v6.8, also what
+ * delete_from_swap_cache() -> put_swap_folio() does) and wake the tasks
+ * waiting for it (v6.12 01626a182302: wake_up(&swapcache_wq)).
+ */
+static void swapcache_clear(struct swap_info_struct *si, unsigned long entry)
+{
+	int *map = (int *)&si->swap_map[swp_offset(entry)];
+
+	spin_lock(&si->lock);
+	WRITE_ONCE(*map, READ_ONCE(*map) & ~SWAP_HAS_CACHE);
+	spin_unlock(&si->lock);
+	clear_bit(SWAPCACHE_WQ_BIT, &si->swapcache_wq);
+}
+
+/*
+ * The loser of swapcache_prepare(): 13ddaf26be32 sleeps one tick
+ * (schedule_timeout_uninterruptible(1)) and lets the fault be retried;
+ * v6.12 sleeps on swapcache_wq, which swapcache_clear() wakes, still with the
+ * one-tick timeout.  Fair waiting (mm.h): the model sleeps until the
+ * swap-in pin it lost to is dropped (SWAPCACHE_WQ_BIT: set with a swap-in's
+ * pin, cleared by swapcache_clear()); a pin that is not a swap-in's (reclaim
+ * adding the page to the swap cache) wakes nobody, so there the tick simply
+ * ends: no wait.
+ */
+static void swapcache_wait(struct swap_info_struct *si)
+{
+	wait_on_bit(SWAPCACHE_WQ_BIT, &si->swapcache_wq);
 }
 
 #ifdef CONFIG_SPECULATIVE_PAGE_FAULT
@@ -299,6 +364,9 @@ static int do_swap_page(struct vm_fault *vmf)
 	pte_t orig_pte = vmf->orig_pte;
 	pte_t pte;
 	int ret = 0;
+	int swapcache = true;		/* the page is the swap cache's (not a skip-swapcache copy) */
+	int need_clear_cache = false;
+	int err;
 
 #if defined(CONFIG_SPECULATIVE_PAGE_FAULT) && defined(SPF_PUS_SPINLOCK)
 	ret = pte_unmap_same(vmf);
@@ -324,6 +392,33 @@ static int do_swap_page(struct vm_fault *vmf)
 
 	si = mm->swap;
 	page = lookup_swap_cache(si, entry);
+	if (!page && (READ_ONCE(si->flags) & SWP_SYNCHRONOUS_IO) && __swap_count(si, entry) == 1) {
+		/*
+		 * v6.8 (13ddaf26be32 "mm/swap: fix race when skipping
+		 * swapcache"): skip the swap cache for a synchronous device.
+		 */
+#ifndef NO_SWAPCACHE_PREPARE
+		/*
+		 * Prevent parallel swapin from proceeding with
+		 * the cache flag. Otherwise, another thread may
+		 * finish swapin first, free the entry, and swapout
+		 * reusing the same entry. It's undetectable as
+		 * pte_same() returns true due to entry reuse.
+		 */
+		err = swapcache_prepare(si, entry);
+		if (err) {
+			/* Relax a bit to prevent rapid repeated page faults */
+			if (err == -EEXIST)
+				swapcache_wait(si);	/* else: nobody will wake us; the tick ends */
+			goto out;
+		}
+		need_clear_cache = true;
+#endif
+		/* skip swapcache */
+		page = alloc_page_vma(vma, vmf->address);
+		WRITE_ONCE(page->data, READ_ONCE(si->data[swp_offset(entry)]));	/* swap_read_folio(), synchronous */
+		swapcache = false;
+	}
 	if (!page) {
 		/*
 		 * Back out if somebody else faulted in this pte
@@ -336,13 +431,17 @@ static int do_swap_page(struct vm_fault *vmf)
 		goto unlock;
 	}
 
-	lock_page(page);	/* lock_page_or_retry() with retry not allowed */
+	if (!lock_page_or_retry(page, mm, vmf->flags)) {
+		ret |= VM_FAULT_RETRY;
+		put_page(page);		/* out_release */
+		goto out;
+	}
 
 	/*
 	 * Make sure try_to_free_swap or swapoff did not release the
 	 * swapcache from under us.
 	 */
-	if (unlikely(!PageSwapCache(page) || READ_ONCE(page->private) != entry))
+	if (swapcache && unlikely(!PageSwapCache(page) || READ_ONCE(page->private) != entry))
 		goto out_page;
 
 	/*
@@ -358,21 +457,44 @@ static int do_swap_page(struct vm_fault *vmf)
 #endif
 
 	pte = mk_pte(page, vma->vm_page_prot);
+	/*
+	 * Write fault: reuse only an exclusive page (v6.1: PageAnonExclusive or
+	 * the only reference).  The model has no exclusive swap-pte bit and the
+	 * swap cache keeps its reference, so a write always goes on to
+	 * do_wp_page() below.
+	 */
+	if ((vmf->flags & FAULT_FLAG_WRITE) && page_count(page) == 1) {
+		pte = maybe_mkwrite(pte_mkdirty(pte), vma);
+		vmf->flags &= ~FAULT_FLAG_WRITE;
+	}
 	if (pte_swp_uffd_wp(orig_pte))
 		pte = pte_mkuffd_wp(pte);
 	set_pte_at(mm, vmf->address, vmf->pte, pte);
+	vmf->orig_pte = pte;
 	page_add_anon_rmap(page);	/* the swap-cache lookup's reference becomes the map's */
 	swap_free(si, entry);
 	unlock_page(page);
+
+	if (vmf->flags & FAULT_FLAG_WRITE) {
+		ret |= do_wp_page(vmf);		/* with the ptl held; unlocks it */
+		if (ret & VM_FAULT_ERROR)
+			ret &= VM_FAULT_ERROR;
+		goto out;
+	}
 unlock:
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 out:
+	/* Clear the swap cache pin for direct swapin after PTL unlock */
+	if (need_clear_cache)
+		swapcache_clear(si, entry);
 	return ret;
 out_nomap:
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 out_page:
 	unlock_page(page);
 	put_page(page);
+	if (need_clear_cache)
+		swapcache_clear(si, entry);
 	return ret;
 }
 
