@@ -219,9 +219,23 @@ static int __do_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-/* should_fault_around() v6.x (uffd_disable_fault_around() left out, see D) */
+/* include/linux/userfaultfd_k.h v5.19+: uffd_disable_fault_around() */
+static int uffd_disable_fault_around(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_UFFD_WP;	/* | VM_UFFD_MINOR */
+}
+
+/*
+ * should_fault_around() v6.x.  NO_UFFD_DISABLE_FAULT_AROUND (D): without the
+ * uffd check, i.e. fault-around must get markers right on its own.
+ */
 static int should_fault_around(struct vm_fault *vmf)
 {
+#ifndef NO_UFFD_DISABLE_FAULT_AROUND
+	/* uffd-wp: pte markers must not be mapped over by fault-around */
+	if (uffd_disable_fault_around(vmf->vma))
+		return false;
+#endif
 	return FAULT_AROUND_PAGES > 1;
 }
 
@@ -259,6 +273,7 @@ static struct page *alloc_page_vma(struct vm_area_struct *vma, unsigned long add
 	atomic_set(&page->_refcount, 1);
 	atomic_set(&page->_mapcount, -1);
 	set_bit(PG_anon, &page->flags);
+	set_bit(PG_swapbacked, &page->flags);	/* __folio_set_swapbacked() */
 	return page;
 }
 
@@ -324,7 +339,7 @@ static int do_fault(struct vm_fault *vmf)
 	else
 		ret = do_shared_fault(vmf);
 
-	/* preallocated pagetable is unused: free it */
+	/* preallocated pagetable is unused: free it (v4.10+) */
 #ifndef NO_PREALLOC_FREE
 	if (vmf->prealloc_pte) {
 		pte_free(vma->vm_mm, vmf->prealloc_pte);

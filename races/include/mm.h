@@ -40,8 +40,9 @@
  *   a separate kzalloc'd spinlock_t; cell PTE_PTLOCK_SLOT (7) of the table
  *   page holds a pointer to it (the kernel keeps it in the table's struct
  *   ptdesc; ptlock_ptr() reads ptdesc->ptl).  pte_free() frees both, so a
- *   late lock of a freed table is a use-after-free.  PMD and PUD levels use
- *   mm->page_table_lock (no split pmd ptlocks in the model).
+ *   late lock of a freed table is a use-after-free.  The PUD level uses
+ *   mm->page_table_lock; the PMD level too, or with USE_SPLIT_PMD_PTLOCKS a
+ *   lock per pmd table (cell 7 of the table, see pmd_lockptr()).
  *
  * Not modelled (say so where a race might care): pgd/p4d levels, TLB
  * batching other than tlb_shootdown(), rss counters, memcg, LRU, folios
@@ -115,6 +116,7 @@ typedef unsigned long pte_t;
 #define PG_head			5	/* compound (THP) head */
 #define PG_waiters		6
 #define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
+#define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
 /* Exactly 8 cells: a page frame and its struct page are one object. */
 struct page {
@@ -425,10 +427,27 @@ static spinlock_t *pte_lockptr_val(pmd_t pmdval)
 	return (spinlock_t *)READ_ONCE(table[PTE_PTLOCK_SLOT]);
 }
 
+#ifdef USE_SPLIT_PMD_PTLOCKS
+/*
+ * Split pmd ptlocks (x86-64 and the other arches with PMD-level THP,
+ * USE_SPLIT_PMD_PTLOCKS): each pmd table has its own spinlock, found through
+ * the table page (pmd_ptdesc(pmd)->ptl), as pte tables do.  Cell
+ * PMD_PTLOCK_SLOT of a pmd table page holds it: an init-block pmd table must
+ * set it, pmd_alloc_one() allocates it.
+ */
+#define PMD_PTLOCK_SLOT	7
+static spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	pmd_t *table = (pmd_t *)(((unsigned long)pmd) & ~ENTRY_FLAGS_MASK);	/* pmd_pgtable_page() */
+
+	return (spinlock_t *)READ_ONCE(table[PMD_PTLOCK_SLOT]);
+}
+#else
 static spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
 	return &mm->page_table_lock;
 }
+#endif
 static spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 {
 	spinlock_t *ptl = pmd_lockptr(mm, pmd);
@@ -448,12 +467,43 @@ static spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
 	return ptl;
 }
 
-/* pte_offset_map(): no highmem, so just arithmetic on *pmd */
+#ifdef PTE_OFFSET_MAP_V65
+/*
+ * The v6.5+ contract (Hugh Dickins, "mm: pte_offset_map() and
+ * pte_offset_map_lock() may fail" series): __pte_offset_map() runs under
+ * rcu_read_lock() until pte_unmap(), and fails (NULL) when the pmd is none
+ * or huge; pte_offset_map_lock() re-checks pmd_same() under the ptl and
+ * retries.  A pte table may then be freed after an RCU grace period
+ * (pte_free_defer()) while walkers hold no mmap_lock.  Only code written for
+ * this contract may be built with it (it must handle NULL): zap.h is.
+ */
+static pte_t *__pte_offset_map(pmd_t *pmd, unsigned long address, pmd_t *pmdvalp)
+{
+	pmd_t pmdval;
+
+	rcu_read_lock();
+	pmdval = READ_ONCE(*pmd);
+	if (pmdvalp)
+		*pmdvalp = pmdval;
+	if (pmd_none(pmdval) || pmd_leaf(pmdval)) {	/* pmd_bad(): not modelled */
+		rcu_read_unlock();
+		return NULL;
+	}
+	return pmd_pgtable(pmdval) + pte_index(address);
+}
+static pte_t *pte_offset_map(pmd_t *pmd, unsigned long address)
+{
+	return __pte_offset_map(pmd, address, NULL);
+}
+static void pte_unmap(pte_t *pte)		{ rcu_read_unlock(); }
+#else
+/* pte_offset_map(): no highmem, so just arithmetic on *pmd (before v6.5) */
 static pte_t *pte_offset_map(pmd_t *pmd, unsigned long address)
 {
 	return pmd_pgtable(READ_ONCE(*pmd)) + pte_index(address);
 }
 static void pte_unmap(pte_t *pte) { }
+#endif
 
 /*
  * pte_offset_map_lock(): the v4.x macro (include/linux/mm.h, 2016-2022):
@@ -468,12 +518,31 @@ static void pte_unmap(pte_t *pte) { }
 static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 				  unsigned long address, spinlock_t **ptlp)
 {
+#ifdef PTE_OFFSET_MAP_V65
+	/* mm/pgtable-generic.c v6.5: __pte_offset_map_lock() */
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	pte_t *pte;
+again:
+	pte = __pte_offset_map(pmd, address, &pmdval);
+	if (unlikely(!pte))
+		return pte;
+	ptl = pte_lockptr_val(pmdval);		/* pte_lockptr(mm, &pmdval) */
+	spin_lock(ptl);
+	if (likely(pmd_same(pmdval, READ_ONCE(*pmd)))) {
+		*ptlp = ptl;
+		return pte;
+	}
+	pte_unmap_unlock(pte, ptl);
+	goto again;
+#else
 	spinlock_t *ptl = pte_lockptr(mm, pmd);
 	pte_t *pte = pte_offset_map(pmd, address);
 
 	*ptlp = ptl;
 	spin_lock(ptl);
 	return pte;
+#endif
 }
 static void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 {
@@ -498,9 +567,19 @@ static void pte_free(struct mm_struct *mm, pte_t *table)
 }
 static pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long address)
 {
-	return alloc_page(pmd_t);
+	pmd_t *table = alloc_page(pmd_t);
+#ifdef USE_SPLIT_PMD_PTLOCKS
+	table[PMD_PTLOCK_SLOT] = (pmd_t)kzalloc(1);	/* pagetable_pmd_ctor() */
+#endif
+	return table;
 }
-static void pmd_free(struct mm_struct *mm, pmd_t *table) { free_page(table); }
+static void pmd_free(struct mm_struct *mm, pmd_t *table)
+{
+#ifdef USE_SPLIT_PMD_PTLOCKS
+	kfree((spinlock_t *)table[PMD_PTLOCK_SLOT]);	/* pagetable_pmd_dtor() */
+#endif
+	free_page(table);
+}
 
 static void pmd_populate(struct mm_struct *mm, pmd_t *pmd, pte_t *table)
 {
@@ -609,16 +688,50 @@ static int PageLocked(struct page *page)	{ return test_bit(PG_locked, &page->fla
 static int PageUptodate(struct page *page)	{ return test_bit(PG_uptodate, &page->flags); }
 static int PageSwapCache(struct page *page)	{ return test_bit(PG_swapcache, &page->flags); }
 static int PageAnon(struct page *page)		{ return test_bit(PG_anon, &page->flags); }
+static int PageSwapBacked(struct page *page)	{ return test_bit(PG_swapbacked, &page->flags); }
+static int PageDirty(struct page *page)		{ return test_bit(PG_dirty, &page->flags); }
 static int PageTransCompound(struct page *page)	{ return test_bit(PG_head, &page->flags); }
 static int is_zone_device_page(struct page *page) { return test_bit(PG_zone_device, &page->flags); }
 
-static void get_page(struct page *page)		{ atomic_inc(&page->_refcount); }
-/* put_page(): the last reference frees the page (init-block pages hold a
- * page-cache or swap-cache reference and never reach zero) */
+/*
+ * A struct page outlives its frame.  The kernel's struct pages are the
+ * memmap: freeing a page returns the frame to the buddy allocator, the
+ * struct page stays, with refcount 0, so a speculative folio_try_get()
+ * (get_page_unless_zero()) on a page freed under it fails instead of
+ * faulting.  The model's page frame and struct page are one object, so
+ * the last put does not free it: __free_page_frame() marks it PG_buddy and
+ * keeps it reachable from memmap_free[] (the leak check would count it
+ * otherwise).  get_page() on a free page is the kernel's VM_BUG_ON.  Not
+ * modelled: reuse of the frame, and a stale access to a freed page's
+ * contents (page->data) is not a violation.
+ */
+#define PG_buddy		9	/* the frame is free (PageBuddy()) */
+#define MEMMAP_FREE_MAX		8
+struct page *memmap_free[MEMMAP_FREE_MAX];
+int memmap_free_nr;
+
+static void __free_page_frame(struct page *page)
+{
+	int i = atomic_inc_return((atomic_t *)&memmap_free_nr) - 1;
+
+	set_bit(PG_buddy, &page->flags);
+	WRITE_ONCE(memmap_free[i], page);
+}
+
+static void get_page(struct page *page)
+{
+	VM_BUG_ON(atomic_inc_return(&page->_refcount) <= 1);	/* VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow()) */
+}
+/* folio_try_get(): a speculative reference, refused on a freed page */
+static int get_page_unless_zero(struct page *page)
+{
+	return atomic_inc_not_zero(&page->_refcount);
+}
+/* put_page(): the last reference frees the frame */
 static void put_page(struct page *page)
 {
 	if (atomic_dec_and_test(&page->_refcount))
-		free_page(page);
+		__free_page_frame(page);
 }
 static int page_count(struct page *page)	{ return atomic_read(&page->_refcount); }
 static int page_mapcount(struct page *page)	{ return atomic_read(&page->_mapcount) + 1; }

@@ -5,14 +5,17 @@
  * page_vma_mapped_walk() takes the ptl, ptep_clear_flush() flushes the TLB
  * *under* the ptl, the pte becomes a swap entry).
  *
- * Reduced: the anon_vma links one vma (anon_vma->vma); the page is already
- * in the swap cache (add_to_swap() ran), so page_private(page) is its swap
- * entry; no mmu notifiers, no mlock, no batching of TLB flushes
+ * Reduced: the anon_vma links one vma (anon_vma->vma); a swap-backed page
+ * is already in the swap cache (add_to_swap() ran), so page_private(page) is
+ * its swap entry; a lazyfree (MADV_FREE, !PageSwapBacked) page is discarded
+ * if clean and unpinned (v5.18, 6c8e2a256915; NO_LAZYFREE_REFCOUNT_CHECK is
+ * the v5.17 form that looks at the dirty flag only); no mmu notifiers, no mlock, no batching of TLB flushes
  * (TTU_BATCH_FLUSH is not modelled: the flush is immediate, as without it).
  */
 #ifndef _FAULTLINE_RMAP_H
 #define _FAULTLINE_RMAP_H
 #include "mm.h"
+#include "userfaultfd.h"
 
 static void anon_vma_lock_read(struct anon_vma *av)	{ down_read(&av->rwsem); }
 static void anon_vma_unlock_read(struct anon_vma *av)	{ up_read(&av->rwsem); }
@@ -74,15 +77,87 @@ static int try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsig
 	pte_t pteval;
 	unsigned long entry;
 
+	int ref_count;
+	int map_count;
+
 	if (!pte)
 		return false;
 	/* Nuke the page table entry. */
 	pteval = ptep_clear_flush(vma, address, pte);
 	if (pte_dirty(pteval))
 		set_bit(PG_dirty, &page->flags);	/* set_page_dirty() */
+
+	/* MADV_FREE page check (v5.18) */
+	if (!PageSwapBacked(page)) {
+#ifndef NO_LAZYFREE_REFCOUNT_CHECK
+		/*
+		 * Synchronize with gup_pte_range():
+		 * - clear PTE; barrier; read refcount
+		 * - inc refcount; barrier; read PTE
+		 */
+		smp_mb();
+		ref_count = page_count(page);
+		map_count = page_mapcount(page);
+		/*
+		 * Order reads for page refcount and dirty flag
+		 * (see comments in __remove_mapping()).
+		 */
+		smp_rmb();
+		/*
+		 * The only page refs must be one from isolation
+		 * plus the rmap(s) (dropped by discard:).
+		 */
+		if (ref_count == 1 + map_count && !PageDirty(page))
+			goto discard;
+#else
+		/* before 6c8e2a256915: only the dirty flag */
+		if (!PageDirty(page))
+			goto discard;
+#endif
+		/*
+		 * If the page was redirtied, it cannot be
+		 * discarded. Remap the page to page table.
+		 */
+		set_pte_at(mm, address, pte, pteval);
+		set_bit(PG_swapbacked, &page->flags);	/* SetPageSwapBacked() */
+		pte_unmap_unlock(pte, ptl);
+		return false;
+discard:
+		page_remove_rmap(page);
+		put_page(page);
+		pte_unmap_unlock(pte, ptl);
+		return true;
+	}
+
 	entry = READ_ONCE(page->private);		/* page_private(): the swap entry */
 	swap_duplicate(mm->swap, entry);
 	set_pte_at(mm, address, pte, swp_entry_to_pte(entry));
+	page_remove_rmap(page);
+	put_page(page);
+	pte_unmap_unlock(pte, ptl);
+	return true;
+}
+
+/*
+ * try_to_unmap_one() for a page-cache (shmem) page, v5.19+: clear and flush,
+ * then "If this pte was uffd-wp armed, we may want to replace a none pte with
+ * a marker pte if it's file-backed, so we don't lose the tracking info."
+ * (the page itself goes to swap through shmem_writepage(), the pte does not
+ * become a swap entry).  rmap_walk_file() under i_mmap_rwsem is elided: the
+ * caller names the vma.
+ */
+static int try_to_unmap_file_one(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	spinlock_t *ptl;
+	pte_t *pte = page_vma_mapped_walk(page, vma, address, &ptl);
+	pte_t pteval;
+
+	if (!pte)
+		return false;
+	pteval = ptep_clear_flush(vma, address, pte);
+	pte_install_uffd_wp_if_needed(vma, address, pte, pteval);
+	if (pte_dirty(pteval))
+		set_bit(PG_dirty, &page->flags);	/* folio_mark_dirty() */
 	page_remove_rmap(page);
 	put_page(page);
 	pte_unmap_unlock(pte, ptl);

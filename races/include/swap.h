@@ -54,8 +54,8 @@ static struct page *lookup_swap_cache(struct swap_info_struct *si, unsigned long
 {
 	struct page *page = READ_ONCE(si->cache[swp_offset(entry)]);
 
-	if (page)
-		get_page(page);
+	if (page && !get_page_unless_zero(page))	/* filemap_get_entry(): folio_try_get() */
+		page = NULL;	/* freed under us: the kernel re-walks the xarray, which no longer has it */
 	return page;
 }
 

@@ -46,6 +46,8 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 #endif
 
 	start_pte = pte_offset_map_lock(mm, pmd, start, &ptl);
+	if (!start_pte)
+		return;			/* v6.5: the table went away (retract_page_tables()) */
 	for (addr = start; addr != end; addr++) {
 		pte = start_pte + (addr - start);
 		ptent = ptep_get(pte);
