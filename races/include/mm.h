@@ -132,6 +132,7 @@ struct page {
 
 struct address_space {
 	struct page *pages[4];		/* the page cache (xarray), by index */
+	struct rw_semaphore i_mmap_rwsem;	/* the file rmap (i_mmap tree) */
 };
 
 /* --------------------------------------------------------- mm and vma */

@@ -164,6 +164,23 @@ static int try_to_unmap_file_one(struct page *page, struct vm_area_struct *vma, 
 	return true;
 }
 
+static void i_mmap_lock_read(struct address_space *mapping)	{ down_read(&mapping->i_mmap_rwsem); }
+static void i_mmap_unlock_read(struct address_space *mapping)	{ up_read(&mapping->i_mmap_rwsem); }
+static void i_mmap_lock_write(struct address_space *mapping)	{ down_write(&mapping->i_mmap_rwsem); }
+static void i_mmap_unlock_write(struct address_space *mapping)	{ up_write(&mapping->i_mmap_rwsem); }
+
+/* rmap_walk_file() for try_to_unmap(): under i_mmap_rwsem, the one vma mapping it */
+static int try_to_unmap_file(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	struct address_space *mapping = page->mapping;
+	int ret;
+
+	i_mmap_lock_read(mapping);
+	ret = try_to_unmap_file_one(page, vma, address);	/* vma_interval_tree_foreach() */
+	i_mmap_unlock_read(mapping);
+	return ret;
+}
+
 /* rmap_walk_anon() for try_to_unmap(): the page's anon_vma, the vma it links */
 static int try_to_unmap(struct page *page, struct anon_vma *av, unsigned long address)
 {
