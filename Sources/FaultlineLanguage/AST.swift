@@ -62,6 +62,10 @@ public struct StructDecl: Sendable {
     public var size: Int
     public var complete: Bool
     public var location: SourceLocation
+    /// Where each field was declared (parallel to `fields`), for collision diagnostics.
+    public var fieldLocations: [SourceLocation] = []
+    /// The `__extend struct X { ... }` blocks that added fields, in order.
+    public var extensions: [SourceLocation] = []
 
     public func field(_ n: String) -> (name: String, type: CType, offset: Int)? {
         fields.first { $0.name == n }
@@ -126,6 +130,12 @@ public struct FunctionDecl: Sendable {
     public var params: [(name: String, type: CType)]
     public var body: Stmt
     public var location: SourceLocation
+    /// How a definition of a name that is defined twice is resolved (docs/language.md,
+    /// "Extending the model"): a plain definition replaces a `__weak` one, an `__override`
+    /// replaces an earlier definition; any other pair is a redefinition error.
+    public var linkage: Linkage = .plain
+
+    public enum Linkage: Sendable { case plain, weak, override }
 }
 
 /// One item of the init block: `int x = 1;`, `mm.pgd[0] = 5;`, `0:r1 = 3;`, `pte_t t[4];`.

@@ -14,7 +14,11 @@ public struct Parser {
     ]
     static let typeKeywords: Set<String> = ["int", "char", "short", "long", "unsigned", "signed", "void", "const",
         "volatile", "static", "inline", "extern", "register", "struct", "union", "enum", "__always_inline",
-        "__maybe_unused", "noinline", "__inline__", "__inline", "auto", "__rcu", "__user", "__iomem", "__percpu"]
+        "__maybe_unused", "noinline", "__inline__", "__inline", "auto", "__rcu", "__user", "__iomem", "__percpu",
+        "__weak", "__override", "__extend"]
+    /// The linkage words of the last `parseSpecifiers()` (`__weak`, `__override`): how a
+    /// function definition that follows combines with another of the same name.
+    var lastLinkage: FunctionDecl.Linkage = .plain
 
     public init(source: PreprocessedSource) {
         self.toks = source.tokens
@@ -121,6 +125,7 @@ public struct Parser {
         if file.threads.isEmpty {
             throw Diagnostic("the file declares no threads (P0, P1, …)", at: cur.location)
         }
+        if file.structs.contains(where: { !$0.extensions.isEmpty }) { relayoutStructs() }
         return file
     }
 
@@ -253,10 +258,24 @@ public struct Parser {
     mutating func parseSpecifiers() throws -> CType {
         var words: [String] = []
         var result: CType? = nil
+        var linkage: FunctionDecl.Linkage = .plain
+        var extend = false
         let start = cur
+        defer { lastLinkage = linkage }
         while cur.isIdentifier {
             let w = cur.text
             switch w {
+            case "__weak", "__override":
+                let l: FunctionDecl.Linkage = w == "__weak" ? .weak : .override
+                if linkage != .plain && linkage != l { throw Diagnostic("a definition cannot be both __weak and __override", at: cur.location) }
+                linkage = l
+                _ = next()
+            case "__extend":
+                extend = true
+                _ = next()
+                guard cur.isIdent("struct") || cur.isIdent("union") else {
+                    throw Diagnostic(Diagnostic.Message.expected("'struct' after __extend", found: cur.quoted), at: cur.location)
+                }
             case "const", "volatile", "static", "inline", "extern", "register", "__always_inline", "__maybe_unused",
                  "noinline", "__inline__", "__inline", "auto", "__rcu", "__user", "__iomem", "__percpu":
                 _ = next()
@@ -264,7 +283,8 @@ public struct Parser {
                 words.append(w); _ = next()
             case "struct", "union":
                 _ = next()
-                result = try parseStructSpecifier()
+                result = try parseStructSpecifier(extend: extend)
+                extend = false
             case "enum":
                 _ = next()
                 try parseEnumSpecifier()
@@ -283,19 +303,35 @@ public struct Parser {
         return result ?? CType.fromWords(words)
     }
 
-    mutating func parseStructSpecifier() throws -> CType {
+    mutating func parseStructSpecifier(extend: Bool = false) throws -> CType {
         let at = cur.location
         var name = ""
         if cur.isIdentifier { name = next().text }
         var index = file.structs.firstIndex { $0.name == name && !name.isEmpty }
+        if extend {
+            // `__extend struct X { fields };` adds fields to an existing struct (docs/language.md).
+            guard let i = index, file.structs[i].complete else {
+                throw Diagnostic("__extend of 'struct \(name)': no earlier definition to extend", at: at)
+            }
+            guard cur.isPunct("{") else { throw Diagnostic(Diagnostic.Message.expected("'{' after __extend struct \(name)", found: cur.quoted), at: cur.location) }
+            if let used = sizeUsedAt[i] {
+                throw Diagnostic("__extend of 'struct \(name)' after its size was used in a constant", at: at,
+                                 related: [("the size is used here", used)])
+            }
+        }
         if index == nil {
             file.structs.append(StructDecl(name: name.isEmpty ? "<anonymous@\(at.line)>" : name, fields: [], size: 1, complete: false, location: at))
             index = file.structs.count - 1
         }
         if eat("{") {
-            if file.structs[index!].complete { throw Diagnostic(Diagnostic.Message.redefinition("struct " + name), at: at) }
-            var fields: [(name: String, type: CType, offset: Int)] = []
-            var offset = 0
+            if file.structs[index!].complete && !extend {
+                throw Diagnostic(Diagnostic.Message.redefinition("struct " + name), at: at,
+                                 notes: ["to add fields to it, write `__extend struct \(name) { ... };`"],
+                                 related: [(Diagnostic.Message.previousDefinition(), file.structs[index!].location)])
+            }
+            var fields: [(name: String, type: CType, offset: Int)] = extend ? file.structs[index!].fields : []
+            var fieldLocations = extend ? file.structs[index!].fieldLocations : []
+            var offset = extend ? file.structs[index!].size : 0
             while !eat("}") {
                 if cur.kind == .endOfFile { throw Diagnostic(Diagnostic.Message.expected("'}'", found: cur.quoted), at: cur.location) }
                 let base = try parseSpecifiers()
@@ -304,8 +340,12 @@ public struct Parser {
                     let (n, t) = try parseDeclarator(base, allowAbstract: false)
                     if eat(":") { _ = try parseExpression() } // bit-fields: one cell each
                     guard let n else { throw Diagnostic("expected a field name", at: fieldAt) }
-                    if fields.contains(where: { $0.name == n }) { throw Diagnostic("duplicate field '\(n)'", at: fieldAt) }
+                    if let k = fields.firstIndex(where: { $0.name == n }) {
+                        throw Diagnostic("duplicate field '\(n)'", at: fieldAt,
+                                         related: k < fieldLocations.count ? [(Diagnostic.Message.previousDefinition(), fieldLocations[k])] : [])
+                    }
                     fields.append((n, t, offset))
+                    fieldLocations.append(fieldAt)
                     offset += sizeOf(t)
                     if eat(",") { continue }
                     try expect(";", "';' after a field")
@@ -313,8 +353,10 @@ public struct Parser {
                 }
             }
             file.structs[index!].fields = fields
+            file.structs[index!].fieldLocations = fieldLocations
             file.structs[index!].size = max(offset, 1)
-            file.structs[index!].complete = true
+            if extend { file.structs[index!].extensions.append(at) }
+            else { file.structs[index!].complete = true; file.structs[index!].location = at }
         }
         return .structure(index!)
     }
@@ -373,6 +415,7 @@ public struct Parser {
     mutating func parseTopLevelDeclaration() throws {
         let at = cur.location
         let base = try parseSpecifiers()
+        let linkage = lastLinkage
         if eat(";") { return }   // struct or enum declaration
         let (name, t) = try parseDeclarator(base, allowAbstract: false)
         if cur.isPunct("(") {
@@ -381,11 +424,11 @@ public struct Parser {
             if eat(";") { return }  // prototype
             guard cur.isPunct("{") else { throw Diagnostic(Diagnostic.Message.expected("'{' or ';' after the parameter list", found: cur.quoted), at: cur.location) }
             let body = try parseBlock()
-            if file.functions.contains(where: { $0.name == name! }) { throw Diagnostic(Diagnostic.Message.redefinition(name!), at: at) }
-            file.functions.append(FunctionDecl(name: name!, returnType: t, params: params, body: body, location: at))
+            try define(FunctionDecl(name: name!, returnType: t, params: params, body: body, location: at, linkage: linkage))
             return
         }
         // A global declared outside the init block: treat like an init declaration.
+        if linkage != .plain { throw Diagnostic("__weak and __override apply to function definitions", at: at) }
         var n = name, ty = t
         while true {
             var value: Expr? = nil
@@ -400,6 +443,62 @@ public struct Parser {
             try expect(";", "';' after a declaration")
             return
         }
+    }
+
+    /// Adds a helper definition, resolving a second definition of the same name by linkage:
+    /// a plain definition replaces a `__weak` one (in either order), an `__override` replaces
+    /// the earlier definition; two plain (or two weak, or two override) definitions collide.
+    mutating func define(_ f: FunctionDecl) throws {
+        guard let i = file.functions.firstIndex(where: { $0.name == f.name }) else {
+            if f.linkage == .override {
+                throw Diagnostic("__override of '\(f.name)': no earlier definition to override", at: f.location,
+                                 notes: ["an __override must come after the definition it replaces (include the model header first)"])
+            }
+            file.functions.append(f)
+            return
+        }
+        let old = file.functions[i]
+        let collision = { (why: String) in
+            Diagnostic(Diagnostic.Message.redefinition(f.name), at: f.location, notes: [why],
+                       related: [(Diagnostic.Message.previousDefinition(), old.location)])
+        }
+        if old.params.count != f.params.count {
+            throw Diagnostic("conflicting definitions of '\(f.name)': \(old.params.count) and \(f.params.count) parameters", at: f.location,
+                             related: [(Diagnostic.Message.previousDefinition(), old.location)])
+        }
+        switch (old.linkage, f.linkage) {
+        case (.weak, .plain), (.weak, .override), (.plain, .override): file.functions[i] = f
+        case (.plain, .weak), (.override, .weak): return
+        case (.override, .override): throw collision("'\(f.name)' is overridden twice")
+        case (.weak, .weak): throw collision("both definitions are __weak")
+        case (.plain, .plain), (.override, .plain):
+            throw collision("to replace a model function, mark the model's definition __weak or the new one __override")
+        }
+    }
+
+    /// After an `__extend`, a struct that embeds an extended struct by value moves its later
+    /// fields: recompute every struct's offsets and size in declaration order.
+    mutating func relayoutStructs() {
+        var done = [Bool](repeating: false, count: file.structs.count)
+        func layout(_ i: Int, depth: Int) {
+            if done[i] || depth > 64 { return }
+            done[i] = true
+            var offset = 0
+            for k in file.structs[i].fields.indices {
+                file.structs[i].fields[k].offset = offset
+                offset += size(file.structs[i].fields[k].type, depth: depth)
+            }
+            if file.structs[i].complete || !file.structs[i].fields.isEmpty { file.structs[i].size = max(offset, 1) }
+        }
+        func size(_ t: CType, depth: Int) -> Int {
+            switch t {
+            case .structure(let j): layout(j, depth: depth + 1); return file.structs[j].size
+            case .array(let e, let n): return max(1, size(e, depth: depth) * max(n, 1))
+            case .named(_, let u): return size(u, depth: depth)
+            default: return 1
+            }
+        }
+        for i in file.structs.indices { layout(i, depth: 0) }
     }
 
     mutating func parseInitializer() throws -> Expr {
@@ -753,12 +852,25 @@ public struct Parser {
 
     func sizeOf(_ t: CType) -> Int { Layout.size(of: t, structs: file.structs) }
 
+    /// Where a constant expression first used a struct's size (an `__extend` after that would
+    /// leave the constant stale, so it is an error).
+    var sizeUsedAt: [Int: SourceLocation] = [:]
+
+    mutating func noteSizeUse(_ t: CType, at: SourceLocation) {
+        switch t {
+        case .structure(let i): if sizeUsedAt[i] == nil { sizeUsedAt[i] = at }
+        case .array(let e, _): noteSizeUse(e, at: at)
+        case .named(_, let u): noteSizeUse(u, at: at)
+        default: break
+        }
+    }
+
     /// Folds integer constant expressions (enum constants, sizeof, arithmetic).
-    func constantValue(_ e: Expr) -> Int64? {
+    mutating func constantValue(_ e: Expr) -> Int64? {
         switch e.kind {
         case .integer(let v): return v
         case .name(let n): return file.enumConstants[n]
-        case .sizeofType(let t): return Int64(sizeOf(t))
+        case .sizeofType(let t): noteSizeUse(t, at: e.location); return Int64(sizeOf(t))
         case .cast(_, let x): return constantValue(x)
         case .unary(let op, let x):
             guard let v = constantValue(x) else { return nil }

@@ -64,6 +64,10 @@ public struct Preprocessor {
     var onceFiles: Set<String> = []
     var includeStack: [String] = []
     var firstDirective: SourceLocation?
+    /// Include guards: the macro a file's opening `#ifndef` tests, and where (the first file
+    /// that opened with it). A second, different file opening with the same guard would be
+    /// skipped without a word — two copies of `mm.h`, one silently losing — so it is an error.
+    var guardOwners: [String: (path: String, location: SourceLocation)] = [:]
 
     public init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
         self.includeDirs = includeDirs
@@ -115,6 +119,7 @@ public struct Preprocessor {
 
         while i < toks.count, toks[i].kind != .endOfFile {
             let t = toks[i]
+            let opensFile = i == 0     // an `#ifndef` here is the file's include guard
             if t.lineStart && t.isPunct("#") {
                 // A directive: flush pending text first so macro definitions apply in order.
                 try expand(&pending, into: &out)
@@ -126,6 +131,11 @@ public struct Preprocessor {
                 switch d.text {
                 case "ifdef", "ifndef":
                     guard let n = args.first, n.isIdentifier else { throw Diagnostic("expected a macro name after #\(d.text)", at: d.location) }
+                    // `#ifndef G` + `#define G` opening a file: its include guard.
+                    if d.text == "ifndef", opensFile, next + 2 < toks.count, toks[next].isPunct("#"),
+                       toks[next + 1].isIdent("define"), toks[next + 2].text == n.text {
+                        try checkIncludeGuard(n, file: file)
+                    }
                     let isDef = macros[n.text] != nil
                     let cond = d.text == "ifdef" ? isDef : !isDef
                     conds.append((active && cond, cond, active, false, d.location))
@@ -155,6 +165,28 @@ public struct Preprocessor {
         }
         if let c = conds.last { throw Diagnostic("unterminated conditional directive", at: c.loc) }
         try expand(&pending, into: &out)
+    }
+
+    /// The file's first directive is `#ifndef GUARD`: claims the guard for this file, or fails
+    /// when another file (by canonical path) already claimed it.
+    mutating func checkIncludeGuard(_ name: Token, file: SourceFile) throws {
+        let canon = Preprocessor.canonicalPath(file.path)
+        guard let owner = guardOwners[name.text] else {
+            guardOwners[name.text] = (canon, name.location)
+            return
+        }
+        if owner.path != canon {
+            throw Diagnostic("include guard '\(name.text)' of '\(file.path)' is already the guard of '\(owner.location.file?.path ?? owner.path)'", at: name.location,
+                             notes: ["two different files with one guard: the second would be skipped silently (a copied header?); give it its own guard, or extend the model with __weak/__override/__extend instead of copying"],
+                             related: [("the other file's guard is here", owner.location)])
+        }
+    }
+
+    /// A file's identity for include guards and `#pragma once`: the path with `.`/`..` and
+    /// symbolic links resolved.
+    static func canonicalPath(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return ((absolute as NSString).standardizingPath as NSString).resolvingSymlinksInPath
     }
 
     mutating func directive(_ d: Token, _ args: [Token], file: SourceFile, into out: inout [Token]) throws {
@@ -203,7 +235,7 @@ public struct Preprocessor {
                 throw Diagnostic(Diagnostic.Message.includeNotFound(name), at: n.location,
                                  notes: ["searched: " + candidates.joined(separator: ", ")])
             }
-            let canon = (path as NSString).standardizingPath
+            let canon = Preprocessor.canonicalPath(path)
             if onceFiles.contains(canon) { return }
             if includeStack.contains(path) { throw Diagnostic("#include of '\(name)' includes itself", at: n.location) }
             let f = SourceFile(path: path, text: text, includedFrom: n.location)

@@ -183,7 +183,7 @@ final class CLITests: XCTestCase {
     /// Byte-identical reports for any --jobs, and for shards put back together by merge.
     func testJobsAndShardsGiveTheUnsplitReport() throws {
         let configs: [[String]] = [
-            ["races/A1-spf-vs-free-pgtables.litmus", "-DCONFIG_SPECULATIVE_PAGE_FAULT"],
+            ["races/A1-spf-vs-free-pgtables.litmus", "-DCONFIG_SPECULATIVE_PAGE_FAULT", "-DSPF_PLAIN_LOCK"],
             ["races/D2-uffd-wp-across-zap-swap.litmus", "-DCONFIG_PTE_MARKER_UFFD_WP", "-DMARKER_AFTER_UNLOCK"],
             ["races/E-faultaround-prealloc-pte.litmus", "-DNO_PMD_RECHECK"],
             ["\(golden)/uaf.litmus"],

@@ -2,20 +2,23 @@
  * fault.h — the page-fault path: handle_mm_fault() down to the pte.
  *
  * Follows mm/memory.c and mm/filemap.c.  Versions per function:
- *   handle_mm_fault, __handle_mm_fault   v5.5 (after the series "mm: allow
- *       VM_FAULT_RETRY for multiple times" and, with FIX_HUGE_PUD_RACE,
- *       commit "mm: Fix a huge pud insertion race during faulting",
- *       Thomas Hellström, v5.5); PMD-level huge faults (create_huge_pmd) are
- *       not modelled: a huge pmd only appears through do_set_pmd().
+ *   __handle_mm_fault   v5.4, with FIX_HUGE_PUD_RACE v5.5 (625110b5e9dae
+ *       "mm/memory.c: fix a huge pud insertion race during faulting");
+ *       PMD-level huge faults (create_huge_pmd) are not modelled: a huge pmd
+ *       only appears through do_set_pmd().
+ *   handle_mm_fault   v5.7 (after the series "mm: allow VM_FAULT_RETRY for
+ *       multiple times", merged for v5.7), no flag assertion (none upstream).
  *   handle_pte_fault, do_pte_missing, do_fault, do_read_fault,
  *       do_cow_fault, do_shared_fault, __do_fault   v6.x, without
  *       page_mkwrite, memcg, rss counters and DAX.
- *   filemap_fault, lock_page_or_retry, __lock_page_or_retry   v5.5 (the C
- *       race's subject); readahead is not modelled: the page must be in the
- *       page cache, ->readpage() completes synchronously under the page lock.
+ *   filemap_fault, lock_page_maybe_drop_mmap, maybe_unlock_mmap_for_io
+ *       v5.7 (v5.1's form as converted by the series); lock_page_or_retry,
+ *       __lock_page_or_retry v5.7 (called from do_swap_page()); readahead
+ *       is not modelled: the page must be in the page cache, ->readpage()
+ *       completes synchronously under the page lock.
  *   do_wp_page   v6.x, reduced to the uffd-wp check and wp_page_reuse().
- *   handle_speculative_fault   the SPF series v7-v11 (Laurent Dufour,
- *       2018), swap-pte path only.
+ *   handle_speculative_fault   the SPF series v7-v12 (Laurent Dufour,
+ *       2018-2019) with v8's vma admission checks, swap-pte path only.
  *
  * Macros: FIX_HUGE_PUD_RACE (B1), HALF_CONVERTED_ARCH is arch-side (race
  * file), LOCK_PAGE_OR_RETRY_EVERY_TRY and RETRY_HOLDS_MMAP_LOCK (C),
@@ -33,7 +36,7 @@ static int fatal_signal_pending(struct mm_struct *mm)
 	return READ_ONCE(mm->owner->fatal_signal);
 }
 
-/* include/linux/mm.h (v5.5) */
+/* include/linux/mm.h (v5.7, added by the series) */
 static int fault_flag_allow_retry_first(unsigned int flags)
 {
 	return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);
@@ -53,7 +56,9 @@ static int __lock_page_killable(struct page *page, struct mm_struct *mm)
 }
 
 /*
- * __lock_page_or_retry() — mm/filemap.c v5.5.  Return values:
+ * __lock_page_or_retry() — mm/filemap.c v5.7 (after the series); since
+ * v5.1 filemap_fault() no longer calls it (lock_page_maybe_drop_mmap()
+ * below), do_swap_page() does.  Return values:
  * 1 - page is locked; mmap_lock is still held.
  * 0 - page is not locked; mmap_lock has been released (unless
  *     FAULT_FLAG_RETRY_NOWAIT, where it is still held).
@@ -102,24 +107,103 @@ static int lock_page_or_retry(struct page *page, struct mm_struct *mm, unsigned 
 	return trylock_page(page) || __lock_page_or_retry(page, mm, flags);
 }
 
-/* filemap_fault() v5.5, page-cache hit only */
+/*
+ * maybe_unlock_mmap_for_io() — mm/filemap.c v5.1+ as converted by the
+ * series (v5.7): drop mmap_lock for I/O only on the first try.  The
+ * kernel pins the file (fpin); the model returns 1 when it dropped the lock.
+ */
+static int maybe_unlock_mmap_for_io(struct vm_fault *vmf, int fpin)
+{
+	unsigned int flags = vmf->flags;
+
+	if (fpin)
+		return fpin;
+	/*
+	 * FAULT_FLAG_RETRY_NOWAIT means we don't want to wait on page locks or
+	 * sleep, so we don't drop the mmap_lock.
+	 */
+#ifdef LOCK_PAGE_OR_RETRY_EVERY_TRY
+	if ((flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_RETRY_NOWAIT)) {
+#else
+	if (fault_flag_allow_retry_first(flags) && !(flags & FAULT_FLAG_RETRY_NOWAIT)) {
+#endif
+		mmap_read_unlock(vmf->vma->vm_mm);	/* fpin = get_file(vma->vm_file) */
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * lock_page_maybe_drop_mmap() — mm/filemap.c v5.1-v5.7.  Returns 1 with the
+ * page locked (mmap_lock held unless *fpin was set), 0 when the fault must
+ * return VM_FAULT_RETRY.
+ */
+static int lock_page_maybe_drop_mmap(struct vm_fault *vmf, struct page *page, int *fpin)
+{
+	if (trylock_page(page))
+		return 1;
+#ifdef LOCK_PAGE_OR_RETRY_HOOK
+	/* race harness hook (not kernel code): "this fault found the page locked" */
+	LOCK_PAGE_OR_RETRY_HOOK(page);
+#endif
+
+	/*
+	 * NOTE! This will make us return with VM_FAULT_RETRY, but with
+	 * the mmap_lock still held. That's how FAULT_FLAG_RETRY_NOWAIT
+	 * is supposed to work. We have way too many special cases..
+	 */
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return 0;
+
+	*fpin = maybe_unlock_mmap_for_io(vmf, *fpin);
+	if (vmf->flags & FAULT_FLAG_KILLABLE) {
+		if (__lock_page_killable(page, vmf->vma->vm_mm)) {
+			/*
+			 * We didn't have the right flags to drop the mmap_lock,
+			 * but all fault_handlers only check for fatal signals
+			 * if we return VM_FAULT_RETRY, so we need to drop the
+			 * mmap_lock here and return 0 if we don't have a fpin.
+			 */
+#ifndef RETRY_HOLDS_MMAP_LOCK
+			if (*fpin == 0)
+				mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+			return 0;
+		}
+	} else
+		lock_page(page);	/* __lock_page() */
+	return 1;
+}
+
+/* filemap_fault() v5.7, page-cache hit only (no readahead) */
 static int filemap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct page *page;
+	int fpin = 0;
 
 	page = READ_ONCE(vma->vm_mapping->pages[vmf->pgoff]);	/* find_get_page() */
 	if (!page)
 		return VM_FAULT_SIGBUS;		/* readahead/allocation not modelled */
 	get_page(page);
-	if (!lock_page_or_retry(page, vma->vm_mm, vmf->flags)) {
-		put_page(page);
-		return VM_FAULT_RETRY;
-	}
+	if (!lock_page_maybe_drop_mmap(vmf, page, &fpin))
+		goto out_retry;
 	if (!PageUptodate(page))		/* ->readpage(), synchronous */
 		set_bit(PG_uptodate, &page->flags);
+	/*
+	 * We've made it this far and we had to drop our mmap_lock, now is the
+	 * time to return to the upper layer and have it re-find the vma and
+	 * redo the fault.
+	 */
+	if (fpin) {
+		unlock_page(page);
+		goto out_retry;
+	}
 	vmf->page = page;
 	return VM_FAULT_LOCKED;
+out_retry:
+	put_page(page);
+	return VM_FAULT_RETRY;
 }
 
 /* __do_fault() v6.x */
@@ -135,9 +219,23 @@ static int __do_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-/* should_fault_around() v6.x (uffd_disable_fault_around() left out, see D) */
+/* include/linux/userfaultfd_k.h v5.19+: uffd_disable_fault_around() */
+static int uffd_disable_fault_around(struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_UFFD_WP;	/* | VM_UFFD_MINOR */
+}
+
+/*
+ * should_fault_around() v6.x.  NO_UFFD_DISABLE_FAULT_AROUND (D): without the
+ * uffd check, i.e. fault-around must get markers right on its own.
+ */
 static int should_fault_around(struct vm_fault *vmf)
 {
+#ifndef NO_UFFD_DISABLE_FAULT_AROUND
+	/* uffd-wp: pte markers must not be mapped over by fault-around */
+	if (uffd_disable_fault_around(vmf->vma))
+		return false;
+#endif
 	return FAULT_AROUND_PAGES > 1;
 }
 
@@ -175,6 +273,7 @@ static struct page *alloc_page_vma(struct vm_area_struct *vma, unsigned long add
 	atomic_set(&page->_refcount, 1);
 	atomic_set(&page->_mapcount, -1);
 	set_bit(PG_anon, &page->flags);
+	set_bit(PG_swapbacked, &page->flags);	/* __folio_set_swapbacked() */
 	return page;
 }
 
@@ -240,7 +339,7 @@ static int do_fault(struct vm_fault *vmf)
 	else
 		ret = do_shared_fault(vmf);
 
-	/* preallocated pagetable is unused: free it */
+	/* preallocated pagetable is unused: free it (v4.10+) */
 #ifndef NO_PREALLOC_FREE
 	if (vmf->prealloc_pte) {
 		pte_free(vma->vm_mm, vmf->prealloc_pte);
@@ -366,7 +465,7 @@ unlock:
 }
 
 /*
- * __handle_mm_fault() v5.5.  As in the kernel, struct vm_fault lives on
+ * __handle_mm_fault() v5.4/v5.5 (see above).  As in the kernel, struct vm_fault lives on
  * this function's stack (a stack-frame object: accesses to it are not
  * scheduling points); vma fields the path needs are read once by the
  * callers that the kernel also has read them (vm_flags here).
@@ -397,7 +496,7 @@ retry_pud:
 		orig_pud = READ_ONCE(*vmf.pud);
 
 		barrier();
-		if (pud_trans_huge(orig_pud)) {
+		if (pud_trans_huge(orig_pud) || pud_devmap(orig_pud)) {
 			/* NUMA case for anonymous PUDs would go here */
 			if (dirty && !pud_write(orig_pud)) {
 				ret = wp_huge_pud(&vmf, orig_pud);
@@ -430,15 +529,16 @@ retry_pud:
 }
 
 /*
- * handle_mm_fault() v5.5.  The VM_BUG_ON is the model's statement of the
- * flag contract of "mm: allow VM_FAULT_RETRY for multiple times":
- * ALLOW_RETRY&!TRIED first try, ALLOW_RETRY&TRIED later tries,
- * !ALLOW_RETRY&!TRIED no retry, !ALLOW_RETRY&TRIED illegal.
+ * handle_mm_fault() v5.7.  The flag contract of "mm: allow VM_FAULT_RETRY
+ * for multiple times" (ALLOW_RETRY&!TRIED first try, ALLOW_RETRY&TRIED
+ * later tries, !ALLOW_RETRY&!TRIED no retry, !ALLOW_RETRY&TRIED illegal) is
+ * documentation in the kernel: neither v5.7 nor linux-next asserts it, so
+ * the model does not either.  What an illegal combination costs is shown by
+ * its consequences (C2: handle_userfault() answers SIGBUS).
  */
 static int handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags)
 {
-	VM_BUG_ON((flags & FAULT_FLAG_TRIED) && !(flags & FAULT_FLAG_ALLOW_RETRY));
 	return __handle_mm_fault(vma, address, flags);
 }
 
@@ -466,6 +566,14 @@ static int handle_speculative_fault(struct mm_struct *mm, unsigned long address,
 	vma = READ_ONCE(mm->mmap);			/* get_vma() */
 	if (!vma || address >= vma->vm_end)
 		return VM_FAULT_RETRY;
+	/*
+	 * v8 19/24: only anonymous vmas, and only once they have an
+	 * anon_vma (vma->vm_ops / !vma->anon_vma: goto out_put).
+	 */
+	if (!vma_is_anonymous(vma))
+		return VM_FAULT_RETRY;
+	if (!vma->anon_vma)
+		return VM_FAULT_RETRY;
 	seq = READ_ONCE(vma->vm_sequence);		/* raw_read_seqcount() */
 	if (seq & 1)
 		return VM_FAULT_RETRY;
@@ -482,7 +590,7 @@ static int handle_speculative_fault(struct mm_struct *mm, unsigned long address,
 	local_irq_disable();
 	pud = pud_offset(mm, address);
 	pudval = READ_ONCE(*pud);
-	if (pud_none(pudval) || pud_trans_huge(pudval))
+	if (pud_none(pudval) || pud_leaf(pudval))
 		goto out_walk;
 	vmf->pmd = pud_pgtable(pudval) + pmd_index(address);
 	pmdval = READ_ONCE(*vmf->pmd);

@@ -16,7 +16,13 @@
  *                      re-checking pmd_none() under pmd_lock (v1 of the patch)
  *   NO_HUGE_PMD_CHECK  no pmd_trans_unstable() before pte_offset_map_lock()
  *   NO_PTE_REWIND      do_fault_around() checks the pte of the last page
- *                      mapped, not the faulting one ("loops without result")
+ *                      mapped, not the faulting one (an injection: the
+ *                      rewind predates the patch and is in v2 and v4.8)
+ *   NO_PREALLOC_FREE   the unused prealloc is not freed (v4.8 frees it in
+ *                      do_fault_around(), v4.10+ in do_fault())
+ *   FILEMAP_MAP_PAGES_V2  Kirill's v2 loop in filemap_map_pages(): on an
+ *                      alloc_set_pte() error go on unless no pte is mapped,
+ *                      no "Huge page is mapped?" break
  *   FAULT_AROUND_MAPS_MARKERS  (D race) alloc_set_pte() treats a pte marker
  *                      like a none pte (pte_none_mostly()) and maps over it
  * FAULT_AROUND_PAGES (default 1 = off) is fault_around_bytes >> PAGE_SHIFT.
@@ -151,10 +157,22 @@ static void filemap_map_pages(struct vm_fault *vmf, unsigned long start_pgoff,
 			vmf->pte = vmf->pte + (index - last_pgoff);
 		vmf->address = vmf->address + (index - last_pgoff);
 		last_pgoff = index;
+#ifdef FILEMAP_MAP_PAGES_V2
+		/*
+		 * Kirill's v2 (LKML "[PATCHv2 08/28]"): on an error go on with
+		 * the next page unless no pte is mapped; no huge-pmd check.
+		 */
+		if (alloc_set_pte(vmf, page)) {
+			if (!vmf->pte)
+				break;
+			continue;
+		}
+#else
 		alloc_set_pte(vmf, page);
 		/* Huge page is mapped? No need to proceed. */
 		if (pmd_trans_huge(READ_ONCE(*vmf->pmd)))
 			break;
+#endif
 	}
 }
 
@@ -180,10 +198,16 @@ static int do_fault_around(struct vm_fault *vmf)
 
 	filemap_map_pages(vmf, start_pgoff, end_pgoff);	/* ->map_pages() */
 
+#ifndef NO_PREALLOC_FREE
+	/* preallocated pagetable is unused: free it (v4.8; v4.10+ in do_fault()) */
+	if (vmf->prealloc_pte) {
+		pte_free(vmf->vma->vm_mm, vmf->prealloc_pte);
+		vmf->prealloc_pte = NULL;
+	}
+#endif
+
 	/* Huge page is mapped? Page fault is solved */
 	if (pmd_trans_huge(READ_ONCE(*vmf->pmd))) {
-		if (vmf->pte)
-			pte_unmap_unlock(vmf->pte, vmf->ptl);
 		ret = VM_FAULT_NOPAGE;
 		goto out;
 	}

@@ -14,10 +14,10 @@ static spinlock_t *pud_trans_huge_lock(pud_t *pud, struct vm_area_struct *vma)
 {
 	spinlock_t *ptl;
 
-	if (!pud_trans_huge(READ_ONCE(*pud)))
+	if (!pud_trans_huge(READ_ONCE(*pud)) && !pud_devmap(READ_ONCE(*pud)))
 		return NULL;
 	ptl = pud_lock(vma->vm_mm, pud);
-	if (likely(pud_trans_huge(READ_ONCE(*pud))))
+	if (likely(pud_trans_huge(READ_ONCE(*pud)) || pud_devmap(READ_ONCE(*pud))))
 		return ptl;
 	spin_unlock(ptl);
 	return NULL;
@@ -33,7 +33,7 @@ static int __split_huge_pud(struct vm_area_struct *vma, pud_t *pud, unsigned lon
 	int split = 0;
 	spinlock_t *ptl = pud_lock(vma->vm_mm, pud);
 
-	if (unlikely(!pud_trans_huge(READ_ONCE(*pud))))
+	if (unlikely(!pud_trans_huge(READ_ONCE(*pud)) && !pud_devmap(READ_ONCE(*pud))))
 		goto out;
 	/* __split_huge_pud_locked(): pudp_huge_clear_flush_notify() */
 	WRITE_ONCE(*pud, 0);
@@ -43,10 +43,10 @@ out:
 	return split;
 }
 
-/* include/linux/huge_mm.h: split_huge_pud() */
+/* include/linux/huge_mm.h: split_huge_pud() (v5.4: trans_huge || devmap) */
 static int split_huge_pud(struct vm_area_struct *vma, pud_t *pud, unsigned long address)
 {
-	if (pud_trans_huge(READ_ONCE(*pud)))
+	if (pud_trans_huge(READ_ONCE(*pud)) || pud_devmap(READ_ONCE(*pud)))
 		return __split_huge_pud(vma, pud, address);
 	return 0;
 }
@@ -70,10 +70,14 @@ static int vmf_insert_pfn_pud(struct vm_fault *vmf, struct page *page, int write
 	pud_t *pud = vmf->pud;
 	unsigned long prot = write ? (PAGE_SHARED | _PAGE_DIRTY) : PAGE_READONLY;
 	spinlock_t *ptl = pud_lock(mm, pud);
+	pud_t entry;
 
 	if (!pud_none(READ_ONCE(*pud)))
 		goto out_unlock;
-	WRITE_ONCE(*pud, mk_huge_pud(page, prot));	/* set_pud_at() */
+	entry = mk_huge_pud(page, prot);
+	if (is_zone_device_page(page))		/* pfn_t_devmap(pfn) */
+		entry = entry | _PAGE_DEVMAP;	/* pud_mkdevmap() */
+	WRITE_ONCE(*pud, entry);		/* set_pud_at() */
 out_unlock:
 	spin_unlock(ptl);
 	return VM_FAULT_NOPAGE;
@@ -110,19 +114,36 @@ static int create_huge_pud(struct vm_fault *vmf)
 	return vma_huge_fault(vmf, 1);
 }
 
-/* mm/memory.c: wp_huge_pud() (v5.4): COW / write-notify not handled on PUD level */
+/*
+ * mm/memory.c: wp_huge_pud().  Default: v5.4/v5.5 — the ->huge_fault()
+ * result, FALLBACK included, with nothing split.  WP_HUGE_PUD_SPLIT: the
+ * form of commit 327e9fd48972 "mm: Split huge pages on write-notify or
+ * COW" (Thomas Hellström, v5.8, linux-next unchanged in substance): only
+ * shared vmas ask ->huge_fault(), and a fallback splits the pud.
+ */
 static int wp_huge_pud(struct vm_fault *vmf, pud_t orig_pud)
 {
+#ifdef WP_HUGE_PUD_SPLIT
 	int ret;
 
-	if (vmf->vma->vm_flags & VM_SHARED) {
+	/* No support for anonymous transparent PUD pages yet */
+	if (vma_is_anonymous(vmf->vma))
+		goto split;
+	if (vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
 		ret = vma_huge_fault(vmf, 1);
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 	}
+split:
 	/* COW or write-notify not handled on PUD level: split pud.*/
 	__split_huge_pud(vmf->vma, vmf->pud, vmf->address);
 	return VM_FAULT_FALLBACK;
+#else
+	/* No support for anonymous transparent PUD pages yet */
+	if (vma_is_anonymous(vmf->vma))
+		return VM_FAULT_FALLBACK;
+	return vma_huge_fault(vmf, 1);		/* vma->vm_ops->huge_fault(vmf, PE_SIZE_PUD) */
+#endif
 }
 
 static void huge_pud_set_accessed(struct vm_fault *vmf, pud_t orig_pud) { }

@@ -40,8 +40,9 @@
  *   a separate kzalloc'd spinlock_t; cell PTE_PTLOCK_SLOT (7) of the table
  *   page holds a pointer to it (the kernel keeps it in the table's struct
  *   ptdesc; ptlock_ptr() reads ptdesc->ptl).  pte_free() frees both, so a
- *   late lock of a freed table is a use-after-free.  PMD and PUD levels use
- *   mm->page_table_lock (no split pmd ptlocks in the model).
+ *   late lock of a freed table is a use-after-free.  The PUD level uses
+ *   mm->page_table_lock; the PMD level too, or with USE_SPLIT_PMD_PTLOCKS a
+ *   lock per pmd table (cell 7 of the table, see pmd_lockptr()).
  *
  * Not modelled (say so where a race might care): pgd/p4d levels, TLB
  * batching other than tlb_shootdown(), rss counters, memcg, LRU, folios
@@ -94,6 +95,7 @@ typedef unsigned long pte_t;
 #define _PAGE_DIRTY		0x008
 #define _PAGE_UFFD_WP		0x010	/* present pte: userfaultfd write-protected */
 #define _PAGE_SWP_UFFD_WP	0x020	/* swap pte:    userfaultfd write-protected */
+#define _PAGE_DEVMAP		0x040	/* pud/pmd leaf of a ZONE_DEVICE (DAX) pfn, x86 v4.5-v6.14 */
 #define SWP_TYPE_SHIFT		8
 #define SWP_TYPE_MASK		0x300
 #define SWP_TYPE_SWAP		1	/* a genuine swap entry */
@@ -113,6 +115,8 @@ typedef unsigned long pte_t;
 #define PG_anon			4	/* stands for PageAnon(): mapping & PAGE_MAPPING_ANON */
 #define PG_head			5	/* compound (THP) head */
 #define PG_waiters		6
+#define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
+#define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
 /* Exactly 8 cells: a page frame and its struct page are one object. */
 struct page {
@@ -128,13 +132,25 @@ struct page {
 
 struct address_space {
 	struct page *pages[4];		/* the page cache (xarray), by index */
+	struct rw_semaphore i_mmap_rwsem;	/* the file rmap (i_mmap tree) */
 };
 
 /* --------------------------------------------------------- mm and vma */
 /* the system's swap device: swap cache and swap_map counts, by offset */
+#define SWP_SYNCHRONOUS_IO	0x1	/* si->flags: zram-like, swap-in may skip the swap cache */
+#define SWAP_HAS_CACHE_BIT	6
+#define SWAP_HAS_CACHE		0x40	/* swap_map[]: the slot has (or is getting) a swap-cache page */
+#define SWAPCACHE_WQ_BIT	0	/* si->swapcache_wq: a task sleeps until a swapcache pin goes */
 struct swap_info_struct {
-	struct page *cache[4];		/* swap cache (swapper_spaces xarray) */
-	atomic_t swap_map[4];		/* references to each slot */
+	unsigned long flags;		/* SWP_SYNCHRONOUS_IO */
+	spinlock_t lock;		/* si->lock / the cluster lock around swap_map[] */
+	unsigned long swapcache_wq;	/* v6.12 swapcache_wq, see swapcache_wait() */
+	unsigned long data[4];		/* the device: what each slot holds */
+	atomic_t swap_map[4];		/* references to each slot, | SWAP_HAS_CACHE */
+	struct page *cache[4];		/* swap cache (swapper_spaces xarray), last: an
+					 * offset past the device's slots reads past the
+					 * object, as swapper_spaces[type][offset >> 14]
+					 * reads past its allocation */
 };
 
 /* the userfaultfd context the monitor registered (see userfaultfd.h) */
@@ -165,6 +181,16 @@ struct mm_struct {
 #define VM_UFFD_WP	0x2000
 #define VM_ANON		0x4000		/* stands for vma_is_anonymous(): !vma->vm_ops */
 
+/*
+ * struct anon_vma (include/linux/rmap.h): the rmap root of anonymous pages.
+ * The interval tree of anon_vma_chains is reduced to the one vma it links
+ * (NULL once unlink_anon_vmas() ran); rmap walks hold rwsem for read.
+ */
+struct anon_vma {
+	struct rw_semaphore rwsem;
+	struct vm_area_struct *vma;
+};
+
 struct vm_area_struct {
 	unsigned long vm_start;
 	unsigned long vm_end;
@@ -175,6 +201,7 @@ struct vm_area_struct {
 	struct address_space *vm_mapping;	/* vma->vm_file->f_mapping */
 	unsigned long vm_sequence;		/* SPF: seqcount, odd while changing */
 	struct userfaultfd_ctx *vm_userfaultfd_ctx;
+	struct anon_vma *anon_vma;		/* set at the first anonymous fault */
 };
 
 #define vma_is_anonymous(vma)	((vma)->vm_flags & VM_ANON)
@@ -228,21 +255,35 @@ struct vm_fault {
 /* ------------------------------------------------- pud predicates/walkers */
 static int pud_none(pud_t pud)		{ return pud == 0; }
 static int pud_present(pud_t pud)	{ return (pud & _PAGE_PRESENT) != 0; }
+/*
+ * x86 (v4.5-v6.14): a devmap (DAX) huge pud/pmd is PSE|DEVMAP and is *not*
+ * pXd_trans_huge(); code of that era tests pXd_trans_huge() || pXd_devmap().
+ */
 static int pud_trans_huge(pud_t pud)
 {
-	return (pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+	return (pud & (_PAGE_PRESENT | _PAGE_PSE | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_PSE);
 }
-static int pud_leaf(pud_t pud)		{ return pud_trans_huge(pud); }
+static int pud_devmap(pud_t pud)	{ return (pud & (_PAGE_PRESENT | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_DEVMAP); }
+static int pud_leaf(pud_t pud)		{ return (pud & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
 static int pud_write(pud_t pud)		{ return (pud & _PAGE_RW) != 0; }
 static unsigned long pud_pfn(pud_t pud)	{ return pud >> ENTRY_PFN_SHIFT; }
 static pmd_t *pud_pgtable(pud_t pud)	{ return (pmd_t *)pfn_to_virt(pud_pfn(pud)); }
 
-/* one read of *pud (pgtable.h: pud_none_or_trans_huge_or_dev_or_clear_bad) */
+/*
+ * pud_trans_unstable() — as added by "mm: Fix a huge pud insertion race
+ * during faulting" (v5.5, include/asm-generic/pgtable.h): one read of *pud;
+ * pud_bad()/pud_clear_bad() is not modelled (no bad entries here).
+ * PUD_TRANS_UNSTABLE_NO_DEVMAP (mutation): without the pud_devmap() term.
+ */
 static int pud_trans_unstable(pud_t *pud)
 {
 	pud_t pudval = READ_ONCE(*pud);
 
+#ifdef PUD_TRANS_UNSTABLE_NO_DEVMAP
 	return pud_none(pudval) || pud_trans_huge(pudval);
+#else
+	return pud_none(pudval) || pud_trans_huge(pudval) || pud_devmap(pudval);
+#endif
 }
 
 /*
@@ -267,9 +308,10 @@ static int pmd_none(pmd_t pmd)		{ return pmd == 0; }
 static int pmd_present(pmd_t pmd)	{ return (pmd & _PAGE_PRESENT) != 0; }
 static int pmd_trans_huge(pmd_t pmd)
 {
-	return (pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE);
+	return (pmd & (_PAGE_PRESENT | _PAGE_PSE | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_PSE);
 }
-static int pmd_leaf(pmd_t pmd)		{ return pmd_trans_huge(pmd); }
+static int pmd_devmap(pmd_t pmd)	{ return (pmd & (_PAGE_PRESENT | _PAGE_DEVMAP)) == (_PAGE_PRESENT | _PAGE_DEVMAP); }
+static int pmd_leaf(pmd_t pmd)		{ return (pmd & (_PAGE_PRESENT | _PAGE_PSE)) == (_PAGE_PRESENT | _PAGE_PSE); }
 static int pmd_same(pmd_t a, pmd_t b)	{ return a == b; }
 static unsigned long pmd_pfn(pmd_t pmd)	{ return pmd >> ENTRY_PFN_SHIFT; }
 static pte_t *pmd_pgtable(pmd_t pmd)	{ return (pte_t *)pfn_to_virt(pmd_pfn(pmd)); }
@@ -386,10 +428,27 @@ static spinlock_t *pte_lockptr_val(pmd_t pmdval)
 	return (spinlock_t *)READ_ONCE(table[PTE_PTLOCK_SLOT]);
 }
 
+#ifdef USE_SPLIT_PMD_PTLOCKS
+/*
+ * Split pmd ptlocks (x86-64 and the other arches with PMD-level THP,
+ * USE_SPLIT_PMD_PTLOCKS): each pmd table has its own spinlock, found through
+ * the table page (pmd_ptdesc(pmd)->ptl), as pte tables do.  Cell
+ * PMD_PTLOCK_SLOT of a pmd table page holds it: an init-block pmd table must
+ * set it, pmd_alloc_one() allocates it.
+ */
+#define PMD_PTLOCK_SLOT	7
+static spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
+{
+	pmd_t *table = (pmd_t *)(((unsigned long)pmd) & ~ENTRY_FLAGS_MASK);	/* pmd_pgtable_page() */
+
+	return (spinlock_t *)READ_ONCE(table[PMD_PTLOCK_SLOT]);
+}
+#else
 static spinlock_t *pmd_lockptr(struct mm_struct *mm, pmd_t *pmd)
 {
 	return &mm->page_table_lock;
 }
+#endif
 static spinlock_t *pmd_lock(struct mm_struct *mm, pmd_t *pmd)
 {
 	spinlock_t *ptl = pmd_lockptr(mm, pmd);
@@ -409,12 +468,43 @@ static spinlock_t *pud_lock(struct mm_struct *mm, pud_t *pud)
 	return ptl;
 }
 
-/* pte_offset_map(): no highmem, so just arithmetic on *pmd */
+#ifdef PTE_OFFSET_MAP_V65
+/*
+ * The v6.5+ contract (Hugh Dickins, "mm: pte_offset_map() and
+ * pte_offset_map_lock() may fail" series): __pte_offset_map() runs under
+ * rcu_read_lock() until pte_unmap(), and fails (NULL) when the pmd is none
+ * or huge; pte_offset_map_lock() re-checks pmd_same() under the ptl and
+ * retries.  A pte table may then be freed after an RCU grace period
+ * (pte_free_defer()) while walkers hold no mmap_lock.  Only code written for
+ * this contract may be built with it (it must handle NULL): zap.h is.
+ */
+static pte_t *__pte_offset_map(pmd_t *pmd, unsigned long address, pmd_t *pmdvalp)
+{
+	pmd_t pmdval;
+
+	rcu_read_lock();
+	pmdval = READ_ONCE(*pmd);
+	if (pmdvalp)
+		*pmdvalp = pmdval;
+	if (pmd_none(pmdval) || pmd_leaf(pmdval)) {	/* pmd_bad(): not modelled */
+		rcu_read_unlock();
+		return NULL;
+	}
+	return pmd_pgtable(pmdval) + pte_index(address);
+}
+static pte_t *pte_offset_map(pmd_t *pmd, unsigned long address)
+{
+	return __pte_offset_map(pmd, address, NULL);
+}
+static void pte_unmap(pte_t *pte)		{ rcu_read_unlock(); }
+#else
+/* pte_offset_map(): no highmem, so just arithmetic on *pmd (before v6.5) */
 static pte_t *pte_offset_map(pmd_t *pmd, unsigned long address)
 {
 	return pmd_pgtable(READ_ONCE(*pmd)) + pte_index(address);
 }
 static void pte_unmap(pte_t *pte) { }
+#endif
 
 /*
  * pte_offset_map_lock(): the v4.x macro (include/linux/mm.h, 2016-2022):
@@ -429,12 +519,31 @@ static void pte_unmap(pte_t *pte) { }
 static pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 				  unsigned long address, spinlock_t **ptlp)
 {
+#ifdef PTE_OFFSET_MAP_V65
+	/* mm/pgtable-generic.c v6.5: __pte_offset_map_lock() */
+	spinlock_t *ptl;
+	pmd_t pmdval;
+	pte_t *pte;
+again:
+	pte = __pte_offset_map(pmd, address, &pmdval);
+	if (unlikely(!pte))
+		return pte;
+	ptl = pte_lockptr_val(pmdval);		/* pte_lockptr(mm, &pmdval) */
+	spin_lock(ptl);
+	if (likely(pmd_same(pmdval, READ_ONCE(*pmd)))) {
+		*ptlp = ptl;
+		return pte;
+	}
+	pte_unmap_unlock(pte, ptl);
+	goto again;
+#else
 	spinlock_t *ptl = pte_lockptr(mm, pmd);
 	pte_t *pte = pte_offset_map(pmd, address);
 
 	*ptlp = ptl;
 	spin_lock(ptl);
 	return pte;
+#endif
 }
 static void pte_unmap_unlock(pte_t *pte, spinlock_t *ptl)
 {
@@ -459,9 +568,19 @@ static void pte_free(struct mm_struct *mm, pte_t *table)
 }
 static pmd_t *pmd_alloc_one(struct mm_struct *mm, unsigned long address)
 {
-	return alloc_page(pmd_t);
+	pmd_t *table = alloc_page(pmd_t);
+#ifdef USE_SPLIT_PMD_PTLOCKS
+	table[PMD_PTLOCK_SLOT] = (pmd_t)kzalloc(1);	/* pagetable_pmd_ctor() */
+#endif
+	return table;
 }
-static void pmd_free(struct mm_struct *mm, pmd_t *table) { free_page(table); }
+static void pmd_free(struct mm_struct *mm, pmd_t *table)
+{
+#ifdef USE_SPLIT_PMD_PTLOCKS
+	kfree((spinlock_t *)table[PMD_PTLOCK_SLOT]);	/* pagetable_pmd_dtor() */
+#endif
+	free_page(table);
+}
 
 static void pmd_populate(struct mm_struct *mm, pmd_t *pmd, pte_t *table)
 {
@@ -532,6 +651,18 @@ static pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 	return pmd_offset(pud, address);
 }
 
+/* --------------------------------------------------------- fair waiting */
+/*
+ * A kernel loop that sleeps and retries (schedule_timeout(), cond_resched()
+ * + goto again, wait_event()) makes progress only once another CPU changed
+ * what it polls.  The model blocks such a waiter on a bit that the CPU it
+ * waits for clears (wait_on_bit()), so the explorer does not run schedules in
+ * which the poller spins forever while that CPU never runs — a fair
+ * scheduler has none.  The executions left out only repeat the poll.  A loop
+ * that can spin while nobody else makes progress (a real livelock) must not
+ * be written this way: keep its retry visible.
+ */
+
 /* ------------------------------------------------------------ mmap_lock */
 static void mmap_read_lock(struct mm_struct *mm)	{ down_read(&mm->mmap_lock); }
 static void mmap_read_unlock(struct mm_struct *mm)	{ up_read(&mm->mmap_lock); }
@@ -558,15 +689,50 @@ static int PageLocked(struct page *page)	{ return test_bit(PG_locked, &page->fla
 static int PageUptodate(struct page *page)	{ return test_bit(PG_uptodate, &page->flags); }
 static int PageSwapCache(struct page *page)	{ return test_bit(PG_swapcache, &page->flags); }
 static int PageAnon(struct page *page)		{ return test_bit(PG_anon, &page->flags); }
+static int PageSwapBacked(struct page *page)	{ return test_bit(PG_swapbacked, &page->flags); }
+static int PageDirty(struct page *page)		{ return test_bit(PG_dirty, &page->flags); }
 static int PageTransCompound(struct page *page)	{ return test_bit(PG_head, &page->flags); }
+static int is_zone_device_page(struct page *page) { return test_bit(PG_zone_device, &page->flags); }
 
-static void get_page(struct page *page)		{ atomic_inc(&page->_refcount); }
-/* put_page(): the last reference frees the page (init-block pages hold a
- * page-cache or swap-cache reference and never reach zero) */
+/*
+ * A struct page outlives its frame.  The kernel's struct pages are the
+ * memmap: freeing a page returns the frame to the buddy allocator, the
+ * struct page stays, with refcount 0, so a speculative folio_try_get()
+ * (get_page_unless_zero()) on a page freed under it fails instead of
+ * faulting.  The model's page frame and struct page are one object, so
+ * the last put does not free it: __free_page_frame() marks it PG_buddy and
+ * keeps it reachable from memmap_free[] (the leak check would count it
+ * otherwise).  get_page() on a free page is the kernel's VM_BUG_ON.  Not
+ * modelled: reuse of the frame, and a stale access to a freed page's
+ * contents (page->data) is not a violation.
+ */
+#define PG_buddy		9	/* the frame is free (PageBuddy()) */
+#define MEMMAP_FREE_MAX		8
+struct page *memmap_free[MEMMAP_FREE_MAX];
+int memmap_free_nr;
+
+static void __free_page_frame(struct page *page)
+{
+	int i = atomic_inc_return((atomic_t *)&memmap_free_nr) - 1;
+
+	set_bit(PG_buddy, &page->flags);
+	WRITE_ONCE(memmap_free[i], page);
+}
+
+static void get_page(struct page *page)
+{
+	VM_BUG_ON(atomic_inc_return(&page->_refcount) <= 1);	/* VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow()) */
+}
+/* folio_try_get(): a speculative reference, refused on a freed page */
+static int get_page_unless_zero(struct page *page)
+{
+	return atomic_inc_not_zero(&page->_refcount);
+}
+/* put_page(): the last reference frees the frame */
 static void put_page(struct page *page)
 {
 	if (atomic_dec_and_test(&page->_refcount))
-		free_page(page);
+		__free_page_frame(page);
 }
 static int page_count(struct page *page)	{ return atomic_read(&page->_refcount); }
 static int page_mapcount(struct page *page)	{ return atomic_read(&page->_mapcount) + 1; }
@@ -576,10 +742,29 @@ static void page_add_file_rmap(struct page *page) { atomic_inc(&page->_mapcount)
 static void page_add_anon_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
 static void page_remove_rmap(struct page *page)	{ atomic_dec(&page->_mapcount); }
 
+#ifdef CONFIG_X86_PAE
+/*
+ * 32-bit PAE: a pte is two 32-bit words, pte_low (flags, swap type) and
+ * pte_high (the frame / swap offset); native_set_pte() writes pte_high,
+ * smp_wmb(), then pte_low, and a plain `*pte` read is two loads.  The model
+ * keeps one cell per pte and writes it in those two steps (the ptl holder
+ * is the only writer, so the intermediate value is exactly what a lockless
+ * reader can assemble): a torn read sees the new high half with the old low
+ * half — the "mix of unmatched parts" pte_unmap_same() exists for.
+ */
+#define PTE_LOW_MASK	ENTRY_FLAGS_MASK
+static void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
+{
+	WRITE_ONCE(*ptep, (READ_ONCE(*ptep) & PTE_LOW_MASK) | (pte & ~PTE_LOW_MASK));	/* pte_high */
+	smp_wmb();
+	WRITE_ONCE(*ptep, pte);							/* pte_low */
+}
+#else
 static void set_pte_at(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte)
 {
 	WRITE_ONCE(*ptep, pte);
 }
+#endif
 static pte_t ptep_get(pte_t *ptep)		{ return READ_ONCE(*ptep); }
 static pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 {
@@ -597,10 +782,10 @@ static pte_t hw_walk(struct mm_struct *mm, unsigned long addr)
 	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
 	pmd_t pmd;
 
-	if (!pud_present(pud) || pud_trans_huge(pud))
+	if (!pud_present(pud) || pud_leaf(pud))
 		return 0;
 	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
-	if (!pmd_present(pmd) || pmd_trans_huge(pmd))
+	if (!pmd_present(pmd) || pmd_leaf(pmd))
 		return 0;
 	return READ_ONCE(*(pmd_pgtable(pmd) + pte_index(addr)));
 }
@@ -610,12 +795,12 @@ static int hw_mapped(struct mm_struct *mm, unsigned long addr)
 	pud_t pud = READ_ONCE(*pud_offset(mm, addr));
 	pmd_t pmd;
 
-	if (pud_trans_huge(pud))
+	if (pud_leaf(pud))
 		return true;
 	if (!pud_present(pud))
 		return false;
 	pmd = READ_ONCE(*(pud_pgtable(pud) + pmd_index(addr)));
-	if (pmd_trans_huge(pmd))
+	if (pmd_leaf(pmd))
 		return true;
 	if (!pmd_present(pmd))
 		return false;

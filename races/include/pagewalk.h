@@ -7,8 +7,11 @@
  * unconditional split_huge_pud() and a goto again only if pud_none().
  * FIX_WALK_PUD_RANGE: split only in the else branch (no pud_entry), and
  * `if (pud_none(*pud) || pud_trans_unstable(pud)) goto again;` before
- * descending.  (Upstream later moved pud_entry locking into the callbacks
- * and uses ACTION_AGAIN; this models the fix the thread discussed.)
+ * descending.  That fix was never merged: v5.6 moved pud_entry locking
+ * into the callbacks (ACTION_AGAIN/ACTION_CONTINUE) and kept the
+ * unconditional split_huge_pud() + `if (pud_none(*pud)) goto again`.
+ * WALK_PUD_LINUX_NEXT models that form (linux-next @6a692b9) with
+ * vmwgfx's wp_clean_pud_entry() callback.
  *
  * Callbacks are fixed functions that record into struct mm_walk (the
  * language has no function pointers); mm_walk_ops is a set of flags.
@@ -33,7 +36,9 @@ struct mm_walk {
 static int walk_ops_pud_entry(pud_t *pud, unsigned long addr, unsigned long next,
 			      struct mm_walk *walk)
 {
-	if (pud_trans_huge(READ_ONCE(*pud)))
+	pud_t pudval = READ_ONCE(*pud);
+
+	if (pud_trans_huge(pudval) || pud_devmap(pudval))
 		WRITE_ONCE(walk->huge_reported, walk->huge_reported + 1);
 	return 0;
 }
@@ -66,6 +71,59 @@ static int walk_pmd_range(pud_t *pud, unsigned long addr, unsigned long end,
 	return err;
 }
 
+#ifdef WALK_PUD_LINUX_NEXT
+#define ACTION_SUBTREE	0
+#define ACTION_CONTINUE	1
+/*
+ * mm/mapping_dirty_helpers.c (v5.7+, linux-next): wp_clean_pud_entry(),
+ * vmwgfx's pud callback since the ACTION_* rework: a lockless look, and
+ * "Do not split a huge pud" by asking the walk to continue.
+ */
+static int wp_clean_pud_entry(pud_t *pud, unsigned long addr, unsigned long end,
+			      struct mm_walk *walk)
+{
+	pud_t pudval = READ_ONCE(*pud);
+
+	if (pud_trans_huge(pudval)) {
+		WRITE_ONCE(walk->huge_reported, walk->huge_reported + 1);
+		return ACTION_CONTINUE;
+	}
+	return ACTION_SUBTREE;
+}
+
+/*
+ * walk_pud_range() — linux-next (ColinIanKing/linux-next @6a692b9,
+ * mm/pagewalk.c), no install_pte, vma walk: the callback runs unlocked, then
+ * split_huge_pud(); if (pud_none(*pud)) goto again; walk_pmd_range().
+ */
+static int walk_pud_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
+			  struct mm_walk *walk)
+{
+	pud_t *pud;
+	unsigned long next;
+	int has_pud_entry = walk->has_pud_entry;
+	int err = 0;
+
+	pud = pud_offset(mm, addr);
+	do {
+ again:
+		next = pud_addr_end(addr, end);
+		if (pud_none(READ_ONCE(*pud)))
+			continue;		/* ops->pte_hole: none */
+		if (has_pud_entry && wp_clean_pud_entry(pud, addr, next, walk) == ACTION_CONTINUE)
+			continue;
+		if (split_huge_pud(walk->vma, pud, addr) && has_pud_entry)
+			WRITE_ONCE(walk->huge_lost, walk->huge_lost + 1);
+		if (pud_none(READ_ONCE(*pud)))
+			goto again;
+		err = walk_pmd_range(pud, addr, next, walk);
+		if (err)
+			break;
+	} while (pud++, addr = next, addr != end);
+
+	return err;
+}
+#else
 static int walk_pud_range(struct mm_struct *mm, unsigned long addr, unsigned long end,
 			  struct mm_walk *walk)
 {
@@ -110,5 +168,7 @@ static int walk_pud_range(struct mm_struct *mm, unsigned long addr, unsigned lon
 
 	return err;
 }
+
+#endif /* WALK_PUD_LINUX_NEXT */
 
 #endif

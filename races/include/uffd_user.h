@@ -18,6 +18,15 @@
 #define _FAULTLINE_UFFD_USER_H
 #include "fault.h"
 
+/*
+ * How often a user store is re-tried after a fault that did not trap: 8, so
+ * that every execution of the D races ends in a trap or a store (with 3 some
+ * ended with neither — the review's d_liveness3 probe).
+ */
+#ifndef USER_WRITE_TRIES
+#define USER_WRITE_TRIES 8
+#endif
+
 static void user_write(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr)
 {
 	struct userfaultfd_ctx *ctx = vma->vm_userfaultfd_ctx;
@@ -25,7 +34,7 @@ static void user_write(struct mm_struct *mm, struct vm_area_struct *vma, unsigne
 	int ret;
 	int tries;
 
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < USER_WRITE_TRIES; tries++) {
 		pte = hw_walk(mm, addr);
 		if (pte_present(pte) && pte_write(pte)) {
 			/* the store: a write to a write-protected address must trap */

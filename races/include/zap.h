@@ -23,6 +23,7 @@
 #define _FAULTLINE_ZAP_H
 #include "mm.h"
 #include "userfaultfd.h"
+#include "rmap.h"
 
 static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 			  unsigned long start, unsigned long end,
@@ -45,6 +46,8 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 #endif
 
 	start_pte = pte_offset_map_lock(mm, pmd, start, &ptl);
+	if (!start_pte)
+		return;			/* v6.5: the table went away (retract_page_tables()) */
 	for (addr = start; addr != end; addr++) {
 		pte = start_pte + (addr - start);
 		ptent = ptep_get(pte);
@@ -107,7 +110,7 @@ static void zap_page_range_single(struct vm_area_struct *vma, unsigned long star
 	pud_t *pud = pud_offset(vma->vm_mm, start);
 	pmd_t *pmd;
 
-	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)))
+	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) || pud_devmap(READ_ONCE(*pud)))
 		return;				/* zap_huge_pud(): see huge_memory.h */
 	pmd = pmd_offset(pud, start);
 	if (pmd_trans_unstable(pmd))		/* pmd_none_or_trans_huge_or_clear_bad() */
@@ -115,13 +118,21 @@ static void zap_page_range_single(struct vm_area_struct *vma, unsigned long star
 	zap_pte_range(vma, pmd, start, start + size, details);
 }
 
-/* free_pgtables() -> free_pte_range() for the pmd mapping @addr, + tlb_finish_mmu() */
+/*
+ * free_pgtables() -> unlink_anon_vmas(), then free_pte_range() for the pmd
+ * mapping @addr, + tlb_finish_mmu() (v4.17-v5.4 order: the vma leaves the
+ * rmap before its tables are freed, so an rmap walk holding anon_vma's
+ * rwsem never walks freed tables)
+ */
 static void free_pgtables(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	pud_t *pud = pud_offset(mm, addr);
 	pmd_t *pmd = pmd_offset(pud, addr);
-	pte_t *token = pmd_pgtable(READ_ONCE(*pmd));
+	pte_t *token;
+
+	unlink_anon_vmas(vma);
+	token = pmd_pgtable(READ_ONCE(*pmd));
 
 	WRITE_ONCE(*pmd, 0);			/* pmd_clear() */
 	/* pte_free_tlb(): batched until the TLB flush */
