@@ -14,6 +14,7 @@ public struct Compiler {
     var kindNames: [String] = [""]
     var pageKinds: Set<String> = []
     var threadRegisters: [[String: RegisterHome]] = []
+    var allocationTypes: [Int32: CType] = [:]
 
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
@@ -95,6 +96,7 @@ public struct Compiler {
             globalCells: globalCells, registerInits: registerInits, locations: locations, strings: strings,
             kindNames: kindNames, observed: [], claim: file.claim, claimCondition: nil, filterCondition: nil,
             programHash: programHash, threadRegisters: threadRegisters)
+        program.allocationTypes = allocationTypes
         try compileObservations(&program)
         return program
     }
