@@ -147,7 +147,7 @@ public struct Namer {
             } else { t = nil }
         }
         switch type.resolved {
-        case .pointer: return pointer(v)
+        case .pointer(let pointee): return pointer(v, pointee: pointee)
         case .int:
             if field == "flags" || field.hasSuffix("_flags") { return Namer.hex(v) }
             return String(v)
@@ -155,11 +155,13 @@ public struct Namer {
         }
     }
 
-    /// A pointer: `NULL`, `&object.field`, or hex when it names no live cell.
-    public func pointer(_ v: Int64) -> String {
+    /// A pointer: `NULL`, `&object` (to an object's start, unless it points to a scalar),
+    /// `&object.field`, or hex when it names no live cell.
+    public func pointer(_ v: Int64, pointee: CType? = nil) -> String {
         if v == 0 { return "NULL" }
         let o = Address.object(v)
         guard v > 0, o > 0, o < state.objects.count, Address.offset(v) < Int(max(state.objects[o].size, 1)) else { return Namer.hex(v) }
+        if Address.offset(v) == 0 && !(pointee?.isScalar ?? false) { return "&" + objectName(o) }
         return "&" + cell(v).name
     }
 
