@@ -156,7 +156,7 @@ public struct RunReport: Sendable {
             if lk.boundReached { o.append("Loop bound \(lk.unroll) reached: executions that need more iterations are not counted (as herd7; --unroll N)") }
         }
         if !flags.isEmpty { o.append("Flag \(flags.joined(separator: " "))") }
-        if let w = witness, showTraces {
+        if let w = witness, layout != nil {
             o.append(w.axiom == nil ? "Witness: an execution that satisfies the condition" : "Forbidden: the executions that satisfy the condition break \(w.axiom!); one of them")
             for l in w.text(program: program).split(separator: "\n") { o.append(String(l)) }
             o.append("  Replay: \(w.replayCommand)")
