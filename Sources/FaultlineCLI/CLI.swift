@@ -136,6 +136,10 @@ public enum CLI {
       --timeout SECONDS       stop after this long (partial report)
       --format text|json      output format (json: one object per file, one per line)
       --no-trace              do not print traces in text output
+      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
+      --full                  show every step of a trace (default: runs of one CPU's steps that touch
+                              nothing another CPU touches fold into one row)
+      --stacks                show each step's call chain
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
@@ -151,7 +155,7 @@ public enum CLI {
     'faultline explore --shard I/N --format json'; every shard 0..N-1 of a race and configuration
     must be present exactly once. The race file is read again to render traces.
 
-    USAGE: faultline merge <report.json>... [--format text|json]
+    USAGE: faultline merge <report.json>... [--format text|json] [--width N] [--full] [--stacks]
 
     ARGUMENTS:
       <report.json>           Shard reports (one JSON object per line)
@@ -185,6 +189,10 @@ public enum CLI {
       -I DIR                  Also search DIR for #include files
       --max-steps N           as for explore
       --format text|json      output format
+      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
+      --full                  show every step of a trace (default: runs of one CPU's steps that touch
+                              nothing another CPU touches fold into one row)
+      --stacks                show each step's call chain
       --help                  Show this help
 
     Exits 1 when the replayed execution violates something (lkmm: an axiom), 0 when it does not.
@@ -266,6 +274,24 @@ public enum CLI {
 }
 
 extension CLI {
+    /// The options that lay out a text trace.
+    static let traceFlags: Set<String> = ["--full", "--stacks"]
+
+    /// `--width N` (else the terminal's width on a terminal, else 100), `--full`, `--stacks`.
+    static func traceLayout(_ args: Arguments) throws -> TraceLayout {
+        TraceLayout(width: try args.int("--width", default: terminalColumns() ?? 100, min: 40),
+                    full: args.has("--full"), stacks: args.has("--stacks"))
+    }
+
+    /// The width of the terminal stdout (or stderr) is, nil when neither is one.
+    static func terminalColumns() -> Int? {
+        var w = winsize()
+        for fd in [STDOUT_FILENO, STDERR_FILENO] where isatty(fd) == 1 {
+            if ioctl(fd, UInt(TIOCGWINSZ), &w) == 0, w.ws_col > 0 { return Int(w.ws_col) }
+        }
+        return nil
+    }
+
     /// `--shard I/N`, else `JOB_COMPLETION_INDEX` with `JOB_COMPLETIONS` (a Kubernetes Indexed Job).
     static func shard(_ args: Arguments, environment: [String: String]) throws -> Shard? {
         func parse(_ i: String, _ n: String, _ what: String) throws -> Shard {

@@ -11,9 +11,9 @@ struct ExploreCommand {
     let environment: [String: String]
     init(_ words: [String], environment: [String: String] = [:]) throws {
         self.environment = environment
-        args = try Arguments(words, flags: ["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"],
+        args = try Arguments(words, flags: CLI.traceFlags.union(["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"]),
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
-                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot"])
+                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot", "--width"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -21,6 +21,8 @@ struct ExploreCommand {
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
         guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
+        let layout = try CLI.traceLayout(args)
+        let traces = format == "json" || !args.has("--no-trace")
         let strategyName = args.last("--strategy") ?? "auto"
         guard let strategy = StrategyName(rawValue: strategyName) else {
             throw UsageError("unknown strategy '\(strategyName)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -90,7 +92,7 @@ struct ExploreCommand {
                     continue
                 }
                 progress?.finish()
-                var report = answer.report(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, shrink: !args.has("--no-shrink"))
+                var report = answer.report(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, shrink: !args.has("--no-shrink"), traces: traces)
                 if answer.result.shard != nil {
                     report.shardData = ShardData(result: answer.result, programHash: program.programHash, maxSteps: maxSteps,
                                                  leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
@@ -106,7 +108,7 @@ struct ExploreCommand {
             if format == "json" { output.print(RunReport.json(reports).text + "\n") }
             else {
                 if i > 0 { output.print("\n") }
-                output.print(RunReport.text(reports, showTraces: !args.has("--no-trace")))
+                output.print(RunReport.text(reports, layout: traces ? layout : nil))
             }
             output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
         }
@@ -122,7 +124,7 @@ struct ExploreCommand {
 struct ReplayCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model", "--unroll", "--dot"])
+        args = try Arguments(words, flags: CLI.traceFlags, valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model", "--unroll", "--dot", "--width"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -134,6 +136,7 @@ struct ReplayCommand {
         let defines = try CLI.defines(args)
         let format = args.last("--format") ?? "text"
         guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
+        let layout = try CLI.traceLayout(args)
         let program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
         let machine = Machine(program: program, maxSteps: try args.int("--max-steps", default: 2000, min: 1))
         let ctx = ExplorationContext(machine: machine)
@@ -174,14 +177,14 @@ struct ReplayCommand {
         let report = RunReport(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, result: builder)
         if found.isEmpty {
             // Still show the trace of the replayed schedule.
-            let steps = TraceRenderer.steps(outcome.events, machine: machine, state: outcome.state)
+            let steps = (try? TraceRenderer.record(ctx, schedule: schedule).steps) ?? []
             if format == "text" {
-                output.print(report.text())
-                output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount) + "\n")
+                output.print(report.text(layout: layout))
+                output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, layout: layout) + "\n")
             } else { output.print(report.json().text + "\n") }
             return 0
         }
-        output.print(format == "json" ? report.json().text + "\n" : report.text())
+        output.print(format == "json" ? report.json().text + "\n" : report.text(layout: layout))
         return ExitCode.violation.rawValue
     }
 }

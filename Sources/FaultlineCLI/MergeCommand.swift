@@ -9,7 +9,7 @@ import FaultlineReport
 struct MergeCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--format"])
+        args = try Arguments(words, flags: CLI.traceFlags, valued: ["--format", "--width"])
     }
 
     struct Group {
@@ -77,7 +77,7 @@ struct MergeCommand {
             if format == "json" { output.print(report.json().text + "\n") }
             else {
                 if i > 0 { output.print("\n") }
-                output.print(report.text())
+                output.print(report.text(layout: try CLI.traceLayout(args)))
             }
             if !result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
         }

@@ -44,10 +44,10 @@ struct ModelAnswer {
     func observation(hasClaim: Bool) -> Observation { result.observation(hasClaim: hasClaim, flags: flags) }
 
     /// The report of this answer (violations shrunk first when `shrink`).
-    func report(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, shrink: Bool) -> RunReport {
+    func report(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, shrink: Bool, traces: Bool = true) -> RunReport {
         var r = result
         if shrink { r.shrinkViolations(context) }
-        var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: context, result: r)
+        var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: context, result: r, traces: traces)
         report.model = model
         report.flags = flags
         return report

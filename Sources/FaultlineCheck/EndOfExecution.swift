@@ -23,14 +23,14 @@ public struct ExecutionChecker: Sendable {
     public func checkInvariant(_ s: State, reads: inout [Int64]?) -> Violation? {
         guard let f = program.invariantFunction else { return nil }
         guard var v = machine.runAtomically(function: f, on: s, reads: &reads) else { return nil }
-        if v.kind == .assertion { v.message = "invariant: " + v.message }
+        v.facts.block = .invariant
         return v
     }
 
     /// End-of-execution checks once every thread has finished.
     public func checkFinal(_ s: State) -> Violation? {
         if let f = program.finalFunction, var v = machine.runAtomically(function: f, on: s) {
-            if v.kind == .assertion { v.message = "final: " + v.message }
+            v.facts.block = .final
             return v
         }
         if checkLeaks, let v = leak(s) { return v }
@@ -65,8 +65,7 @@ public struct ExecutionChecker: Sendable {
             }
         }
         for (o, m) in s.objects.enumerated() where o > 0 && !m.freed && (m.origin == .heap || m.origin == .page) && !marked[o] {
-            let where_ = m.allocLocation >= 0 ? program.locations[Int(m.allocLocation)] : .unknown
-            return Violation(kind: .leak, message: "\(machine.describeObject(s, o)) allocated at \(where_.file?.path ?? ""):\(where_.line) is neither freed nor reachable",
+            return Violation(kind: .leak, facts: ViolationFacts(cause: .leak, address: Address.make(object: o, offset: 0), object: Int32(o), site: m.allocLocation),
                              thread: -1, location: m.allocLocation)
         }
         return nil

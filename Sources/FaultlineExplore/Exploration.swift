@@ -81,7 +81,8 @@ extension FoundViolation {
         let x = a.violation, y = b.violation
         if x.kind != y.kind { return x.kind.rawValue < y.kind.rawValue }
         if x.location != y.location { return x.location < y.location }
-        return x.message < y.message
+        if x.thread != y.thread { return x.thread < y.thread }
+        return ViolationFacts.precedes(x.facts, y.facts)
     }
 }
 
@@ -147,11 +148,19 @@ public struct ExplorationResult: Sendable {
     }
 }
 
+/// What makes two violations one entry of the report.
+struct ViolationKey: Hashable {
+    var kind: ViolationKind
+    var thread: Int
+    var location: Int32
+    var facts: ViolationFacts
+}
+
 /// Collects terminals into an `ExplorationResult` (outcome histogram, verdict counts, violations).
 struct ResultBuilder {
     var result: ExplorationResult
     var histogram: [[Int64]: Int] = [:]
-    var violationIndex: [String: Int] = [:]
+    var violationIndex: [ViolationKey: Int] = [:]
     let program: Program
 
     init(strategy: String, program: Program) {
@@ -177,9 +186,9 @@ struct ResultBuilder {
 
     /// Violations with the same key are one entry of the report.
     /// A livelock is one entry per thread, wherever in its loop the step bound ran out.
-    static func key(_ v: Violation) -> String {
-        if v.kind == .stepBound { return "\(v.kind.rawValue)@P\(v.thread)" }
-        return "\(v.kind.rawValue)@\(v.location)@\(v.location < 0 ? v.message : "")"
+    static func key(_ v: Violation) -> ViolationKey {
+        if v.kind == .stepBound { return ViolationKey(kind: v.kind, thread: v.thread, location: 0, facts: ViolationFacts()) }
+        return ViolationKey(kind: v.kind, thread: -1, location: v.location, facts: v.location < 0 ? v.facts : ViolationFacts())
     }
 
     /// A violation seen in an execution that goes on (dpor halts only the violating thread).
@@ -239,11 +248,10 @@ public struct ExplorationContext: Sendable {
         if s.pruned { return .pruned }
         if mask != 0 { return nil }
         if !s.allFinished {
-            let waits = (0..<s.threads.count).filter { s.threads[$0].status == .running }.map { machine.waitDescription(s, $0) }
             let firstBlocked = (0..<s.threads.count).first { s.threads[$0].status == .running } ?? 0
             let th = s.threads[firstBlocked]
             let loc = machine.program.functions[th.function].locations[Int(th.pc)]
-            return .violation(Violation(kind: .deadlock, message: "no thread can run: " + waits.joined(separator: "; "), thread: -1, location: loc))
+            return .violation(Violation(kind: .deadlock, facts: ViolationFacts(cause: .deadlock), thread: -1, location: loc))
         }
         if let v = checker.checkFinal(s) { return .violation(v) }
         return .outcome(checker.observe(s))

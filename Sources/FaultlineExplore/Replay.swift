@@ -24,7 +24,9 @@ public struct Replay {
         public var terminal: Terminal?
     }
 
-    public static func run(_ ctx: ExplorationContext, schedule: [Int]) throws -> Outcome {
+    /// `beforeStep` sees the state before each step and the thread about to take it (traces
+    /// read call stacks and pending accesses there).
+    public static func run(_ ctx: ExplorationContext, schedule: [Int], beforeStep: (State, Int) -> Void = { _, _ in }) throws -> Outcome {
         var s = ctx.machine.initialState()
         var events: [StepEvent] = []
         for (i, t) in schedule.enumerated() {
@@ -32,6 +34,7 @@ public struct Replay {
             if ctx.terminal(s, mask: mask) != nil { throw Failure.endedEarly(step: i) }
             guard t < s.threads.count else { throw Failure.noSuchThread(step: i, thread: t) }
             guard (mask >> UInt64(t)) & 1 == 1 else { throw Failure.threadNotEnabled(step: i, thread: t) }
+            beforeStep(s, t)
             events.append(ctx.machine.step(&s, t))
             if s.violation == nil && ctx.checker.hasInvariant, let v = ctx.checker.checkInvariant(s) { s.violation = v }
         }

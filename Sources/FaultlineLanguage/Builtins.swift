@@ -398,15 +398,21 @@ extension FunctionCompiler {
             at(l); emit(.sync(.tlbShootdown)); emit(.push(0)); return .void
         case "kmalloc", "kzalloc", "kcalloc", "kmem_cache_alloc", "kmem_cache_zalloc":
             guard args.count >= 1 else { throw Diagnostic("\(name) needs a size", at: l) }
+            let hint = allocationHint
             if n == "kcalloc" { try rvalue(args[0]); try rvalue(args[1]); emit(.binary(.mul)) } else { try rvalue(args[0]) }
-            at(l); emit(.alloc(kind: 0, origin: ObjectOrigin.heap.rawValue)); return .pointer(.void)
+            at(l)
+            var sized: CType? = nil
+            if case .sizeofType(let t) = args[0].kind { sized = t }
+            if let t = sized ?? hint, t.resolved != .void { compiler.allocationTypes[currentLocation] = t }
+            emit(.alloc(kind: 0, origin: ObjectOrigin.heap.rawValue)); return .pointer(.void)
         case "alloc_page", "alloc_pages":
             guard args.count >= 1, case .typeArgument(let t) = args[0].kind else {
                 throw Diagnostic("alloc_page takes the storage type of the page, e.g. alloc_page(pte_t)", at: l)
             }
             let kind = compiler.kindId(of: t)
             emit(.push(Int64(Address.pageCells)))
-            at(l); emit(.alloc(kind: kind, origin: ObjectOrigin.page.rawValue))
+            at(l); compiler.allocationTypes[currentLocation] = t
+            emit(.alloc(kind: kind, origin: ObjectOrigin.page.rawValue))
             return .pointer(t)
         case "kfree", "kmem_cache_free", "kvfree":
             guard args.count >= 1 else { throw Diagnostic("\(name) needs a pointer", at: l) }
@@ -432,6 +438,13 @@ extension FunctionCompiler {
             let text = name + "(" + ExprPrinter.print(args[0]) + ")"
             at(l); emit(.check(.assertion, compiler.string(text)))
             return .int("bool")
+        case "pr_cont":
+            // Text for a trace formatter (`__format_T`, see docs/language.md); a no-op elsewhere.
+            guard let first = args.first, case .string(let format) = first.kind else {
+                throw Diagnostic("pr_cont takes a format string first", at: l)
+            }
+            for a in args.dropFirst() { try rvalue(a) }
+            at(l); emit(.print(compiler.string(format), Int32(args.count - 1))); emit(.push(0)); return .void
         case "BUG":
             at(l); emit(.fail(.assertion, compiler.string("BUG()"))); emit(.push(0)); return .void
         case "assume":

@@ -15,6 +15,7 @@ public struct Compiler {
     var pageKinds: Set<String> = []
     var threadRegisters: [[String: RegisterHome]] = []
     var untypedGlobals: Set<String> = []
+    var allocationTypes: [Int32: CType] = [:]
 
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
@@ -96,6 +97,7 @@ public struct Compiler {
             globalCells: globalCells, registerInits: registerInits, locations: locations, strings: strings,
             kindNames: kindNames, observed: [], claim: file.claim, claimCondition: nil, filterCondition: nil,
             programHash: programHash, threadRegisters: threadRegisters)
+        program.allocationTypes = allocationTypes
         try compileObservations(&program)
         return program
     }

@@ -24,6 +24,10 @@ struct FunctionCompiler {
     var parametersInFrame: [(Int, Int)] = []
     /// Registers with a value from the init block: their slots (a later `int r2;` keeps the value).
     var initialisedRegisters: [String: Int32] = [:]
+    var frameFields: [(name: String, type: CType, offset: Int)] = []
+    /// The pointee type of the pointer being initialised, while its initialiser compiles (the
+    /// type a `kmalloc` there allocates).
+    var allocationHint: CType? = nil
 
     init(compiler: Compiler, decl: FunctionDecl, threadIndex: Int?) {
         self.compiler = compiler
@@ -82,11 +86,12 @@ struct FunctionCompiler {
         }
         return Function(name: decl.name, code: code, locations: codeLocations, parameterCount: decl.params.count,
                         slotCount: slotCount, frameSize: frameSize, frameSlot: frameSize > 0 ? frameSlot : -1,
-                        parametersInFrame: parametersInFrame, location: decl.location)
+                        parametersInFrame: parametersInFrame, location: decl.location, frameFields: frameFields)
     }
 
     mutating func declare(_ name: String, _ l: Local) {
         scopes[scopes.count - 1][name] = l
+        if case .frame(let o, let t) = l { frameFields.append((name, t, o)) }
         if registerHomes[name] == nil {
             switch l {
             case .slot(let s, _): registerHomes[name] = .slot(s)
@@ -187,6 +192,8 @@ struct FunctionCompiler {
                 // herd7 tests do that; the slot starts at 0).
                 declare(name, .slot(slot, type))
                 if let initial {
+                    allocationHint = type.pointee
+                    defer { allocationHint = nil }
                     if case .initList(let xs) = initial.kind {
                         guard xs.count == 1 else { throw Diagnostic("braced initialiser for a scalar", at: initial.location) }
                         _ = try rvalue(xs[0])

@@ -74,6 +74,7 @@ public enum Instr: Sendable {
     case fail(ViolationKind, Int32)  // unconditional violation (BUG())
     case assume                      // pops a condition; zero → execution pruned
     case alloc(kind: Int32, origin: UInt8) // pops a size in cells; pushes the new object's address
+    case print(Int32, Int32)         // pr_cont(format string index, argument count): pops the arguments; text only a formatter collects
     case read(kind: Int32, mode: AccessMode)           // visible: pops address, pushes value
     case write(kind: Int32, mode: AccessMode)          // visible: pops value then address
     case rmw(RMWOp, mode: AccessMode)                  // visible: pops operands then address, pushes old
@@ -122,6 +123,8 @@ public struct Function: Sendable {
     /// Parameters that live in the frame object: (parameter index, cell offset).
     public var parametersInFrame: [(Int, Int)]
     public var location: SourceLocation
+    /// The named locals that live in the frame object, with their cell offsets (for traces).
+    public var frameFields: [(name: String, type: CType, offset: Int)] = []
 }
 
 /// Where a thread keeps a named register, for `exists (0:r0=…)`.
@@ -198,6 +201,9 @@ public struct Program: Sendable {
     public var filterCondition: CompiledCondition?
     public var programHash: UInt64
     public var threadRegisters: [[String: RegisterHome]]
+    /// The type an allocation site (location index of its `alloc`) creates, when the source says
+    /// it (`alloc_page(pte_t)`, `spinlock_t *l = kzalloc(...)`, `kmalloc(sizeof(struct foo))`).
+    public var allocationTypes: [Int32: CType] = [:]
 
     public var threadCount: Int { threadFunctions.count }
 }

@@ -6,7 +6,7 @@ public struct Parser {
     var p = 0
     var file: LitmusFile
     /// Built-in typedefs (kernel and herd7 names), all one cell.
-    static let builtinTypedefs: [String] = [
+    public static let builtinTypedefs: [String] = [
         "intptr_t", "uintptr_t", "size_t", "ssize_t", "ptrdiff_t", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
         "__u8", "__u16", "__u32", "__u64", "__s32", "__s64", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t",
         "int16_t", "int32_t", "int64_t", "atomic_t", "atomic_long_t", "atomic64_t", "spinlock_t", "raw_spinlock_t",

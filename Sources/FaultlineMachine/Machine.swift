@@ -185,29 +185,6 @@ public final class Machine: Sendable {
         return m
     }
 
-    /// A human description of what a blocked thread waits for (for deadlock reports).
-    public func waitDescription(_ s: State, _ t: Int) -> String {
-        let th = s.threads[t]
-        guard th.status == .running else { return "finished" }
-        let loc = program.locations[Int(program.functions[th.function].locations[Int(th.pc)])]
-        let what: String
-        if case .sync(let op) = code[th.function][Int(th.pc)] {
-            switch op {
-            case .spinLock:
-                let v = peek(s, th.values[th.values.count - 1]) ?? 0
-                what = "lock \(describe(s, th.values[th.values.count - 1])) (held by " + (v == Int64(t + 1) ? "itself" : "P\(v - 1)") + ")"
-            case .downRead, .downWrite: what = "rwsem \(describe(s, th.values[th.values.count - 1]))"
-            case .synchronizeRCU: what = "an RCU grace period"
-            case .synchronizeSRCU: what = "an SRCU grace period"
-            case .tlbShootdown: what = "TLB-shootdown acknowledgements (a CPU has IRQs off)"
-            case .waitOnBit, .waitOnBitLock: what = "bit \(th.values[th.values.count - 1]) of \(describe(s, th.values[th.values.count - 2]))"
-            case .spinUnlockWait: what = "lock \(describe(s, th.values[th.values.count - 1])) to be released"
-            default: what = "\(op)"
-            }
-        } else { what = "?" }
-        return "P\(t) at \(loc.file?.path ?? ""):\(loc.line) waits for \(what)"
-    }
-
     // MARK: stepping
 
     /// Performs thread `t`'s pending visible operation and runs it to its next one.
@@ -220,7 +197,7 @@ public final class Machine: Sendable {
             if s.violation == nil && !ev.registered {
                 th.steps += 1
                 if th.steps > m.maxSteps {
-                    s.violation = Violation(kind: .stepBound, message: "P\(t) exceeded \(m.maxSteps) steps (a possible livelock; see --max-steps)",
+                    s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .stepBound, count: Int64(m.maxSteps)),
                                             thread: t, location: ev.location)
                     return
                 }
@@ -243,7 +220,7 @@ public final class Machine: Sendable {
             }
             budget -= 1
             if budget < 0 {
-                s.violation = Violation(kind: .stepBound, message: "P\(t) ran \(maxLocalInstructions) instructions without a shared access (an endless loop?)",
+                s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .localLoop, count: Int64(maxLocalInstructions)),
                                         thread: t, location: program.functions[th.function].locations[Int(th.pc)])
                 return
             }
@@ -292,7 +269,7 @@ public final class Machine: Sendable {
             case .mul: r = a &* b
             case .div, .mod:
                 if b == 0 {
-                    s.violation = Violation(kind: .divisionByZero, message: "division by zero", thread: t, location: location(th))
+                    s.violation = Violation(kind: .divisionByZero, facts: ViolationFacts(cause: .divisionByZero), thread: t, location: location(th))
                     return
                 }
                 if a == .min && b == -1 { r = op == .div ? a : 0 } else { r = op == .div ? a / b : a % b }
@@ -328,7 +305,7 @@ public final class Machine: Sendable {
                 for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
             }
             if th.frames.count > 512 {
-                s.violation = Violation(kind: .stepBound, message: "call depth exceeds 512 (unbounded recursion?)", thread: t, location: location(th))
+                s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .callDepth, count: 512), thread: t, location: location(th))
             }
             return
         case .ret:
@@ -354,21 +331,23 @@ public final class Machine: Sendable {
         case .threadId: th.values.append(Int64(t))
         case .check(let kind, let msg):
             if th.values.removeLast() != 0 {
-                s.violation = Violation(kind: kind, message: program.strings[Int(msg)], thread: t, location: location(th))
+                s.violation = Violation(kind: kind, facts: ViolationFacts(cause: .assertion, text: msg), thread: t, location: location(th))
                 return
             }
         case .fail(let kind, let msg):
-            s.violation = Violation(kind: kind, message: program.strings[Int(msg)], thread: t, location: location(th))
+            s.violation = Violation(kind: kind, facts: ViolationFacts(cause: .assertion, text: msg), thread: t, location: location(th))
             return
         case .assume:
             if th.values.removeLast() == 0 { s.pruned = true; th.status = .finished; return }
         case .alloc(let kind, let origin):
             let size = th.values.removeLast()
             if size <= 0 || size > 4096 {
-                s.violation = Violation(kind: .outOfBounds, message: "allocation of \(size) cells (1…4096 allowed)", thread: t, location: location(th))
+                s.violation = Violation(kind: .outOfBounds, facts: ViolationFacts(cause: .badAllocationSize, count: size), thread: t, location: location(th))
                 return
             }
             th.values.append(allocate(&s, size: Int(size), kind: kind, origin: ObjectOrigin(rawValue: origin)!, owner: -1, location: location(th)))
+        case .print(_, let n):
+            th.values.removeLast(Int(n))
         case .fence, .read, .write, .rmw, .sync:
             break
         }
@@ -379,87 +358,36 @@ public final class Machine: Sendable {
 
     /// Resolves an address to a cell index, or records the violation and returns nil.
     @inline(__always)
-    func cell(_ s: inout State, _ a: Int64, kind: Int32, t: Int, loc: Int32, what: String = "access") -> Int? {
+    func cell(_ s: inout State, _ a: Int64, kind: Int32, t: Int, loc: Int32, access: AccessKind = .read) -> Int? {
         let o = Address.object(a)
         let off = Address.offset(a)
         if a >= 0 && o == 0 {
-            s.violation = Violation(kind: .nullDereference, message: "NULL pointer dereference (\(what) at address \(a))", thread: t, location: loc)
+            s.violation = Violation(kind: .nullDereference, facts: ViolationFacts(cause: .nullPointer, access: access, address: a), thread: t, location: loc)
             return nil
         }
         guard a > 0, o < s.objects.count else {
-            s.violation = Violation(kind: .outOfBounds, message: "\(what) through a wild pointer (\(hex(a)))", thread: t, location: loc)
+            s.violation = Violation(kind: .outOfBounds, facts: ViolationFacts(cause: .wildPointer, access: access, address: a), thread: t, location: loc)
             return nil
         }
         let m = s.objects[o]
         if m.freed {
-            var msg = "\(what) to \(describeObject(s, o)) after it was freed"
-            if m.freeLocation >= 0 {
-                let fl = program.locations[Int(m.freeLocation)]
-                msg += " (freed by P\(m.freeThread) at \(fl.file?.path ?? ""):\(fl.line))"
-            }
-            s.violation = Violation(kind: .useAfterFree, message: msg, thread: t, location: loc)
+            s.violation = Violation(kind: .useAfterFree, facts: ViolationFacts(cause: .afterFree, access: access, address: a, object: Int32(o),
+                                                                               site: m.freeLocation, siteThread: m.freeThread),
+                                    thread: t, location: loc)
             return nil
         }
         if off >= Int(m.size) {
-            s.violation = Violation(kind: .outOfBounds, message: "\(what) at cell \(off) of \(describeObject(s, o)), which has \(m.size)", thread: t, location: loc)
+            s.violation = Violation(kind: .outOfBounds, facts: ViolationFacts(cause: .pastEnd, access: access, address: a, object: Int32(o), count: Int64(off)),
+                                    thread: t, location: loc)
             return nil
         }
         if kind != 0 && m.kind != 0 && kind != m.kind {
-            s.violation = Violation(kind: .typeConfusion,
-                                    message: "\(program.kindNames[Int(kind)]) \(what) lands in \(describeObject(s, o)), a \(program.kindNames[Int(m.kind)]) page",
+            s.violation = Violation(kind: .typeConfusion, facts: ViolationFacts(cause: .wrongType, access: access, address: a, object: Int32(o), count: Int64(kind)),
                                     thread: t, location: loc)
             return nil
         }
         return Int(m.base) + off
     }
-
-    public func describeObject(_ s: State, _ o: Int) -> String {
-        guard o > 0, o < s.objects.count else { return "object #\(o)" }
-        let m = s.objects[o]
-        switch m.origin {
-        case .global: return program.globals[o - 1].name
-        case .heap: return "kmalloc object #\(o)"
-        case .page: return "page #\(o) (\(program.kindNames[Int(m.kind)].isEmpty ? "data" : program.kindNames[Int(m.kind)]))"
-        case .stack: return "stack frame #\(o) of P\(m.owner)"
-        }
-    }
-
-    /// `x`, `pte_table[2]`, `mm+3`, `page #7 (pte_t)[1]`: an address for traces.
-    public func describe(_ s: State, _ a: Int64) -> String {
-        let o = Address.object(a), off = Address.offset(a)
-        if a == 0 { return "NULL" }
-        guard a > 0, o > 0, o < s.objects.count else { return hex(a) }
-        let m = s.objects[o]
-        if m.origin == .global {
-            let g = program.globals[o - 1]
-            return off == 0 ? g.name : describeGlobalOffset(g, off)
-        }
-        return off == 0 ? describeObject(s, o) : "\(describeObject(s, o))[\(off)]"
-    }
-
-    func describeGlobalOffset(_ g: Global, _ off: Int) -> String {
-        var name = g.name
-        var t = g.type
-        var rem = off
-        let structs = program.file.structs
-        while rem >= 0 {
-            switch t.resolved {
-            case .array(let el, _):
-                let sz = Layout.size(of: el, structs: structs)
-                name += "[\(rem / sz)]"; rem %= sz; t = el
-                if rem == 0 && !el.isStruct && !el.isArray { return name }
-            case .structure(let si):
-                guard let f = structs[si].fields.last(where: { $0.offset <= rem }) else { return "\(name)+\(rem)" }
-                name += ".\(f.name)"; rem -= f.offset; t = f.type
-                if rem == 0 && !t.isStruct && !t.isArray { return name }
-            default:
-                return rem == 0 ? name : "\(name)+\(rem)"
-            }
-        }
-        return name
-    }
-
-    func hex(_ a: Int64) -> String { "0x" + String(UInt64(bitPattern: a), radix: 16) }
 }
 
 /// The encoding of a `struct rw_semaphore` cell: readers in bits 0–15, the writer (thread+1)

@@ -3,8 +3,10 @@ import FaultlineLanguage
 extension Machine {
     func inRCU(_ th: ThreadState) -> Bool { th.rcuDepth > 0 || th.irqOff }
 
-    func misuse(_ s: inout State, _ t: Int, _ loc: Int32, _ msg: String) {
-        s.violation = Violation(kind: .lockMisuse, message: msg, thread: t, location: loc)
+    func misuse(_ s: inout State, _ t: Int, _ loc: Int32, _ cause: ViolationCause, address: Int64 = 0, holder: Int64 = 0) {
+        s.violation = Violation(kind: .lockMisuse, facts: ViolationFacts(cause: cause, address: address, object: Int32(Address.object(address)),
+                                                                         siteThread: Int16(truncatingIfNeeded: holder - 1)),
+                                thread: t, location: loc)
     }
 
     /// Performs the visible instruction thread `t` is parked at.
@@ -16,14 +18,14 @@ extension Machine {
         case .read(let kind, _):
             let a = th.values.removeLast()
             ev.address = a
-            guard let c = cell(&s, a, kind: kind, t: t, loc: loc, what: "read") else { return ev }
+            guard let c = cell(&s, a, kind: kind, t: t, loc: loc, access: .read) else { return ev }
             ev.result = s.cells[c]
             th.values.append(s.cells[c])
         case .write(let kind, _):
             let v = th.values.removeLast()
             let a = th.values.removeLast()
             ev.address = a; ev.value = v
-            guard let c = cell(&s, a, kind: kind, t: t, loc: loc, what: "write") else { return ev }
+            guard let c = cell(&s, a, kind: kind, t: t, loc: loc, access: .write) else { return ev }
             s.cells[c] = v
         case .rmw(let op, _):
             var o2: Int64 = 0
@@ -31,7 +33,7 @@ extension Machine {
             let o1 = th.values.removeLast()
             let a = th.values.removeLast()
             ev.address = a; ev.value = o1
-            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, what: "atomic access") else { return ev }
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .atomic) else { return ev }
             let old = s.cells[c]
             switch op {
             case .xchg: s.cells[c] = o1
@@ -60,12 +62,12 @@ extension Machine {
         case .spinLock, .spinUnlock, .spinTrylock, .spinIsLocked, .spinUnlockWait:
             let a = th.values.removeLast()
             ev.address = a
-            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, what: "lock") else { return true }
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .lock) else { return true }
             let v = s.cells[c]
             switch op {
             case .spinLock: s.cells[c] = Int64(t + 1)
             case .spinUnlock:
-                if v == 0 { misuse(&s, t, loc, "unlock of \(describe(s, a)), which is not locked"); return true }
+                if v == 0 { misuse(&s, t, loc, .unlockNotLocked, address: a); return true }
                 s.cells[c] = 0
             case .spinTrylock:
                 if v == 0 { s.cells[c] = Int64(t + 1); th.values.append(1) } else { th.values.append(0) }
@@ -76,14 +78,14 @@ extension Machine {
         case .downRead, .upRead, .downWrite, .upWrite, .downReadTrylock, .downWriteTrylock, .downgradeWrite:
             let a = th.values[th.values.count - 1]
             ev.address = a
-            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, what: "rwsem") else { return true }
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .rwsem) else { return true }
             let v = s.cells[c]
             var r = RWSem.readers(v), w = RWSem.writer(v), q = RWSem.waiting(v)
             let me = Int64(t + 1)
             switch op {
             case .downRead: r += 1
             case .upRead:
-                if r == 0 { misuse(&s, t, loc, "up_read of \(describe(s, a)) without a reader"); return true }
+                if r == 0 { misuse(&s, t, loc, .upReadWithoutReader, address: a); return true }
                 r -= 1
             case .downWrite:
                 if th.phase == 0 {
@@ -95,14 +97,14 @@ extension Machine {
                     }
                 } else { q -= 1; w = me; th.phase = 0 }
             case .upWrite:
-                if w != me { misuse(&s, t, loc, "up_write of \(describe(s, a)) " + (w == 0 ? "which is not write-locked" : "held by P\(w - 1)")); return true }
+                if w != me { misuse(&s, t, loc, .upWriteNotHeld, address: a, holder: w); return true }
                 w = 0
             case .downReadTrylock:
                 if w == 0 && q == 0 { r += 1; ev.result = 1 } else { ev.result = 0 }
             case .downWriteTrylock:
                 if w == 0 && r == 0 { w = me; ev.result = 1 } else { ev.result = 0 }
             case .downgradeWrite:
-                if w != me { misuse(&s, t, loc, "downgrade_write of \(describe(s, a)) not held for write"); return true }
+                if w != me { misuse(&s, t, loc, .downgradeNotHeld, address: a, holder: w); return true }
                 w = 0; r += 1
             default: break
             }
@@ -112,7 +114,7 @@ extension Machine {
         case .rcuReadLock:
             th.rcuDepth += 1
         case .rcuReadUnlock:
-            if th.rcuDepth == 0 { misuse(&s, t, loc, "rcu_read_unlock without rcu_read_lock"); return true }
+            if th.rcuDepth == 0 { misuse(&s, t, loc, .rcuUnlockWithoutLock); return true }
             let before = inRCU(th)
             th.rcuDepth -= 1
             if before && !inRCU(th) { th.rcuExits += 1 }
@@ -124,7 +126,7 @@ extension Machine {
                 return true
             }
             if op == .synchronizeRCU && th.rcuDepth > 0 {
-                misuse(&s, t, loc, "synchronize_rcu() inside an RCU read-side critical section (self-deadlock)"); return true
+                misuse(&s, t, loc, .synchronizeInsideRCU); return true
             }
             var snap = [Int32](repeating: -1, count: s.threads.count)
             var any = false
@@ -132,7 +134,7 @@ extension Machine {
             if op == .synchronizeSRCU {
                 ev.address = domain
                 if th.srcu.contains(where: { $0.domain == domain && $0.depth > 0 }) {
-                    misuse(&s, t, loc, "synchronize_srcu() inside its own read-side critical section (self-deadlock)"); return true
+                    misuse(&s, t, loc, .synchronizeInsideSRCU, address: domain); return true
                 }
             }
             for u in 0..<s.threads.count where u != t {
@@ -155,14 +157,14 @@ extension Machine {
         case .srcuReadLock, .srcuReadUnlock:
             let d = th.values.removeLast()
             ev.address = d
-            guard cell(&s, d, kind: 0, t: t, loc: loc, what: "srcu_struct") != nil else { return true }
+            guard cell(&s, d, kind: 0, t: t, loc: loc, access: .srcu) != nil else { return true }
             var i = th.srcu.firstIndex { $0.domain == d }
             if i == nil { th.srcu.append(SRCUReader(domain: d, depth: 0, exits: 0)); i = th.srcu.count - 1 }
             if op == .srcuReadLock {
                 th.srcu[i!].depth += 1
                 th.values.append(0)
             } else {
-                if th.srcu[i!].depth == 0 { misuse(&s, t, loc, "srcu_read_unlock without srcu_read_lock"); return true }
+                if th.srcu[i!].depth == 0 { misuse(&s, t, loc, .srcuUnlockWithoutLock, address: d); return true }
                 th.srcu[i!].depth -= 1
                 if th.srcu[i!].depth == 0 { th.srcu[i!].exits += 1 }
             }
@@ -180,7 +182,7 @@ extension Machine {
             let nr = th.values.removeLast()
             let a = th.values.removeLast()
             ev.address = a; ev.value = nr
-            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, what: "wait_on_bit") else { return true }
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .waitOnBit) else { return true }
             if op == .waitOnBitLock { s.cells[c] |= Int64(1) << (nr & 63) }
         case .free, .freePage:
             let a = th.values.removeLast()
@@ -188,18 +190,20 @@ extension Machine {
             if a == 0 && op == .free { return true }    // kfree(NULL)
             let o = Address.object(a)
             guard a > 0, o > 0, o < s.objects.count else {
-                s.violation = Violation(kind: a == 0 ? .nullDereference : .outOfBounds, message: "free of an invalid pointer (\(hex(a)))", thread: t, location: loc)
+                s.violation = Violation(kind: a == 0 ? .nullDereference : .outOfBounds, facts: ViolationFacts(cause: .invalidFree, access: .free, address: a),
+                                        thread: t, location: loc)
                 return true
             }
             let m = s.objects[o]
             if m.freed {
-                var msg = "\(describeObject(s, o)) freed twice"
-                if m.freeLocation >= 0 { let fl = program.locations[Int(m.freeLocation)]; msg += " (first by P\(m.freeThread) at \(fl.file?.path ?? ""):\(fl.line))" }
-                s.violation = Violation(kind: .doubleFree, message: msg, thread: t, location: loc)
+                s.violation = Violation(kind: .doubleFree, facts: ViolationFacts(cause: .freedTwice, access: .free, address: a, object: Int32(o),
+                                                                                 site: m.freeLocation, siteThread: m.freeThread),
+                                        thread: t, location: loc)
                 return true
             }
             if m.origin == .global || m.origin == .stack || Address.offset(a) != 0 {
-                s.violation = Violation(kind: .doubleFree, message: "free of \(describe(s, a)), which was not allocated", thread: t, location: loc)
+                s.violation = Violation(kind: .doubleFree, facts: ViolationFacts(cause: .freeNotAllocated, access: .free, address: a, object: Int32(o)),
+                                        thread: t, location: loc)
                 return true
             }
             s.objects[o].freed = true
@@ -229,29 +233,53 @@ extension Machine {
     /// The same, appending the address of every shared read to `reads` when it is non-nil
     /// (partial-order reduction needs to know what an invariant looks at).
     public func runAtomically(function fi: Int, on state: State, reads: inout [Int64]?) -> Violation? {
+        var printed: [PrintedText]? = nil
+        return runAtomically(function: fi, arguments: [], on: state, reads: &reads, printed: &printed)
+    }
+
+    /// Runs a trace formatter (`__format_T(value)`) on a copy of the state and returns the text
+    /// its `pr_cont` calls produced, as format strings with their arguments (nil if it failed).
+    public func runFormatter(function fi: Int, argument: Int64, on state: State) -> [PrintedText]? {
+        var reads: [Int64]? = nil
+        var printed: [PrintedText]? = []
+        if runAtomically(function: fi, arguments: [argument], on: state, reads: &reads, printed: &printed) != nil { return nil }
+        return printed
+    }
+
+    func runAtomically(function fi: Int, arguments: [Int64], on state: State, reads: inout [Int64]?, printed: inout [PrintedText]?) -> Violation? {
         var s = state
         s.violation = nil
         let t = s.threads.count
         var th = ThreadState(pc: 0)
-        enter(&s, &th, thread: t, function: fi, arguments: [], returnPC: -1)
+        enter(&s, &th, thread: t, function: fi, arguments: arguments, returnPC: -1)
         var budget = maxLocalInstructions
         while th.status == .running && s.violation == nil {
             let instr = code[th.function][Int(th.pc)]
             budget -= 1
             if budget < 0 {
-                return Violation(kind: .stepBound, message: "\(program.functions[fi].name) block runs too long", thread: -1, location: location(th))
+                return Violation(kind: .stepBound, facts: ViolationFacts(cause: .blockTooLong), thread: -1, location: location(th))
             }
             if instr.isVisible {
                 if case .sync(let op) = instr, [.spinLock, .downRead, .downWrite, .synchronizeRCU, .synchronizeSRCU, .tlbShootdown, .waitOnBit, .waitOnBitLock, .spinUnlockWait].contains(op) {
-                    return Violation(kind: .lockMisuse, message: "blocking operation in the \(program.functions[fi].name) block", thread: -1, location: location(th))
+                    return Violation(kind: .lockMisuse, facts: ViolationFacts(cause: .blockingInBlock), thread: -1, location: location(th))
                 }
                 if reads != nil, case .read = instr { reads!.append(th.values[th.values.count - 1]) }
                 _ = perform(&s, &th, t)
             } else {
+                if printed != nil, case .print(let format, let n) = instr {
+                    printed!.append(PrintedText(format: format, arguments: Array(th.values.suffix(Int(n)))))
+                }
                 local(&s, &th, t, instr)
             }
         }
         if var v = s.violation { v.thread = -1; return v }
         return nil
     }
+}
+
+/// One `pr_cont` call of a trace formatter: the format (a `Program.strings` index) and its
+/// arguments.
+public struct PrintedText: Sendable {
+    public var format: Int32
+    public var arguments: [Int64]
 }

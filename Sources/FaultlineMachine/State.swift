@@ -61,18 +61,89 @@ public struct SRCUReader: Sendable {
     public var exits: Int32
 }
 
-/// A violated invariant: what, where, and which thread.
-public struct Violation: Sendable, Equatable {
+/// A violated invariant: what, where, which thread, and the facts the report puts into words
+/// (the machine builds no text: `FaultlineReport` words every violation).
+public struct Violation: Sendable, Equatable, Hashable {
     public var kind: ViolationKind
-    public var message: String
+    public var facts: ViolationFacts
     public var thread: Int        // -1: not a thread (final block, deadlock, leak)
     public var location: Int32    // index into Program.locations, -1 if none
 
-    public init(kind: ViolationKind, message: String, thread: Int, location: Int32) {
+    public init(kind: ViolationKind, facts: ViolationFacts = ViolationFacts(), thread: Int, location: Int32) {
         self.kind = kind
-        self.message = message
+        self.facts = facts
         self.thread = thread
         self.location = location
+    }
+}
+
+/// Why a violation was raised, beyond its kind (the report words each case).
+public enum ViolationCause: String, Sendable, Codable, CaseIterable {
+    case assertion             // BUG_ON & co: `text` is the condition
+    case nullPointer           // access to the NULL page
+    case wildPointer           // address of no object
+    case afterFree             // `object` was freed (by `siteThread` at `site`)
+    case pastEnd               // cell `count` of `object`
+    case wrongType             // a `kind` access lands in a page of another type
+    case divisionByZero
+    case badAllocationSize     // `count` cells
+    case invalidFree           // free of `address`, which names no object
+    case freedTwice            // first by `siteThread` at `site`
+    case freeNotAllocated      // a global, a stack object or an interior pointer
+    case unlockNotLocked
+    case upReadWithoutReader
+    case upWriteNotHeld        // `siteThread` holds it for write (-1: nobody)
+    case downgradeNotHeld
+    case rcuUnlockWithoutLock
+    case synchronizeInsideRCU
+    case synchronizeInsideSRCU
+    case srcuUnlockWithoutLock
+    case blockingInBlock       // a blocking operation in the invariant/final block
+    case blockTooLong
+    case stepBound             // more than `count` visible steps
+    case localLoop             // `count` local instructions without a visible one
+    case callDepth
+    case deadlock              // no thread can run (the report reads the waits off the state)
+    case leak                  // `object`, allocated at `site`, is unreachable
+}
+
+/// The access a violating step was making.
+public enum AccessKind: String, Sendable, Codable {
+    case none, read, write, atomic, lock, rwsem, srcu, waitOnBit = "wait_on_bit", free
+}
+
+/// Where a check ran: in a thread, or in the `invariant` or `final` block.
+public enum CheckBlock: String, Sendable, Codable {
+    case thread, invariant, final
+}
+
+/// The facts of one violation: plain values, so raising one allocates nothing.
+public struct ViolationFacts: Sendable, Equatable, Hashable, Codable {
+    public var cause: ViolationCause = .assertion
+    public var access: AccessKind = .none
+    /// The address the step used, and the object it lands in (0: none).
+    public var address: Int64 = 0
+    public var object: Int32 = 0
+    /// The other site: where the object was freed, first freed or allocated (-1: none).
+    public var site: Int32 = -1
+    /// The other thread: who freed it, who holds the lock (-1: none).
+    public var siteThread: Int16 = -1
+    /// A number the cause speaks of (a cell, a size, a bound), or the storage kind of the access.
+    public var count: Int64 = 0
+    /// `Program.strings` index of an assertion's text (-1: none).
+    public var text: Int32 = -1
+    public var block: CheckBlock = .thread
+
+    public init(cause: ViolationCause = .assertion, access: AccessKind = .none, address: Int64 = 0, object: Int32 = 0,
+                site: Int32 = -1, siteThread: Int16 = -1, count: Int64 = 0, text: Int32 = -1, block: CheckBlock = .thread) {
+        self.cause = cause; self.access = access; self.address = address; self.object = object
+        self.site = site; self.siteThread = siteThread; self.count = count; self.text = text; self.block = block
+    }
+
+    /// A total order on facts, for the report's order of violations at one location.
+    public static func precedes(_ a: ViolationFacts, _ b: ViolationFacts) -> Bool {
+        if a.cause != b.cause { return a.cause.rawValue < b.cause.rawValue }
+        return (a.object, a.address, a.count, a.text, a.site, a.siteThread) < (b.object, b.address, b.count, b.text, b.site, b.siteThread)
     }
 }
 

@@ -3,10 +3,11 @@ import FaultlineMachine
 import FaultlineCheck
 import FaultlineExplore
 
-/// A violation ready to show: its trace (replayed from the schedule) and the command that
-/// reproduces it.
+/// A violation ready to show: its facts and their words, its trace (replayed from the
+/// schedule) and the command that reproduces it.
 public struct ViolationReport: Sendable {
     public var kind: ViolationKind
+    public var facts: ViolationFacts
     public var message: String
     public var location: SourceLocation
     public var thread: Int
@@ -35,7 +36,9 @@ public struct RunReport: Sendable {
     public var witness: WitnessReport?
 
     /// `includeDirs`: the run's `-I` directories, which every printed Replay line repeats.
-    public init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult) {
+    /// `traces: false` (`--no-trace`) replays each violation only to name its objects and
+    /// builds no trace.
+    public init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult, traces: Bool = true) {
         self.path = path
         self.defines = defines
         self.program = context.machine.program
@@ -49,23 +52,37 @@ public struct RunReport: Sendable {
         for f in result.violations {
             let token = ReplayToken(programHash: context.machine.program.programHash, schedule: f.schedule).description
             var steps: [TraceStep] = []
-            if let out = try? Replay.run(context, schedule: f.schedule) {
-                steps = TraceRenderer.steps(out.events, machine: context.machine, state: out.state)
+            var final = context.machine.initialState()
+            if traces, let rec = try? TraceRenderer.record(context, schedule: f.schedule) {
+                steps = rec.steps
+                final = rec.outcome.state
                 // The step that violated shows the violation, not a value it never produced.
-                if let last = steps.indices.last, f.violation.thread == steps[last].thread, f.violation.location == out.events[last].location {
-                    steps[last].effect = "✗ " + f.violation.kind.rawValue
+                if let last = steps.indices.last, f.violation.thread == steps[last].thread, f.violation.location == rec.outcome.events[last].location {
+                    steps[last].violation = f.violation.kind
+                    steps[last].value = ""
+                    steps[last].effect = steps[last].operation.isEmpty ? "" : "\(steps[last].operation) \(steps[last].cell)"
                 } else if f.violation.thread >= 0, f.violation.location >= 0 {
                     // A check in local code after the thread's last visible step (e.g. a BUG_ON on
                     // registers): one more row, where it fired.
-                    let loc = context.machine.program.locations[Int(f.violation.location)]
-                    steps.append(TraceStep(index: steps.count + 1, thread: f.violation.thread, location: loc,
-                                           source: loc.sourceText, effect: "✗ " + f.violation.kind.rawValue + " (local)"))
+                    let th = rec.outcome.state.threads[f.violation.thread]
+                    var (frames, shown) = TraceRenderer.callStack(th, program: program)
+                    let loc = program.locations[Int(f.violation.location)]
+                    if frames.isEmpty || frames[frames.count - 1].location != loc {
+                        frames = [TraceFrame(function: program.functions[program.threadFunctions[f.violation.thread]].name, location: loc)]
+                        shown = 0
+                    }
+                    steps.append(TraceStep(index: steps.count + 1, thread: f.violation.thread, frames: frames, shown: shown, operation: "",
+                                           cell: "", value: "", before: "", effect: "", violation: f.violation.kind, local: true))
                 }
+            } else if let out = try? Replay.run(context, schedule: f.schedule) {
+                final = out.state
             }
+            let namer = Namer(machine: context.machine, state: final)
             let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
             let flags = includeDirs.map { " -I " + shellQuote($0) }.joined() + defines.map { " " + shellQuote($0.description) }.joined()
             let how = f.seed.map { "--seed 0x" + String($0, radix: 16) } ?? "--trace \(token)"
-            vs.append(ViolationReport(kind: f.violation.kind, message: f.violation.message, location: loc, thread: f.violation.thread,
+            vs.append(ViolationReport(kind: f.violation.kind, facts: f.violation.facts, message: Wording.message(f.violation, namer),
+                                      location: loc, thread: f.violation.thread,
                                       occurrences: f.occurrences, steps: steps, token: token,
                                       replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))
         }
@@ -82,18 +99,18 @@ public struct RunReport: Sendable {
 
     var raceLine: String { "Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)" }
 
-    public func text(showTraces: Bool = true) -> String {
-        raceLine + ", model \(model.rawValue)\n" + body(showTraces: showTraces)
+    public func text(layout: TraceLayout? = TraceLayout()) -> String {
+        raceLine + ", model \(model.rawValue)\n" + body(layout: layout)
     }
 
     /// One file answered under several models: the race line once, each model's answer under
     /// its name, and what the difference means.
-    public static func text(_ reports: [RunReport], showTraces: Bool = true) -> String {
-        guard let first = reports.first, reports.count > 1 else { return reports.first?.text(showTraces: showTraces) ?? "" }
+    public static func text(_ reports: [RunReport], layout: TraceLayout? = TraceLayout()) -> String {
+        guard let first = reports.first, reports.count > 1 else { return reports.first?.text(layout: layout) ?? "" }
         var o = first.raceLine + ", models " + reports.map(\.model.rawValue).joined(separator: " and ") + "\n"
         for r in reports {
             o += "Under \(r.model.rawValue):\n"
-            for l in r.body(showTraces: showTraces).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            for l in r.body(layout: layout).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
                 o += l.isEmpty ? "\n" : "  " + l + "\n"
             }
         }
@@ -114,7 +131,7 @@ public struct RunReport: Sendable {
         return "the verdict differs: lkmm \(l.rawValue), sc \(s.rawValue)"
     }
 
-    func body(showTraces: Bool) -> String {
+    func body(layout: TraceLayout?) -> String {
         var o: [String] = []
         var summary = "Strategy \(result.strategy): \(result.executions) execution\(result.executions == 1 ? "" : "s"), "
         summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason ?? "stopped"))"
@@ -124,7 +141,8 @@ public struct RunReport: Sendable {
         o.append(summary)
         if !program.observed.isEmpty {
             o.append("States \(renderedOutcomes.count)")
-            for (s, n) in renderedOutcomes { o.append("  \(n)\t:> \(s)") }
+            let w = renderedOutcomes.map { String($0.1).count }.max() ?? 1
+            for (s, n) in renderedOutcomes { o.append("  " + TraceRenderer.pad(String(n), w) + "  :> \(s)") }
         } else if !renderedOutcomes.isEmpty {
             o.append("Final states: \(renderedOutcomes.first!.1) execution\(renderedOutcomes.first!.1 == 1 ? "" : "s") finished")
         }
@@ -139,7 +157,7 @@ public struct RunReport: Sendable {
             if lk.boundReached { o.append("Loop bound \(lk.unroll) reached: executions that need more iterations are not counted (as herd7; --unroll N)") }
         }
         if !flags.isEmpty { o.append("Flag \(flags.joined(separator: " "))") }
-        if let w = witness, showTraces {
+        if let w = witness, layout != nil {
             o.append(w.axiom == nil ? "Witness: an execution that satisfies the condition" : "Forbidden: the executions that satisfy the condition break \(w.axiom!); one of them")
             for l in w.text(program: program).split(separator: "\n") { o.append(String(l)) }
             o.append("  Replay: \(w.replayCommand)")
@@ -152,9 +170,12 @@ public struct RunReport: Sendable {
             o.append("Violation \(i + 1): \(v.kind.rawValue) at \(v.location)\(v.thread >= 0 ? " (P\(v.thread))" : "") — \(v.occurrences) execution\(v.occurrences == 1 ? "" : "s")")
             o.append("  \(v.message)")
             if v.location.line > 0 { o.append("  > \(v.location.sourceText)") }
-            if showTraces && !v.steps.isEmpty {
-                o.append("  Trace (\(v.steps.count) step\(v.steps.count == 1 ? "" : "s")):")
-                for l in TraceRenderer.render(v.steps, threads: program.threadCount).split(separator: "\n", omittingEmptySubsequences: false) {
+            if let layout, !v.steps.isEmpty {
+                let folded = TraceRenderer.foldedCount(TraceRenderer.rows(v.steps, full: layout.full))
+                o.append("  Trace (\(v.steps.count) step\(v.steps.count == 1 ? "" : "s")" + (folded > 0 ? ", \(folded) folded; --full shows them" : "") + "):")
+                var inner = layout
+                inner.width = max(40, layout.width - 2)
+                for l in TraceRenderer.render(v.steps, threads: program.threadCount, layout: inner).split(separator: "\n", omittingEmptySubsequences: false) {
                     o.append("  " + l)
                 }
             }
@@ -200,6 +221,7 @@ public struct RunReport: Sendable {
                 ("occurrences", .int(v.occurrences)),
                 ("trace", .array(v.steps.map { s in
                     .object([("step", .int(s.index)), ("thread", .int(s.thread)), ("location", .string(s.location.description)),
+                             ("function", .string(s.frames.last?.function ?? "")),
                              ("source", .string(s.source)), ("effect", .string(s.effect))])
                 })),
                 ("token", .string(v.token)),

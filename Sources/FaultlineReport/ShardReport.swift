@@ -41,7 +41,7 @@ public struct ShardData: Sendable {
             ("outcomes", .array(r.outcomes.map { .object([("values", .array($0.0.map { .int(Int($0)) })), ("count", .int($0.1))]) })),
             ("violations", .array(r.violations.map { f in
                 .object([
-                    ("kind", .string(f.violation.kind.rawValue)), ("message", .string(f.violation.message)),
+                    ("kind", .string(f.violation.kind.rawValue)), ("facts", ShardData.json(f.violation.facts)),
                     ("thread", .int(f.violation.thread)), ("location", .int(Int(f.violation.location))),
                     ("schedule", .array(f.schedule.map { .int($0) })),
                     ("seed", f.seed.map { .string(String($0)) } ?? .null),
@@ -50,6 +50,21 @@ public struct ShardData: Sendable {
             })),
         ]
         return .object(kv)
+    }
+
+    static func json(_ f: ViolationFacts) -> JSON {
+        .object([("cause", .string(f.cause.rawValue)), ("access", .string(f.access.rawValue)), ("address", .int(Int(f.address))),
+                 ("object", .int(Int(f.object))), ("site", .int(Int(f.site))), ("site_thread", .int(Int(f.siteThread))),
+                 ("count", .int(Int(f.count))), ("text", .int(Int(f.text))), ("block", .string(f.block.rawValue))])
+    }
+
+    static func facts(_ any: Any?) -> ViolationFacts? {
+        guard let o = any as? [String: Any], let c = o["cause"] as? String, let cause = ViolationCause(rawValue: c),
+              let a = o["access"] as? String, let access = AccessKind(rawValue: a), let b = o["block"] as? String, let block = CheckBlock(rawValue: b),
+              let address = o["address"] as? Int, let object = o["object"] as? Int, let site = o["site"] as? Int,
+              let siteThread = o["site_thread"] as? Int, let count = o["count"] as? Int, let text = o["text"] as? Int else { return nil }
+        return ViolationFacts(cause: cause, access: access, address: Int64(address), object: Int32(object), site: Int32(site),
+                              siteThread: Int16(siteThread), count: Int64(count), text: Int32(text), block: block)
     }
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -82,11 +97,11 @@ public struct ShardData: Sendable {
             r.outcomes.append((values.map { Int64($0) }, count))
         }
         for x in vios {
-            guard let k = x["kind"] as? String, let kind = ViolationKind(rawValue: k), let message = x["message"] as? String,
+            guard let k = x["kind"] as? String, let kind = ViolationKind(rawValue: k), let facts = ShardData.facts(x["facts"]),
                   let thread = x["thread"] as? Int, let location = x["location"] as? Int, let schedule = x["schedule"] as? [Int],
                   let occurrences = x["occurrences"] as? Int else { throw ReadError(description: "shard report: bad violation") }
             let seed = (x["seed"] as? String).flatMap { UInt64($0) }
-            r.violations.append(FoundViolation(violation: Violation(kind: kind, message: message, thread: thread, location: Int32(location)),
+            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: facts, thread: thread, location: Int32(location)),
                                                schedule: schedule, seed: seed, occurrences: occurrences))
         }
         result = r

@@ -2,36 +2,154 @@ import FaultlineLanguage
 import FaultlineMachine
 import FaultlineExplore
 
-/// One line of a trace: which CPU did what, where, with the source text.
+/// One function activation a step is in: the function and where it is (for the innermost frame
+/// the step itself, for the others the call they are in).
+public struct TraceFrame: Sendable {
+    public var function: String
+    public var location: SourceLocation
+}
+
+/// One step of a trace, as facts: which CPU, the call stack, what it did to which cell, and the
+/// words for it.
 public struct TraceStep: Sendable {
     public var index: Int
     public var thread: Int
-    public var location: SourceLocation
-    public var source: String
+    /// Outermost first; the last frame is where the step is.
+    public var frames: [TraceFrame]
+    /// The frame the row shows: the step's own, or its caller's when the step is in a one-line
+    /// helper (`static pte_t ptep_get(pte_t *p) { return READ_ONCE(*p); }`).
+    public var shown: Int
+    /// `read`, `write`, `atomic add`, `lock`, `down_read`, `kfree`, ...
+    public var operation: String
+    /// The cell or object it used (`vma.vm_start`), empty when none.
+    public var cell: String
+    /// The value read or written, as the cell's type reads (empty when none).
+    public var value: String
+    /// The value before an atomic update (empty otherwise).
+    public var before: String
+    /// The words: `vma.vm_start == 3`, `lock ptl#9`.
     public var effect: String
+    /// The violation this step raised, if any.
+    public var violation: ViolationKind?
+    /// A local check after the thread's last visible step (a BUG_ON on registers): no operation.
+    public var local: Bool = false
+    /// What the step touched, for folding.
+    var access: Access?
+
+    public var location: SourceLocation { frames.last?.location ?? .unknown }
+    public var shownLocation: SourceLocation { frames.isEmpty ? .unknown : frames[shown].location }
+    /// `do_swap_page()`, or `do_swap_page() → ptep_get()` when a helper's caller is shown.
+    public var function: String {
+        guard !frames.isEmpty else { return "" }
+        return frames[shown].function + "()" + (shown < frames.count - 1 ? " → \(frames[frames.count - 1].function)()" : "")
+    }
+    /// The source line the row shows, whitespace collapsed (no tabs).
+    public var source: String { TraceRenderer.collapse(shownLocation.sourceText) }
+    /// `swap.h:230`
+    public var site: String { TraceRenderer.site(shownLocation) }
 }
 
-/// Turns replayed step events into trace steps and renders them one column per CPU.
+/// How a text trace is laid out: `--width`, `--full` (no folding), `--stacks` (call chains).
+public struct TraceLayout: Sendable {
+    public var width: Int
+    public var full: Bool
+    public var stacks: Bool
+    public init(width: Int = 100, full: Bool = false, stacks: Bool = false) {
+        self.width = width
+        self.full = full
+        self.stacks = stacks
+    }
+}
+
+/// Replays a schedule into trace steps, and renders them one column per CPU.
 public enum TraceRenderer {
-    public static func steps(_ events: [StepEvent], machine: Machine, state: State) -> [TraceStep] {
-        var out: [TraceStep] = []
-        for (i, e) in events.enumerated() {
-            let loc = e.location >= 0 ? machine.program.locations[Int(e.location)] : .unknown
-            out.append(TraceStep(index: i + 1, thread: e.thread, location: loc, source: loc.sourceText, effect: effect(e, machine: machine, state: state)))
-        }
-        return out
+    /// The replayed steps of a schedule, the state it ended in and how it ended.
+    public struct Recording {
+        public var steps: [TraceStep]
+        public var outcome: Replay.Outcome
     }
 
-    static func effect(_ e: StepEvent, machine: Machine, state: State) -> String {
-        let where_ = machine.describe(state, e.address)
+    /// Replays `schedule`, reading each step's call stack and access before it runs.
+    public static func record(_ ctx: ExplorationContext, schedule: [Int]) throws -> Recording {
+        let m = ctx.machine, p = m.program
+        var stacks: [[TraceFrame]] = []
+        var accesses: [Access?] = []
+        var shown: [Int] = []
+        var after: [Int64?] = []
+        let outcome = try Replay.run(ctx, schedule: schedule) { s, t in
+            if let a = accesses.last { after.append(a.flatMap { m.peek(s, $0.location) }) }
+            let (frames, k) = callStack(s.threads[t], program: p)
+            stacks.append(frames)
+            shown.append(k)
+            accesses.append(m.pendingAccess(s, t))
+        }
+        if let a = accesses.last { after.append(a.flatMap { m.peek(outcome.state, $0.location) }) }
+        let namer = Namer(machine: m, state: outcome.state)
+        var steps: [TraceStep] = []
+        for (i, e) in outcome.events.enumerated() {
+            var st = step(e, namer: namer, after: after[i])
+            st.index = i + 1
+            st.frames = stacks[i]
+            st.shown = shown[i]
+            st.access = accesses[i]
+            steps.append(st)
+        }
+        return Recording(steps: steps, outcome: outcome)
+    }
+
+    /// The frames of a thread parked at its next step, outermost first, and the frame to show.
+    static func callStack(_ th: ThreadState, program p: Program) -> ([TraceFrame], Int) {
+        var frames: [TraceFrame] = []
+        for (k, fr) in th.frames.enumerated() {
+            let f = p.functions[Int(fr.function)]
+            // Where this frame is: the step for the innermost, the call for the others.
+            let pc = k == th.frames.count - 1 ? Int(th.pc) : Int(th.frames[k + 1].returnPC) - 1
+            let loc = pc >= 0 && pc < f.locations.count ? p.locations[Int(f.locations[pc])] : f.location
+            frames.append(TraceFrame(function: f.name, location: loc))
+        }
+        // One-line helpers: the step's line is the function's own line; show the caller's.
+        var shown = frames.count - 1
+        while shown > 0 {
+            let f = p.functions[Int(th.frames[shown].function)]
+            guard frames[shown].location.line == f.location.line, frames[shown].location.file === f.location.file else { break }
+            shown -= 1
+        }
+        return (frames, max(shown, 0))
+    }
+
+    static func step(_ e: StepEvent, namer n: Namer, after: Int64?) -> TraceStep {
+        var st = TraceStep(index: 0, thread: e.thread, frames: [], shown: 0, operation: "", cell: "", value: "", before: "", effect: "", violation: nil)
+        let cell = n.cell(e.address)
+        st.cell = cell.name
+        func value(_ v: Int64) -> String { n.value(v, type: cell.type, field: cell.field) }
         switch e.instr {
-        case .read: return "\(where_) == \(value(e.result, machine, state))"
-        case .write: return "\(where_) := \(value(e.value, machine, state))"
+        case .read:
+            st.operation = "read"; st.value = value(e.result)
+            st.effect = "\(cell.name) == \(st.value)"
+        case .write:
+            st.operation = "write"; st.value = value(e.value)
+            st.effect = "\(cell.name) := \(st.value)"
         case .rmw(let op, _):
+            let old = e.result
+            let name: String
             switch op {
-            case .cmpxchg: return "cmpxchg \(where_): was \(value(e.result, machine, state))"
-            case .xchg: return "xchg \(where_): \(value(e.result, machine, state)) -> \(value(e.value, machine, state))"
-            default: return "\(op) \(where_): was \(value(e.result, machine, state))"
+            case .xchg: name = "xchg"
+            case .cmpxchg: name = "cmpxchg"
+            case .fetchAdd: name = e.value < 0 ? "atomic sub \(-e.value)" : "atomic add \(e.value)"
+            case .fetchAnd: name = "atomic and \(Namer.hex(e.value))"
+            case .fetchOr: name = "atomic or \(Namer.hex(e.value))"
+            case .fetchXor: name = "atomic xor \(Namer.hex(e.value))"
+            case .fetchAndNot: name = "clear bits \(Namer.hex(e.value))"
+            case .addUnless: name = "atomic add_unless \(e.value)"
+            }
+            st.operation = name
+            st.before = value(old)
+            // The new value is the cell's after the step (a failed cmpxchg leaves it).
+            st.value = after.map(value) ?? ""
+            if let new = after, new == old, op == .cmpxchg || op == .addUnless {
+                st.effect = "\(cell.name) == \(st.before)  (\(name) failed)"
+            } else {
+                st.effect = "\(cell.name): \(st.before) → \(st.value)  (\(name))"
             }
         case .sync(let op):
             let name: String
@@ -39,64 +157,164 @@ public enum TraceRenderer {
             case .spinLock: name = "lock"
             case .spinUnlock: name = "unlock"
             case .spinTrylock: name = e.result == 1 ? "trylock ok" : "trylock failed"
-            case .spinIsLocked: name = "is_locked: \(e.result)"
+            case .spinIsLocked: name = e.result == 1 ? "is_locked: yes" : "is_locked: no"
             case .spinUnlockWait: name = "unlock_wait"
             case .downRead: name = "down_read"
             case .upRead: name = "up_read"
-            case .downWrite: name = e.registered ? "down_write: queued" : "down_write"
+            case .downWrite: name = e.registered ? "down_write (queued)" : "down_write"
             case .upWrite: name = "up_write"
             case .downReadTrylock: name = e.result == 1 ? "down_read_trylock ok" : "down_read_trylock failed"
             case .downWriteTrylock: name = e.result == 1 ? "down_write_trylock ok" : "down_write_trylock failed"
             case .downgradeWrite: name = "downgrade_write"
-            case .rcuReadLock: return "rcu_read_lock"
-            case .rcuReadUnlock: return "rcu_read_unlock"
-            case .synchronizeRCU: return e.registered ? "grace period starts, waiting" : "grace period done"
-            case .synchronizeSRCU: return e.registered ? "SRCU grace period starts, waiting" : "SRCU grace period done"
-            case .srcuReadLock: return "srcu_read_lock"
-            case .srcuReadUnlock: return "srcu_read_unlock"
-            case .irqDisable: return "IRQs off"
-            case .irqEnable: return "IRQs on"
-            case .irqSave: return "IRQs off (saved)"
-            case .irqRestore: return "IRQs restored"
-            case .tlbShootdown: return e.registered ? "TLB shootdown sent, waiting" : "TLB shootdown acknowledged"
+            case .rcuReadLock: name = "rcu_read_lock"
+            case .rcuReadUnlock: name = "rcu_read_unlock"
+            case .synchronizeRCU: name = e.registered ? "grace period starts, waiting" : "grace period done"
+            case .synchronizeSRCU: name = e.registered ? "SRCU grace period starts, waiting" : "SRCU grace period done"
+            case .srcuReadLock: name = "srcu_read_lock"
+            case .srcuReadUnlock: name = "srcu_read_unlock"
+            case .irqDisable: name = "IRQs off"
+            case .irqEnable: name = "IRQs on"
+            case .irqSave: name = "IRQs off (saved)"
+            case .irqRestore: name = "IRQs restored"
+            case .tlbShootdown: name = e.registered ? "TLB shootdown sent, waiting" : "TLB shootdown acknowledged"
             case .waitOnBit: name = "bit \(e.value) clear"
             case .waitOnBitLock: name = "bit \(e.value) locked"
             case .free: name = "kfree"
             case .freePage: name = "free_page"
             }
-            return "\(name) \(where_)"
-        default: return ""
+            st.operation = name
+            if !op.takesAddress || op == .synchronizeSRCU && e.address == 0 { st.cell = "" }
+            if op == .free || op == .freePage { st.cell = e.address == 0 ? "NULL" : n.objectName(Address.object(e.address)) }
+            st.effect = st.cell.isEmpty ? name : "\(name) \(st.cell)"
+        default: break
         }
+        return st
     }
 
-    static func value(_ v: Int64, _ m: Machine, _ s: State) -> String {
-        let o = Address.object(v)
-        if v > 0 && o > 0 && o < s.objects.count && Address.offset(v) < Int(max(s.objects[o].size, 1)) {
-            return "&" + m.describe(s, v)
-        }
-        return String(v)
+    /// `swap.h:230`
+    static func site(_ l: SourceLocation) -> String {
+        guard let f = l.file else { return "?" }
+        return "\(baseName(f.path)):\(l.line)"
     }
 
-    /// Columns, one per CPU: step number, then the source line and its effect in that CPU's column.
-    public static func render(_ steps: [TraceStep], threads: Int, width: Int = 46) -> String {
+    /// Source text with tabs and runs of spaces as one space.
+    static func collapse(_ s: String) -> String {
+        var out = ""
+        var space = false
+        for c in s {
+            if c == " " || c == "\t" { space = true; continue }
+            if space && !out.isEmpty { out += " " }
+            space = false
+            out.append(c)
+        }
+        return out
+    }
+
+    // MARK: folding
+
+    /// A row of the rendered trace: one step, or a run of one CPU's steps folded into one.
+    public enum Row: Sendable {
+        case step(TraceStep)
+        case folded(thread: Int, first: Int, last: Int, function: String)
+    }
+
+    /// Which steps matter to the violation: those that touch a location another CPU's step in
+    /// the trace also touches (one of them writing: the steps that order the CPUs), the
+    /// violating step, and each CPU's last step. Runs of two or more other steps of one CPU fold.
+    public static func rows(_ steps: [TraceStep], full: Bool) -> [Row] {
+        guard !full else { return steps.map { .step($0) } }
+        var keep = [Bool](repeating: false, count: steps.count)
+        for i in steps.indices {
+            if steps[i].violation != nil || steps[i].local { keep[i] = true; continue }
+            guard let a = steps[i].access else { keep[i] = true; continue }
+            for j in steps.indices where steps[j].thread != steps[i].thread {
+                if let b = steps[j].access, a.conflicts(with: b) { keep[i] = true; break }
+            }
+        }
+        var lastOf: [Int: Int] = [:]
+        for i in steps.indices { lastOf[steps[i].thread] = i }
+        for (_, i) in lastOf { keep[i] = true }
+        var rows: [Row] = []
+        var i = 0
+        while i < steps.count {
+            if keep[i] { rows.append(.step(steps[i])); i += 1; continue }
+            var j = i
+            while j + 1 < steps.count && !keep[j + 1] && steps[j + 1].thread == steps[i].thread { j += 1 }
+            if j == i { rows.append(.step(steps[i])); i += 1; continue }
+            rows.append(.folded(thread: steps[i].thread, first: steps[i].index, last: steps[j].index,
+                                function: commonFunction(steps[i...j])))
+            i = j + 1
+        }
+        return rows
+    }
+
+    /// The innermost function every step of a run is in.
+    static func commonFunction(_ run: ArraySlice<TraceStep>) -> String {
+        guard var common = run.first?.frames.map(\.function) else { return "" }
+        for s in run.dropFirst() {
+            let f = s.frames.map(\.function)
+            var k = 0
+            while k < common.count && k < f.count && common[k] == f[k] { k += 1 }
+            common = Array(common.prefix(k))
+        }
+        return common.last ?? ""
+    }
+
+    // MARK: text
+
+    /// Columns, one per CPU: for each step where it is (`file:line function()`), the source line
+    /// and what it did; folded runs as one line. No tabs; every line fits `layout.width`.
+    public static func render(_ steps: [TraceStep], threads: Int, layout: TraceLayout = TraceLayout()) -> String {
+        let rows = rows(steps, full: layout.full)
+        var labels: [String] = []
+        for r in rows {
+            switch r {
+            case .step(let s): labels.append(String(s.index))
+            case .folded(_, let a, let b, _): labels.append("\(a)-\(b)")
+            }
+        }
+        let numberWidth = max(3, labels.map(\.count).max() ?? 1)
+        let n = max(threads, 1)
+        let cw = max(12, (layout.width - numberWidth - 2 - 3 * (n - 1)) / n)
         func fit(_ s: String) -> String {
-            if s.count <= width { return s + String(repeating: " ", count: width - s.count) }
-            return String(s.prefix(width - 1)) + "…"
+            if s.count <= cw { return s + String(repeating: " ", count: cw - s.count) }
+            return String(s.prefix(cw - 1)) + "…"
+        }
+        func line(_ label: String, _ thread: Int, _ text: String) -> String {
+            var row = pad(label, numberWidth) + "  "
+            for t in 0..<n { row += fit(t == thread ? text : "") + (t < n - 1 ? " | " : "") }
+            return row.trimmedRight()
         }
         var lines: [String] = []
-        var header = "   #  "
-        for t in 0..<threads { header += fit("P\(t)") + (t < threads - 1 ? " | " : "") }
+        var header = String(repeating: " ", count: numberWidth) + "  "
+        for t in 0..<n { header += fit("P\(t)") + (t < n - 1 ? " | " : "") }
         lines.append(header.trimmedRight())
-        for st in steps {
-            for (k, text) in ["\(st.source)", "  \(st.effect)  [line \(st.location.line)]"].enumerated() {
-                var row = k == 0 ? pad(String(st.index), 4) + "  " : "      "
-                for t in 0..<threads {
-                    row += fit(t == st.thread ? text : "") + (t < threads - 1 ? " | " : "")
+        for (k, r) in rows.enumerated() {
+            switch r {
+            case .step(let s):
+                var head = s.site + " " + s.function
+                if s.local { head += " (local check)" }
+                lines.append(line(labels[k], s.thread, head))
+                if layout.stacks && s.frames.count > 1 {
+                    let chain = s.frames.dropLast().map { "\($0.function)() \(site($0.location))" }.joined(separator: " › ")
+                    lines.append(line("", s.thread, "  via " + chain))
                 }
-                lines.append(row.trimmedRight())
+                lines.append(line("", s.thread, "  " + s.source))
+                if !s.effect.isEmpty { lines.append(line("", s.thread, "  " + s.effect)) }
+                if let v = s.violation { lines.append(line("", s.thread, "  ✗ " + v.rawValue)) }
+            case .folded(let t, let a, let b, let f):
+                lines.append(line(labels[k], t, "P\(t): \(b - a + 1) steps" + (f.isEmpty ? "" : " in \(f)()")))
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// How many steps the rows fold away (for the trace heading).
+    public static func foldedCount(_ rows: [Row]) -> Int {
+        rows.reduce(0) { n, r in
+            if case .folded(_, let a, let b, _) = r { return n + b - a + 1 }
+            return n
+        }
     }
 
     static func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }

@@ -33,19 +33,6 @@ final class CLITests: XCTestCase {
         return (rc, o.out, o.err)
     }
 
-    /// Compares with a golden file; FAULTLINE_UPDATE_GOLDEN=1 rewrites it instead.
-    func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
-        let path = "\(golden)/\(name)"
-        if ProcessInfo.processInfo.environment["FAULTLINE_UPDATE_GOLDEN"] == "1" {
-            try? text.write(toFile: path, atomically: true, encoding: .utf8)
-            return
-        }
-        guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
-            return XCTFail("missing golden \(path); run with FAULTLINE_UPDATE_GOLDEN=1 and review it", file: file, line: line)
-        }
-        XCTAssertEqual(text, expected, "output differs from \(path)", file: file, line: line)
-    }
-
     func testExploreTextGolden() {
         let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus"])
         XCTAssertEqual(rc, 1)
@@ -278,5 +265,20 @@ final class CLITests: XCTestCase {
         let (rc2, out, _) = run(["explore", "races/B1-pmd-alloc-into-thp.litmus"])   // auto: dpor
         XCTAssertEqual(rc2, 1)
         XCTAssertTrue(out.contains("Strategy dpor:"), out)
+    }
+}
+
+extension XCTestCase {
+    /// Compares with a golden file; FAULTLINE_UPDATE_GOLDEN=1 rewrites it instead.
+    func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        let path = "Tests/FaultlineCLITests/Golden/\(name)"
+        if ProcessInfo.processInfo.environment["FAULTLINE_UPDATE_GOLDEN"] == "1" {
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let expected = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return XCTFail("missing golden \(path); run with FAULTLINE_UPDATE_GOLDEN=1 and review it", file: file, line: line)
+        }
+        XCTAssertEqual(text, expected, "output differs from \(path)", file: file, line: line)
     }
 }

@@ -179,7 +179,7 @@ final class ExplorationTests: XCTestCase {
         final { BUG_ON(n != 2); }
         """).0
         XCTAssertEqual(kinds(fin), ["assertion"])
-        XCTAssertTrue(fin.violations[0].violation.message.hasPrefix("final:"))
+        XCTAssertEqual(fin.violations[0].violation.facts.block, .final)
         let inv = try explore("""
         C inv
         { }

@@ -121,12 +121,12 @@ final class PCTTests: XCTestCase {
         XCTAssertEqual(r.violations.map(\.violation.kind), [.assertion])
         let v = r.violations[0]
         XCTAssertNil(v.seed)
-        XCTAssertTrue(v.violation.message.hasPrefix("final:"), v.violation.message)
+        XCTAssertEqual(v.violation.facts.block, .final)
         // One preemption: P0/P1 runs in three segments exactly.
         XCTAssertEqual(segments(v.schedule), 3, "\(v.schedule)")
         let out = try Replay.run(ctx, schedule: v.schedule)
         guard case .violation(let again)? = out.terminal else { return XCTFail("no violation on replay") }
         XCTAssertEqual(again.kind, .assertion)
-        XCTAssertEqual(again.message, v.violation.message)
+        XCTAssertEqual(again.facts, v.violation.facts)
     }
 }

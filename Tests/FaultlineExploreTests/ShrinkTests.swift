@@ -40,7 +40,7 @@ final class ShrinkTests: XCTestCase {
 
     func testScheduleNotReachingTheTargetIsKept() throws {
         let ctx = try context()
-        let other = Violation(kind: .useAfterFree, message: "", thread: 0, location: 0)
+        let other = Violation(kind: .useAfterFree, thread: 0, location: 0)
         var shrinker = Shrinker(ctx)
         XCTAssertEqual(shrinker.shrink([0, 1, 0, 1, 0, 1, 0, 1], target: other), [0, 1, 0, 1, 0, 1, 0, 1])
     }

@@ -19,7 +19,7 @@ final class MachineTests: XCTestCase {
         guard case .write? = m.pending(s, 0) else { return XCTFail("not parked at the write") }
         let w = m.step(&s, 0)
         XCTAssertEqual(w.value, 3)
-        XCTAssertEqual(m.describe(s, w.address), "x")
+        XCTAssertEqual(w.address, m.program.globals[0].address)
         let r = m.step(&s, 0)
         guard case .read = r.instr else { return XCTFail() }
         XCTAssertEqual(r.result, 3)
@@ -38,7 +38,7 @@ final class MachineTests: XCTestCase {
         XCTAssertEqual(m.enabledMask(s), 0b11)
         m.step(&s, 0)                        // P0 holds the lock
         XCTAssertEqual(m.enabledMask(s), 0b01)
-        XCTAssertTrue(m.waitDescription(s, 1).contains("held by P0"))
+        XCTAssertEqual(m.peek(s, m.program.globals[0].address), 1)   // held by P0 (thread + 1)
         m.step(&s, 0)                        // released
         XCTAssertEqual(m.enabledMask(s), 0b10)
     }
@@ -142,6 +142,12 @@ final class MachineTests: XCTestCase {
         m.step(&s, 0)
         m.step(&s, 0)
         XCTAssertEqual(s.violation?.kind, .useAfterFree)
-        XCTAssertTrue(s.violation!.message.contains("freed by P0"), s.violation!.message)
+        // Facts, not words: the object, the access and who freed it where.
+        let f = s.violation!.facts
+        XCTAssertEqual(f.cause, .afterFree)
+        XCTAssertEqual(f.access, .write)
+        XCTAssertEqual(f.siteThread, 0)
+        XCTAssertEqual(Int(f.object), Address.object(f.address))
+        XCTAssertEqual(m.program.locations[Int(f.site)].line, 3)
     }
 }

@@ -820,4 +820,67 @@ static int ptes_mapping(pte_t *table, struct page *page)
 	return n;
 }
 
+/* ------------------------------------------ how entries read in a trace */
+/*
+ * Trace formatters (docs/language.md, "Trace formatters"): Faultline prints a
+ * value of typedef T through __format_T(T v) when the model declares one; the
+ * text is what its pr_cont() calls print (%p names the object a pointer
+ * points at, %lu/%lx print numbers).  Nothing in the model calls these.
+ */
+static void fl_format_entry_flags(unsigned long e)
+{
+	pr_cont(" PRESENT");
+	if (e & _PAGE_RW)
+		pr_cont("|WRITE");
+	if (e & _PAGE_DIRTY)
+		pr_cont("|DIRTY");
+	if (e & _PAGE_UFFD_WP)
+		pr_cont("|UFFD_WP");
+}
+static void __format_pte_t(pte_t pte)
+{
+	if (pte_none(pte)) {
+		pr_cont("none");
+	} else if (pte_present(pte)) {
+		pr_cont("pfn=%p", pte_page(pte));
+		fl_format_entry_flags(pte);
+	} else if (is_pte_marker(pte)) {
+		pr_cont("marker");
+		if (pte_marker_uffd_wp(pte))
+			pr_cont("(UFFD_WP)");
+	} else if (swp_type(pte) == SWP_TYPE_SWAP) {
+		pr_cont("swap(type 0, off %lu)", swp_offset(pte));	/* one swap device */
+		if (pte_swp_uffd_wp(pte))
+			pr_cont(" SWP_UFFD_WP");
+	} else {
+		pr_cont("%p", pte);	/* not an entry: the table's ptlock slot */
+	}
+}
+static void __format_pmd_t(pmd_t pmd)
+{
+	if (pmd_none(pmd)) {
+		pr_cont("none");
+	} else if (pmd_trans_huge(pmd)) {
+		pr_cont("huge pfn=%p", pmd_page(pmd));
+		fl_format_entry_flags(pmd);
+	} else if (pmd_present(pmd)) {
+		pr_cont("table %p", pmd_pgtable(pmd));
+	} else {
+		pr_cont("%lx", pmd);
+	}
+}
+static void __format_pud_t(pud_t pud)
+{
+	if (pud_none(pud)) {
+		pr_cont("none");
+	} else if (pud_trans_huge(pud)) {
+		pr_cont("huge pfn=%p", pud_page(pud));
+		fl_format_entry_flags(pud);
+	} else if (pud_present(pud)) {
+		pr_cont("table %p", pud_pgtable(pud));
+	} else {
+		pr_cont("%lx", pud);
+	}
+}
+
 #endif /* _FAULTLINE_MM_H */

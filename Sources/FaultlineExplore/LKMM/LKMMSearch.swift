@@ -157,7 +157,7 @@ public struct LKMMSearch: Strategy {
         let program = machine.program
         try checkScope(program)
         let root = machine.initialState()
-        if let v = root.violation { throw LKMMUnsupported(construct: v.message, location: v.location) }
+        if let v = root.violation { throw LKMMUnsupported(construct: "\(v.kind.rawValue) in the initial state (\(v.facts.cause.rawValue))", location: v.location) }
         let runner = LKThreadRunner(machine: machine, unroll: unroll)
         var values: [Int64: Set<Int64>] = [:]
         // A value read is written by a chain of at most as many writes as an execution has: after
@@ -498,7 +498,7 @@ struct LKMMCandidates {
         let events: [LKMMWitness.Event] = model.nodes.enumerated().map { i, node in
             let e = node.event
             let kind = e.kind == .read ? "R" : e.kind == .write ? "W" : "F"
-            let where_ = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : machine.describe(root, e.address)
+            let where_ = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : LKMMSearch.globalName(e.address, machine.program)
             return LKMMWitness.Event(id: i, thread: node.thread, kind: kind, tags: e.tags.names, location: where_, value: e.value, source: e.location)
         }
         var relations: [(String, [LKMMWitness.Edge])] = []
@@ -524,5 +524,15 @@ struct LKMMCandidates {
         if case .outcome(let v)? = ctx.terminal(finalState(x.paths, final), mask: 0) { values = v }
         return LKMMWitness(execution: x, events: events, relations: relations, axiom: outcome.failedAxiom, cycle: cycle,
                            dataRace: outcome.dataRace, outcome: values)
+    }
+}
+
+extension LKMMSearch {
+    /// A litmus location by name (`x`, `y+1`) for witnesses: the engine's programs keep their
+    /// shared state in globals (traces name cells in FaultlineReport).
+    static func globalName(_ a: Int64, _ p: Program) -> String {
+        let o = Address.object(a), off = Address.offset(a)
+        guard a > 0, o >= 1, o <= p.globals.count else { return "0x" + String(UInt64(bitPattern: a), radix: 16) }
+        return p.globals[o - 1].name + (off == 0 ? "" : "+\(off)")
     }
 }

@@ -292,6 +292,7 @@ struct LKThreadRunner {
             case .pop:
                 r.popped = (th.values.removeLast(), r.taint.removeLast())
             case .dup: th.values.append(th.values[top]); r.taint.append(r.taint[top])
+            case .print(_, let n): th.values.removeLast(Int(n)); r.taint.removeLast(Int(n))
             case .neg: th.values[top] = 0 &- th.values[top]
             case .not: th.values[top] = th.values[top] == 0 ? 1 : 0
             case .bitNot: th.values[top] = ~th.values[top]

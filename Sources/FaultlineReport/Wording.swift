@@ -1,0 +1,99 @@
+import FaultlineLanguage
+import FaultlineMachine
+
+/// The words for a violation's facts. The machine and the checkers raise violations as facts
+/// (`ViolationFacts`); this is the one place that puts them into sentences.
+public enum Wording {
+    /// The message line of a violation, with the objects named as of `namer`'s state (the state
+    /// the violating execution ended in).
+    public static func message(_ v: Violation, _ n: Namer) -> String {
+        let f = v.facts
+        let p = n.program
+        func site(_ l: Int32) -> String {
+            guard l >= 0 else { return "?" }
+            let loc = p.locations[Int(l)]
+            return "\(loc.file.map { baseName($0.path) } ?? "?"):\(loc.line)"
+        }
+        let what = f.access == .none ? "access" : f.access.rawValue
+        let cellName = n.cell(f.address).name
+        let object = n.objectDescription(Int(f.object))
+        let prefix = f.block == .thread ? "" : f.block.rawValue + ": "
+        switch f.cause {
+        case .assertion: return prefix + (f.text >= 0 ? p.strings[Int(f.text)] : "assertion")
+        case .nullPointer: return "NULL pointer dereference (\(what) at address \(f.address))"
+        case .wildPointer: return "\(what) through a wild pointer (\(Namer.hex(f.address)))"
+        case .afterFree:
+            var s = "\(what) of \(cellName) after it was freed"
+            if f.site >= 0 { s += " (by P\(f.siteThread) at \(site(f.site)))" }
+            return s
+        case .pastEnd:
+            let size = f.object > 0 && Int(f.object) < n.state.objects.count ? n.state.objects[Int(f.object)].size : 0
+            return "\(what) at cell \(f.count) of \(object), which has \(size)"
+        case .wrongType:
+            let o = Int(f.object)
+            let kind = o > 0 && o < n.state.objects.count ? p.kindNames[Int(n.state.objects[o].kind)] : "?"
+            return "\(p.kindNames[Int(f.count)]) \(what) lands in \(object), a \(kind) page"
+        case .divisionByZero: return "division by zero"
+        case .badAllocationSize: return "allocation of \(f.count) cells (1…4096 allowed)"
+        case .invalidFree: return "free of an invalid pointer (\(Namer.hex(f.address)))"
+        case .freedTwice:
+            var s = "\(object) freed twice"
+            if f.site >= 0 { s += " (first by P\(f.siteThread) at \(site(f.site)))" }
+            return s
+        case .freeNotAllocated: return "free of \(cellName), which was not allocated"
+        case .unlockNotLocked: return "unlock of \(cellName), which is not locked"
+        case .upReadWithoutReader: return "up_read of \(cellName) without a reader"
+        case .upWriteNotHeld:
+            return "up_write of \(cellName) " + (f.siteThread < 0 ? "which is not write-locked" : "held by P\(f.siteThread)")
+        case .downgradeNotHeld: return "downgrade_write of \(cellName) not held for write"
+        case .rcuUnlockWithoutLock: return "rcu_read_unlock without rcu_read_lock"
+        case .synchronizeInsideRCU: return "synchronize_rcu() inside an RCU read-side critical section (self-deadlock)"
+        case .synchronizeInsideSRCU: return "synchronize_srcu() inside its own read-side critical section (self-deadlock)"
+        case .srcuUnlockWithoutLock: return "srcu_read_unlock without srcu_read_lock"
+        case .blockingInBlock: return "blocking operation in the \(f.block.rawValue) block"
+        case .blockTooLong: return "\(f.block.rawValue) block runs too long"
+        case .stepBound: return "P\(v.thread) exceeded \(f.count) steps (a possible livelock; see --max-steps)"
+        case .localLoop: return "P\(v.thread) ran \(f.count) instructions without a shared access (an endless loop?)"
+        case .callDepth: return "call depth exceeds \(f.count) (unbounded recursion?)"
+        case .deadlock:
+            let waits = (0..<n.state.threads.count).filter { n.state.threads[$0].status == .running }.map { waitDescription($0, n) }
+            return "no thread can run: " + waits.joined(separator: "; ")
+        case .leak:
+            return "\(object) allocated at \(site(f.site)) is neither freed nor reachable"
+        }
+    }
+
+    /// What a blocked thread waits for: `P1 at mm.h:436 waits for lock ptl#9 (held by P0)`.
+    public static func waitDescription(_ t: Int, _ n: Namer) -> String {
+        let s = n.state, m = n.machine
+        let th = s.threads[t]
+        guard th.status == .running, let instr = m.pending(s, t) else { return "P\(t) finished" }
+        let loc = n.program.locations[Int(n.program.functions[th.function].locations[Int(th.pc)])]
+        let top = th.values.count - 1
+        let what: String
+        if case .sync(let op) = instr {
+            switch op {
+            case .spinLock:
+                let v = m.peek(s, th.values[top]) ?? 0
+                what = "lock \(n.cell(th.values[top]).name) (held by " + (v == Int64(t + 1) ? "itself" : "P\(v - 1)") + ")"
+            case .downRead, .downWrite:
+                let v = m.peek(s, th.values[top]) ?? 0
+                let w = RWSem.writer(v)
+                what = "rwsem \(n.cell(th.values[top]).name)" + (w > 0 ? " (held for write by \(w == Int64(t + 1) ? "itself" : "P\(w - 1)"))"
+                                                                : RWSem.readers(v) > 0 ? " (held by \(RWSem.readers(v)) reader\(RWSem.readers(v) == 1 ? "" : "s"))" : "")
+            case .synchronizeRCU: what = "an RCU grace period"
+            case .synchronizeSRCU: what = "an SRCU grace period"
+            case .tlbShootdown: what = "TLB-shootdown acknowledgements (a CPU has IRQs off)"
+            case .waitOnBit, .waitOnBitLock: what = "bit \(th.values[top]) of \(n.cell(th.values[top - 1]).name)"
+            case .spinUnlockWait: what = "lock \(n.cell(th.values[top]).name) to be released"
+            default: what = "\(op)"
+            }
+        } else { what = "?" }
+        return "P\(t) at \(loc.file.map { baseName($0.path) } ?? "?"):\(loc.line) waits for \(what)"
+    }
+}
+
+/// The last component of a path: traces name `swap.h:48`, the header names the full path.
+func baseName(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+}
