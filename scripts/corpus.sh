@@ -4,10 +4,14 @@
 # verdict / unsupported (by construct; lkmm-unsupported: outside the LKMM engine, which answers a
 # plain herd7 test beside SC by default) / limit reached / input error / crash / hang.
 # Usage: scripts/corpus.sh [FAULTLINE_BINARY] — the corpus is $FAULTLINE_LITMUS_DIR or ../shared/litmus/linux.
+# CORPUS_MODEL (default sc) is the memory model asked for: sc (the figures in README), lkmm (the
+# LKMM engine), or both (explore's default for a plain herd7 test: both answers per file).
 set -u
 bin=${1:-.build/release/faultline}
 dir=${FAULTLINE_LITMUS_DIR:-../shared/litmus/linux}
 per_file=${CORPUS_TIMEOUT:-10}
+model=${CORPUS_MODEL:-sc}
+case $model in sc|lkmm) model_flag="--model $model";; both) model_flag="";; *) echo "corpus: CORPUS_MODEL must be sc, lkmm or both" >&2; exit 2;; esac
 out=${CORPUS_OUT:-.build/corpus}
 if [ ! -d "$dir" ]; then
   echo "corpus: NO LITMUS CORPUS at '$dir' — set FAULTLINE_LITMUS_DIR to a kernel tree's tools/memory-model/litmus-tests" >&2
@@ -16,7 +20,7 @@ fi
 mkdir -p "$out"
 classify() {
   f=$1
-  res=$(timeout $((per_file + 10)) "$bin" explore "$f" --format json --timeout "$per_file" --no-trace 2>"$out/err.$$" )
+  res=$(timeout $((per_file + 10)) "$bin" explore "$f" $model_flag --format json --timeout "$per_file" --no-trace 2>"$out/err.$$" )
   rc=$?
   err=$(head -c 400 "$out/err.$$" | tr '\n\t' '  ')
   rm -f "$out/err.$$"
@@ -32,10 +36,10 @@ classify() {
   printf '%s\t%s\t%s\t%s\t%s\n' "${f#$dir/}" "$cls" "${obs:--}" "$states" "$err"
 }
 export -f classify
-export bin dir per_file out
+export bin dir per_file out model_flag
 find "$dir" -name '*.litmus' | sort | xargs -P "$(nproc)" -I{} bash -c 'classify "$1"' _ {} | sort > "$out/corpus.tsv"
 total=$(wc -l < "$out/corpus.tsv")
-echo "corpus: $total files from $dir (per-file limit ${per_file}s); details in $out/corpus.tsv"
+echo "corpus: $total files from $dir (model $model, per-file limit ${per_file}s); details in $out/corpus.tsv"
 cut -f2 "$out/corpus.tsv" | sed 's/:.*//' | sort | uniq -c | sort -rn
 echo "unsupported constructs:"
 cut -f2 "$out/corpus.tsv" | grep 'unsupported:' | sort | uniq -c | sort -rn

@@ -55,7 +55,9 @@ public enum Frontend {
     public static func load(path: String, defines: [Define], includeDirs: [String] = [], loader: SourceLoader = FileSystemLoader()) throws -> Program {
         var pp = try Preprocessor(includeDirs: includeDirectories(for: path, extra: includeDirs), loader: loader, defines: defines)
         let source = try pp.run(path: path)
-        let file = try Parser.parse(source)
+        var file = try Parser.parse(source)
+        // The name as the header reader reads it (check and list read the same header).
+        if let main = source.files.first { file.name = LitmusHeader.read(main).name }
         return try Compiler.compile(file, programHash: source.programHash)
     }
 

@@ -42,13 +42,20 @@ public struct LitmusHeader: Sendable {
     public static func read(_ file: SourceFile) -> LitmusHeader {
         var header = LitmusHeader(name: "")
         var sawInit = false
+        var sawFirst = false
         for (i, raw) in file.lines.enumerated() {
             let lineNo = i + 1
             var line = String(raw)
             if line.hasSuffix("\r") { line.removeLast() }
-            if i == 0, line.hasPrefix("C ") {
-                header.name = line.dropFirst(2).trimmingCharacters(in: .whitespaces)
-                continue
+            // herd7's first non-blank line: `C name` (the lexer skips it as the test header).
+            if !sawFirst {
+                let t = line.trimmingCharacters(in: .whitespaces)
+                if t.isEmpty { continue }
+                sawFirst = true
+                if t == "C" || t.hasPrefix("C ") || t.hasPrefix("C\t") {
+                    header.name = t.dropFirst().trimmingCharacters(in: .whitespaces)
+                    continue
+                }
             }
             // Column (1-based) of the first character of `rest`, a suffix of `line`.
             func column(_ rest: Substring) -> Int { line.distance(from: line.startIndex, to: rest.startIndex) + 1 }

@@ -57,7 +57,7 @@ public struct Parser {
     // MARK: file structure
 
     mutating func parseFile() throws -> LitmusFile {
-        if cur.kind == .testHeader { file.name = next().text }
+        if cur.kind == .testHeader { _ = next() }     // the name: `LitmusHeader` (Frontend.load)
         var sawInit = false
         while cur.kind != .endOfFile {
             let t = cur

@@ -35,6 +35,9 @@ final class ModelTests: XCTestCase {
         {}
         """))
         XCTAssertEqual(h.name, "MP+test")
+        // The first non-blank line, as the lexer takes it; the program's name is the header's.
+        XCTAssertEqual(LitmusHeader.read(SourceFile(path: "t", text: "\n  \nC\tX+y \n{}\n")).name, "X+y")
+        XCTAssertEqual(try Frontend.load(text: "\nC\tX+y\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n").name, "X+y")
         XCTAssertEqual(h.keys.map(\.key), ["Cycle", "Relax"])
         XCTAssertEqual(h.keys.map(\.value), ["Rfe PodRR", ""])
         // Only the first Result: line counts (judgelitmus.sh: grep -m 1).
