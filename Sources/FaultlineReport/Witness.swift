@@ -31,8 +31,9 @@ public struct WitnessReport: Sendable {
     public static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
         guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution) else { return nil }
         let flags = defines.map { " " + shellQuote($0.description) }.joined() + (unroll == 2 ? "" : " --unroll \(unroll)")
-        return WitnessReport(witness: w, token: execution.description,
-                             replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(execution.description)")
+        let token = WitnessToken(programHash: ctx.machine.program.programHash, execution: execution).description
+        return WitnessReport(witness: w, token: token,
+                             replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(token)")
     }
 
     /// How an event reads: `e3 R[once] y=0`, `e4 F[mb]`.
@@ -122,5 +123,31 @@ public struct WitnessReport: Sendable {
         }
         kv.append(("replay", .string(replayCommand)))
         return .object(kv)
+    }
+}
+
+/// An LKMM execution bound to the program it was found in: `lk1:<program hash>:<paths>:<co>:<rf>`
+/// (the hash of the preprocessed program, as in SC replay tokens, so a token made for another
+/// version of the file or other `-D` flags is refused instead of naming another execution).
+public struct WitnessToken: Sendable, Equatable, CustomStringConvertible {
+    public var programHash: UInt64
+    public var execution: LKMMExecution
+
+    public init(programHash: UInt64, execution: LKMMExecution) {
+        self.programHash = programHash
+        self.execution = execution
+    }
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "lk1", parts[1].count == 16, let h = UInt64(parts[1], radix: 16),
+              let x = LKMMExecution(token: "lk1:" + parts[2...].joined(separator: ":")) else { return nil }
+        programHash = h
+        execution = x
+    }
+
+    public var description: String {
+        let h = String(programHash, radix: 16)
+        return "lk1:" + String(repeating: "0", count: 16 - h.count) + h + String(execution.description.dropFirst(3))
     }
 }

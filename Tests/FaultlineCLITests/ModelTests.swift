@@ -280,10 +280,17 @@ final class LKMMCommandTests: XCTestCase {
         let (rrc, rout, _) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", token])
         XCTAssertEqual(rrc, 1)   // the execution breaks an axiom
         XCTAssertTrue(rout.contains("Forbidden by happens-before\n"), rout)
-        // A token naming no execution of this program is refused.
-        let (brc, _, berr) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:7.7:0.0:0.0"])
+        // A token naming no execution of this program, or made for another program, is refused.
+        let parts = token.split(separator: ":").map(String.init)
+        XCTAssertEqual(parts.count, 5, token)
+        XCTAssertEqual(parts[1].count, 16, token)     // the program hash
+        let (brc, _, berr) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:\(parts[1]):7.7:0.0:0.0"])
         XCTAssertEqual(brc, 2)
         XCTAssertTrue(berr.contains("names no execution"), berr)
+        let (frc, _, ferr) = run(["replay", dir + "/SB.litmus", "--model", "lkmm", "--trace", token])
+        XCTAssertEqual(frc, 2)
+        XCTAssertTrue(ferr.contains("the token was made for another version of \(dir)/SB.litmus or other -D flags"), ferr)
+        XCTAssertEqual(run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:0.1:0.0:0.0"]).0, 2)   // no hash
     }
 
     func testCheckPassesResultLinesUnderLKMMAndNamesTheModel() throws {
