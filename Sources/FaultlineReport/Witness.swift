@@ -49,8 +49,9 @@ public struct WitnessReport: Sendable {
         return (l.file === program.file.location.file ? "line \(l.line)" : "\(l.file?.path ?? ""):\(l.line)") + ": " + l.sourceText
     }
 
-    /// The execution as text: events per CPU with their source lines, rf, co, fr and, when the
-    /// model forbids it, the axiom and its cycle.
+    /// The execution as text: events per CPU with their source lines, rf, co, fr, ppo (what
+    /// orders a CPU's own events; `-` says nothing does) and, when the model forbids it, the axiom
+    /// and its cycle.
     public func text(program: Program) -> String {
         let w = witness
         var out = ""
@@ -64,7 +65,7 @@ public struct WitnessReport: Sendable {
         }
         let inits = w.events.filter { $0.thread < 0 }
         if !inits.isEmpty { out += "  init: " + inits.map { "e\($0.id) \($0.location)=\($0.value)" }.joined(separator: ", ") + "\n" }
-        for (rel, edges) in w.relations where ["rf", "co", "fr"].contains(rel) {
+        for (rel, edges) in w.relations where ["rf", "co", "fr", "ppo"].contains(rel) {
             out += "  \(rel): " + (edges.isEmpty ? "-" : edges.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
         }
         if w.dataRace { out += "  data-race\n" }
@@ -77,7 +78,7 @@ public struct WitnessReport: Sendable {
     }
 
     /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
-    /// their source lines), the initial writes apart, rf / co / fr edges, and the forbidding
+    /// their source lines), the initial writes apart, rf / co / fr / ppo edges, and the forbidding
     /// axiom's cycle drawn bold.
     public func dot(program: Program, title: String) -> String {
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
@@ -102,7 +103,7 @@ public struct WitnessReport: Sendable {
             for (a, b) in zip(es, es.dropFirst()) { o += "    e\(a.id) -> e\(b.id) [label=\"po\", color=gray, fontcolor=gray];\n" }
             o += "  }\n"
         }
-        let colours = ["rf": "red", "co": "blue", "fr": "darkorange"]
+        let colours = ["rf": "red", "co": "blue", "fr": "darkorange", "ppo": "darkgreen"]
         for (name, edges) in witness.relations where colours[name] != nil {
             for e in edges {
                 o += "  e\(e.from) -> e\(e.to) [label=\"\(name)\", color=\(colours[name]!), fontcolor=\(colours[name]!), constraint=false];\n"

@@ -244,6 +244,7 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("\n    e2 W[once] x=1   line 4: P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }\n"), out)
         XCTAssertTrue(out.contains("  rf: "), out)
         XCTAssertTrue(out.contains("  fr: "), out)
+        XCTAssertTrue(out.contains("\n  ppo: -\n"), out)      // nothing orders either CPU's store before its load
         let replay = try XCTUnwrap(out.split(separator: "\n").first { $0.contains("Replay: faultline replay") })
         let words = replay.split(separator: " ").dropFirst(2).map(String.init)   // "Replay:", "faultline"
         XCTAssertEqual(Array(words.suffix(4)).prefix(3), ["--model", "lkmm", "--trace"])
@@ -273,6 +274,7 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("exists (1:r0=1 /\\ 1:r1=0): never"), out)
         XCTAssertTrue(out.contains("Forbidden: the executions that satisfy the condition break happens-before; one of them\n"), out)
         XCTAssertTrue(out.contains("  violates happens-before: "), out)
+        XCTAssertTrue(out.contains("\n  ppo: e2→e3 e4→e5\n"), out)  // the release and the acquire order each CPU's pair
         let g = try String(contentsOfFile: dot, encoding: .utf8)
         XCTAssertTrue(g.contains("— forbidden by happens-before\""), g)
         XCTAssertGreaterThanOrEqual(g.components(separatedBy: "penwidth=2.5").count - 1, 2, g)   // a cycle has two edges or more
