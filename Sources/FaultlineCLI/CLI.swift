@@ -178,7 +178,7 @@ public enum CLI {
 
     OPTIONS:
       --trace TOKEN           A replay token (fl1:HASH:SCHEDULE) printed by explore or check, or an
-                              LKMM execution (lk1:...) printed by explore --model lkmm
+                              LKMM execution (lk1:HASH:...) printed by explore --model lkmm
       --model lkmm|sc         lkmm: show the LKMM execution the lk1 token names (events per CPU,
                               rf, co, fr; the axiom and cycle when the model forbids it)
       --dot FILE              lkmm: also write the execution as Graphviz DOT

@@ -194,8 +194,8 @@ extension ReplayCommand {
     /// relations and, when the model forbids it, the axiom and cycle. Exit 1 when forbidden.
     func replayLKMM(_ output: Output) throws -> Int32 {
         let path = args.positional[0]
-        guard let text = args.last("--trace"), let execution = LKMMExecution(token: text) else {
-            throw UsageError("--model lkmm replays an execution token printed by explore --model lkmm: --trace lk1:PATHS:CO:RF")
+        guard let text = args.last("--trace"), let token = WitnessToken(parsing: text) else {
+            throw UsageError("--model lkmm replays an execution token printed by explore --model lkmm: --trace lk1:HASH:PATHS:CO:RF")
         }
         if args.has("--seed") { throw UsageError("--seed replays an SC random run; it does not combine with --model lkmm") }
         let defines = try CLI.defines(args)
@@ -204,8 +204,12 @@ extension ReplayCommand {
         do { _ = try LKMMSearch.prepare(ctx, unroll: try CLI.unroll(args)) } catch let e as LKMMUnsupported {
             throw Diagnostic(e.description, at: ModelAnswer.location(of: e, in: program))
         }
-        guard let w = WitnessReport.make(execution, unroll: try CLI.unroll(args), context: ctx, path: path, defines: defines) else {
-            output.error("faultline replay: \(text) names no execution of \(path) (made for another version of the file, other -D flags or another --unroll?)\n")
+        if token.programHash != program.programHash {
+            output.error("faultline replay: the token was made for another version of \(path) or other -D flags (program hash \(String(format: "%016llx", token.programHash)), this one is \(String(format: "%016llx", program.programHash)))\n")
+            return ExitCode.badInput.rawValue
+        }
+        guard let w = WitnessReport.make(token.execution, unroll: try CLI.unroll(args), context: ctx, path: path, defines: defines) else {
+            output.error("faultline replay: \(text) names no execution of \(path) (made with another --unroll?)\n")
             return ExitCode.badInput.rawValue
         }
         let name = program.name.isEmpty ? path : program.name

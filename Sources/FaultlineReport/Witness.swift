@@ -31,8 +31,9 @@ public struct WitnessReport: Sendable {
     public static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
         guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution) else { return nil }
         let flags = defines.map { " " + shellQuote($0.description) }.joined() + (unroll == 2 ? "" : " --unroll \(unroll)")
-        return WitnessReport(witness: w, token: execution.description,
-                             replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(execution.description)")
+        let token = WitnessToken(programHash: ctx.machine.program.programHash, execution: execution).description
+        return WitnessReport(witness: w, token: token,
+                             replayCommand: "faultline replay \(shellQuote(path))\(flags) --model lkmm --trace \(token)")
     }
 
     /// How an event reads: `e3 R[once] y=0`, `e4 F[mb]`.
@@ -48,8 +49,9 @@ public struct WitnessReport: Sendable {
         return (l.file === program.file.location.file ? "line \(l.line)" : "\(l.file?.path ?? ""):\(l.line)") + ": " + l.sourceText
     }
 
-    /// The execution as text: events per CPU with their source lines, rf, co, fr and, when the
-    /// model forbids it, the axiom and its cycle.
+    /// The execution as text: events per CPU with their source lines, rf, co, fr, ppo (what
+    /// orders a CPU's own events; `-` says nothing does) and, when the model forbids it, the axiom
+    /// and its cycle.
     public func text(program: Program) -> String {
         let w = witness
         var out = ""
@@ -63,7 +65,7 @@ public struct WitnessReport: Sendable {
         }
         let inits = w.events.filter { $0.thread < 0 }
         if !inits.isEmpty { out += "  init: " + inits.map { "e\($0.id) \($0.location)=\($0.value)" }.joined(separator: ", ") + "\n" }
-        for (rel, edges) in w.relations where ["rf", "co", "fr"].contains(rel) {
+        for (rel, edges) in w.relations where ["rf", "co", "fr", "ppo"].contains(rel) {
             out += "  \(rel): " + (edges.isEmpty ? "-" : edges.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
         }
         if w.dataRace { out += "  data-race\n" }
@@ -76,7 +78,7 @@ public struct WitnessReport: Sendable {
     }
 
     /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
-    /// their source lines), the initial writes apart, rf / co / fr edges, and the forbidding
+    /// their source lines), the initial writes apart, rf / co / fr / ppo edges, and the forbidding
     /// axiom's cycle drawn bold.
     public func dot(program: Program, title: String) -> String {
         func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
@@ -101,7 +103,7 @@ public struct WitnessReport: Sendable {
             for (a, b) in zip(es, es.dropFirst()) { o += "    e\(a.id) -> e\(b.id) [label=\"po\", color=gray, fontcolor=gray];\n" }
             o += "  }\n"
         }
-        let colours = ["rf": "red", "co": "blue", "fr": "darkorange"]
+        let colours = ["rf": "red", "co": "blue", "fr": "darkorange", "ppo": "darkgreen"]
         for (name, edges) in witness.relations where colours[name] != nil {
             for e in edges {
                 o += "  e\(e.from) -> e\(e.to) [label=\"\(name)\", color=\(colours[name]!), fontcolor=\(colours[name]!), constraint=false];\n"
@@ -122,5 +124,31 @@ public struct WitnessReport: Sendable {
         }
         kv.append(("replay", .string(replayCommand)))
         return .object(kv)
+    }
+}
+
+/// An LKMM execution bound to the program it was found in: `lk1:<program hash>:<paths>:<co>:<rf>`
+/// (the hash of the preprocessed program, as in SC replay tokens, so a token made for another
+/// version of the file or other `-D` flags is refused instead of naming another execution).
+public struct WitnessToken: Sendable, Equatable, CustomStringConvertible {
+    public var programHash: UInt64
+    public var execution: LKMMExecution
+
+    public init(programHash: UInt64, execution: LKMMExecution) {
+        self.programHash = programHash
+        self.execution = execution
+    }
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "lk1", parts[1].count == 16, let h = UInt64(parts[1], radix: 16),
+              let x = LKMMExecution(token: "lk1:" + parts[2...].joined(separator: ":")) else { return nil }
+        programHash = h
+        execution = x
+    }
+
+    public var description: String {
+        let h = String(programHash, radix: 16)
+        return "lk1:" + String(repeating: "0", count: 16 - h.count) + h + String(execution.description.dropFirst(3))
     }
 }

@@ -244,6 +244,7 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("\n    e2 W[once] x=1   line 4: P0(int *x, int *y) { int r0; WRITE_ONCE(*x, 1); r0 = READ_ONCE(*y); }\n"), out)
         XCTAssertTrue(out.contains("  rf: "), out)
         XCTAssertTrue(out.contains("  fr: "), out)
+        XCTAssertTrue(out.contains("\n  ppo: -\n"), out)      // nothing orders either CPU's store before its load
         let replay = try XCTUnwrap(out.split(separator: "\n").first { $0.contains("Replay: faultline replay") })
         let words = replay.split(separator: " ").dropFirst(2).map(String.init)   // "Replay:", "faultline"
         XCTAssertEqual(Array(words.suffix(4)).prefix(3), ["--model", "lkmm", "--trace"])
@@ -273,6 +274,7 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("exists (1:r0=1 /\\ 1:r1=0): never"), out)
         XCTAssertTrue(out.contains("Forbidden: the executions that satisfy the condition break happens-before; one of them\n"), out)
         XCTAssertTrue(out.contains("  violates happens-before: "), out)
+        XCTAssertTrue(out.contains("\n  ppo: e2→e3 e4→e5\n"), out)  // the release and the acquire order each CPU's pair
         let g = try String(contentsOfFile: dot, encoding: .utf8)
         XCTAssertTrue(g.contains("— forbidden by happens-before\""), g)
         XCTAssertGreaterThanOrEqual(g.components(separatedBy: "penwidth=2.5").count - 1, 2, g)   // a cycle has two edges or more
@@ -280,10 +282,17 @@ final class LKMMCommandTests: XCTestCase {
         let (rrc, rout, _) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", token])
         XCTAssertEqual(rrc, 1)   // the execution breaks an axiom
         XCTAssertTrue(rout.contains("Forbidden by happens-before\n"), rout)
-        // A token naming no execution of this program is refused.
-        let (brc, _, berr) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:7.7:0.0:0.0"])
+        // A token naming no execution of this program, or made for another program, is refused.
+        let parts = token.split(separator: ":").map(String.init)
+        XCTAssertEqual(parts.count, 5, token)
+        XCTAssertEqual(parts[1].count, 16, token)     // the program hash
+        let (brc, _, berr) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:\(parts[1]):7.7:0.0:0.0"])
         XCTAssertEqual(brc, 2)
         XCTAssertTrue(berr.contains("names no execution"), berr)
+        let (frc, _, ferr) = run(["replay", dir + "/SB.litmus", "--model", "lkmm", "--trace", token])
+        XCTAssertEqual(frc, 2)
+        XCTAssertTrue(ferr.contains("the token was made for another version of \(dir)/SB.litmus or other -D flags"), ferr)
+        XCTAssertEqual(run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:0.1:0.0:0.0"]).0, 2)   // no hash
     }
 
     func testCheckPassesResultLinesUnderLKMMAndNamesTheModel() throws {
