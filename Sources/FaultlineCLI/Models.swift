@@ -43,10 +43,10 @@ struct ModelAnswer {
 
     func observation(hasClaim: Bool) -> Observation { result.observation(hasClaim: hasClaim, flags: flags) }
 
-    /// The report of this answer (violations shrunk first when `shrink`).
-    func report(path: String, defines: [Define], context: ExplorationContext, shrink: Bool) -> RunReport {
+    /// The report of this answer (violations shrunk first when `shrink`, within `budget`).
+    func report(path: String, defines: [Define], context: ExplorationContext, shrink: Bool, budget: SearchBudget? = nil) -> RunReport {
         var r = result
-        if shrink { r.shrinkViolations(context) }
+        if shrink { r.shrinkViolations(context, budget: budget) }
         var report = RunReport(path: path, defines: defines, context: context, result: r)
         report.model = model
         report.flags = flags

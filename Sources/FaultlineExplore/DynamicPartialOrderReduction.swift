@@ -21,6 +21,9 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
     public var name: String { "dpor" }
     public init() {}
 
+    /// Object ids with a table of their own in the race analysis (see `bucket`).
+    static let trackedObjects = 1 << 16
+
     struct Node {
         var state: State
         var enabled: UInt64
@@ -44,6 +47,8 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
     }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        _ = options.runBudget()
         // An invariant's dependency is learnt while searching, so subtrees searched apart could
         // reduce differently: such programs are searched in one piece (by shard 0 of a split).
         if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant {
@@ -58,15 +63,17 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         if let t = ctx.terminal(root, mask: rootMask) {
             builder.add(t, schedule: [])
         } else {
-            search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), deadline: options.timeout.map { start + $0 }, into: &builder)
+            search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), into: &builder)
         }
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 
     /// Source-DPOR from `start` (a non-terminal state), as if it were the initial state: races
     /// with the steps of its prefix are not reversed here (whoever enumerated the prefix tried the
-    /// other orders); its sleep set is the initial one.
-    func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?, into builder: inout ResultBuilder) {
+    /// other orders); its sleep set is the initial one. `options` carry the run's budget.
+    func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, into builder: inout ResultBuilder) {
+        var options = options
+        let budget = options.runBudget()
         let machine = ctx.machine
         let hasInvariant = ctx.checker.hasInvariant
         // Objects the invariant may read: every global it (or a helper it calls) names, plus
@@ -102,7 +109,14 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var clockStack: [Int32] = []                          // the previous row of the thread of each event
         // Events by the object (memory) they touch, and the events on virtual locations: the only
         // candidates for dependency, so race detection does not scan the whole execution.
-        var objectEvents: [[Int32]] = []      // indexed by object id
+        var objectEvents: [[Int32]] = []      // indexed by `bucket`
+        /// The table an address's events are filed under: its object, or 0 (with the NULL page)
+        /// past `trackedObjects` — a wild pointer's object id can be anything, the table must
+        /// not grow with it. Events within a table are compared exactly, so sharing one is sound.
+        @inline(__always) func bucket(_ location: Int64) -> Int {
+            let o = Address.object(location)
+            return o < DynamicPartialOrderReduction.trackedObjects ? o : 0
+        }
         var virtualEvents: [Int32] = []
         // Scratch for race analysis (no allocation per call).
         var pendingClock = [Int32](repeating: 0, count: n)
@@ -115,7 +129,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             clocks.append(contentsOf: clock)
             if e.access.location < 0 { virtualEvents.append(idx) }
             else {
-                let o = Address.object(e.access.location)
+                let o = bucket(e.access.location)
                 if o >= objectEvents.count { objectEvents.append(contentsOf: repeatElement([], count: o + 1 - objectEvents.count)) }
                 objectEvents[o].append(idx)
             }
@@ -126,7 +140,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             let e = events.removeLast()
             clocks.removeLast(n)
             if e.access.location < 0 { virtualEvents.removeLast() }
-            else { objectEvents[Address.object(e.access.location)].removeLast() }
+            else { objectEvents[bucket(e.access.location)].removeLast() }
             let row = e.thread * n
             for u in (0..<n).reversed() { lastClock[row + u] = clockStack.removeLast() }
             schedule.removeLast()
@@ -138,8 +152,8 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 while i >= 0 { body(i); i -= 1 }
             } else if a.location < 0 {
                 for i in virtualEvents.reversed() { body(Int(i)) }
-            } else if Address.object(a.location) < objectEvents.count {
-                for i in objectEvents[Address.object(a.location)].reversed() { body(Int(i)) }
+            } else if bucket(a.location) < objectEvents.count {
+                for i in objectEvents[bucket(a.location)].reversed() { body(Int(i)) }
             }
         }
         func dependent(_ a: Access, _ b: Access) -> Bool {
@@ -249,6 +263,9 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 for a in reads! where a > 0 { observedObjects.insert(Address.object(a)) }
             }
             steps += 1
+            // Long executions keep a state per step on the stack: time and memory are checked
+            // within them too, not only when one ends.
+            if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
             schedule.append(t)
             pushEvent(Event(thread: t, access: access), clock: clock)
             // A thread that violates is halted and the others go on, so that races with their
@@ -284,16 +301,10 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 } else { builder.add(term, schedule: schedule) }
                 popEvent()
                 sinceClock += 1
-                if builder.result.executions >= options.maxExecutions {
-                    builder.result.complete = false; builder.result.stopReason = "max-executions"; break search
-                }
-                if let stop = options.stopWhen, stop(builder.result) {
-                    builder.result.complete = false; builder.result.stopReason = "expectation met"; break search
-                }
+                if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
                     sinceClock = 0
-                    if let deadline, monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
-                    if let sink = options.progress {
+                    if let sink = budget.progress {
                         // A subtree of a split search cannot estimate the whole tree.
                         estimate.sample(branching: stack.lazy.map { ($0.backtrack | $0.done).nonzeroBitCount })
                         sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count,
@@ -309,12 +320,13 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 sleepBlocked += 1
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
+                if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
             stack.append(Node(state: child, enabled: cmask, backtrack: awake & (0 &- awake), done: 0, sleep: childSleep, violated: violated))
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked
-        options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
+        budget.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
     }
 }

@@ -25,7 +25,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
 
     /// `file:line:col: error: message`, the source line, and a caret under the column.
     public var rendered: String {
-        var out = "\(location): error: \(message)\n"
+        // Not in any file (e.g. a file that cannot be read): no position to show.
+        var out = location.file == nil && location.line == 0 ? "faultline: error: \(message)\n" : "\(location): error: \(message)\n"
         if let file = location.file, location.line > 0 {
             let text = file.line(location.line)
             out += text + "\n"

@@ -244,19 +244,21 @@ public struct LKMMSearch: Strategy {
         } catch let e as LKMMUnsupported {
             var r = ExplorationResult(strategy: name)
             r.complete = false
-            r.stopReason = e.description
+            r.stopReason = .unsupported
             r.elapsed = monotonicSeconds() - start
             return r
         } catch {
             var r = ExplorationResult(strategy: name)
             r.complete = false
-            r.stopReason = "\(error)"
+            r.stopReason = .unsupported
             return r
         }
     }
 
     /// The candidate search over prepared paths.
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions, prepared: Prepared, start: Double = monotonicSeconds()) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
@@ -267,7 +269,7 @@ public struct LKMMSearch: Strategy {
         var dataRace = false
         var candidates = 0
         var rejected: [String: Int] = [:]
-        var stopped: String? = nil
+        var stopped: StopReason? = nil
         let claim = ctx.machine.program.claimCondition
         let filter = ctx.machine.program.filterCondition
         search.enumerate { execution, outcome, state in
@@ -288,12 +290,12 @@ public struct LKMMSearch: Strategy {
                     builder.add(term, schedule: [])
                     if case .outcome(let values) = term, filter?.evaluate(values) ?? true, witnessOf[values] == nil { witnessOf[values] = execution }
                 }
-                if builder.result.executions >= options.maxExecutions { stopped = "max-executions"; return false }
+                if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
             }
-            if candidates & 255 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; return false }
+            if candidates & 255 == 0, let r = budget.exhausted() { stopped = r; return false }
             return true
         }
-        if let stopped { builder.result.complete = false; builder.result.stopReason = stopped }
+        if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
         result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
                                  witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
