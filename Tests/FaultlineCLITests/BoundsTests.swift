@@ -74,7 +74,7 @@ final class BoundsTests: XCTestCase {
                          line: 2, column: 1005, deep)
         // Just inside the limit it works, on a worker thread too (check runs configurations in parallel).
         let ok = race("deep-ok.litmus", body: "int r = " + String(repeating: "(", count: 990) + "1" + String(repeating: ")", count: 990) + "; WRITE_ONCE(*x, r);")
-        XCTAssertEqual(run(["explore", ok]).0, 0)
+        XCTAssertEqual(run(["explore", ok, "--model", "sc"]).0, 0)
     }
 
     // MARK: the lexer, integers and sizes (items 5, 9)
@@ -111,11 +111,11 @@ final class BoundsTests: XCTestCase {
             int m = -9223372036854775807 - 1; int q = m / -1; int r = m % -1; int s = 1 << 65;
             WRITE_ONCE(*x, q == m && r == 0 && s == 2);
             """, after: "exists (x=1)\n")
-        let (rc, out, err, _) = run(["explore", rt])
+        let (rc, out, err, _) = run(["explore", rt, "--model", "sc"])
         XCTAssertEqual(rc, 0, err)
         XCTAssertTrue(out.contains("exists (x=1): always"), out)
         let dz = race("dz.litmus", body: "int z = READ_ONCE(*x); WRITE_ONCE(*x, 1 / z);")
-        let (rc2, out2, _, _) = run(["explore", dz])
+        let (rc2, out2, _, _) = run(["explore", dz, "--model", "sc"])
         XCTAssertEqual(rc2, 1)
         XCTAssertTrue(out2.contains("division-by-zero at \(dz):3:"), out2)
     }
@@ -127,7 +127,7 @@ final class BoundsTests: XCTestCase {
         assertDiagnostic(write("t65.litmus", "C t\n{ int x = 0; }\n" + threads), line: 67, column: 1, "too many threads: at most 64")
         let wild = write("wild.litmus", "C t\n{ int x = 0; }\nP0(int *x) { int *p = (int *)0x7fffffffffff0000; WRITE_ONCE(*p, 1); }\nP1(int *x) { WRITE_ONCE(*x, 1); }\n")
         for s in ["dpor", "dfs"] {
-            let (rc, out, _, t) = run(["explore", wild, "--strategy", s])
+            let (rc, out, _, t) = run(["explore", wild, "--strategy", s, "--model", "sc"])
             XCTAssertEqual(rc, 1, s)
             XCTAssertTrue(out.contains("Violation 1: "), out)
             XCTAssertLessThan(t, 5)
@@ -138,13 +138,13 @@ final class BoundsTests: XCTestCase {
         // No visible step between the allocations: the search budget never gets a say.
         let file = race("frames.litmus", body: "while (1) { int *p = kzalloc(4096, GFP_KERNEL); p[4095] = 1; }")
         // dfs keeps a state per step: the budget looks at memory within the execution too.
-        let e = spawn(["explore", file, "--strategy", "dfs", "--max-memory", "300M"])
+        let e = spawn(["explore", file, "--strategy", "dfs", "--max-memory", "300M", "--model", "sc"])
         XCTAssertEqual(e.status, 4, e.err)
         XCTAssertTrue(e.out.contains("INCOMPLETE (max-memory)"), String(e.out.prefix(500)))
         XCTAssertLessThan(e.peakKB, 450 * 1024)
         // One state (random): the machine's own limit of cells ends the execution.
         let four = race("four.litmus", body: "while (1) { int *p = kzalloc(4096, GFP_KERNEL); int *q = kzalloc(4096, GFP_KERNEL); int *r = kzalloc(4096, GFP_KERNEL); int *s = kzalloc(4096, GFP_KERNEL); p[1] = 1; }")
-        let r = spawn(["explore", four, "--strategy", "random", "--runs", "1", "--no-shrink", "--max-memory", "500M"])
+        let r = spawn(["explore", four, "--strategy", "random", "--runs", "1", "--no-shrink", "--max-memory", "500M", "--model", "sc"])
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.out.contains("exceeds the machine's 16777216 cells"), String(r.out.prefix(500)))
         XCTAssertLessThan(r.peakKB, 600 * 1024)
@@ -252,28 +252,33 @@ final class BoundsTests: XCTestCase {
         let threads = (0..<11).map { "P\($0)(int *x) { WRITE_ONCE(*x, \($0 + 2)); }\n" }.joined()
         let eleven = write("t11.litmus", "C t\n{ int x = 0; }\n" + threads + "exists (x=1)\n")
         // 11 threads each writing x once: 11! coherence orders, never built at once.
-        let (rc, out, _, t) = run(["explore", eleven, "--max-executions", "1000"])
+        let (rc, out, _, t) = run(["explore", eleven, "--max-executions", "1000", "--model", "sc"])
         XCTAssertEqual(rc, 4, out)
         XCTAssertTrue(out.contains("Strategy axiomatic: 1000 executions, INCOMPLETE (max-executions)"), out)
         XCTAssertTrue(out.contains("exists (x=1): never so far (incomplete: max-executions after 1000 executions)"), out)
         XCTAssertTrue(out.contains("No violations so far (incomplete: max-executions after 1000 executions)."), out)
         XCTAssertLessThan(t, 3)
         // dpor with --jobs 2: one global execution budget, not one per subtree.
-        let (rc2, out2, _, _) = run(["explore", eleven, "--strategy", "dpor", "--jobs", "2", "--max-executions", "500", "--format", "json"])
+        let (rc2, out2, _, _) = run(["explore", eleven, "--strategy", "dpor", "--jobs", "2", "--max-executions", "500", "--format", "json", "--model", "sc"])
         XCTAssertEqual(rc2, 4)
         let o = try JSONSerialization.jsonObject(with: Data(out2.utf8)) as! [String: Any]
         XCTAssertEqual(o["complete"] as? Bool, false)
         XCTAssertEqual(o["stop_reason"] as? String, "max-executions")
         XCTAssertLessThanOrEqual(o["executions"] as! Int, 500 + 2)
         // bfs counts the states it expands.
-        let (rc3, out3, _, t3) = run(["explore", eleven, "--strategy", "bfs", "--max-executions", "2000"])
+        let (rc3, out3, _, t3) = run(["explore", eleven, "--strategy", "bfs", "--max-executions", "2000", "--model", "sc"])
         XCTAssertEqual(rc3, 4)
         XCTAssertTrue(out3.contains("INCOMPLETE (max-executions)"), out3)
         XCTAssertLessThan(t3, 5)
         // Sampling never proves absence.
-        let (rc4, out4, _, _) = run(["explore", eleven, "--strategy", "random", "--runs", "10"])
+        let (rc4, out4, _, _) = run(["explore", eleven, "--strategy", "random", "--runs", "10", "--model", "sc"])
         XCTAssertEqual(rc4, 4)
         XCTAssertTrue(out4.contains("INCOMPLETE (sampled)"), out4)
+        // Under both models (a plain herd7 test): the LKMM engine lists coherence orders within the
+        // same budget (11! of them once took gigabytes).
+        let (rc5, out5, _, t5) = run(["explore", eleven, "--max-executions", "1000"])
+        XCTAssertEqual(rc5, 4, out5)
+        XCTAssertLessThan(t5, 10)
         // Complete and clean is still 0.
         XCTAssertEqual(run(["explore", race("clean.litmus", body: "WRITE_ONCE(*x, 1);")]).0, 0)
     }
@@ -341,8 +346,8 @@ final class BoundsTests: XCTestCase {
             ? ["auto", "dpor", "dfs", "bfs", "random", "pct", "axiomatic"].flatMap { s in
                 [(s, ["--strategy", s]), (s + " --jobs 2", ["--strategy", s] + (["dpor", "random", "auto", "axiomatic"].contains(s) ? ["--jobs", "2"] : []))] }
             : [("dpor --jobs 2", ["--strategy", "dpor", "--jobs", "2"]), ("random", ["--strategy", "random"])]
-        for (label, args) in cases {
-            let e = spawn(["explore", file, "--timeout", "1", "--runs", "100000000"] + args)
+        for (label, args) in cases + [("lkmm and sc (default)", [])] {
+            let e = spawn(["explore", file, "--timeout", "1"] + (args.isEmpty ? [] : ["--runs", "100000000", "--model", "sc"] + args))
             XCTAssertEqual(e.status, 4, "\(label): \(e.err)")
             XCTAssertTrue(e.out.contains("INCOMPLETE (timeout)"), "\(label): \(e.out.prefix(300))")
             XCTAssertLessThan(e.seconds, 1.5, label)
@@ -352,7 +357,7 @@ final class BoundsTests: XCTestCase {
 
     func testPeakMemoryStaysUnderMaxMemory() {
         // bfs keeps every state: without the budget it grows to gigabytes.
-        let e = spawn(["explore", bigRace(), "--strategy", "bfs", "--max-memory", "200M", "--timeout", "60"])
+        let e = spawn(["explore", bigRace(), "--strategy", "bfs", "--max-memory", "200M", "--timeout", "60", "--model", "sc"])
         XCTAssertEqual(e.status, 4, e.err)
         XCTAssertTrue(e.out.contains("INCOMPLETE (max-memory)"), String(e.out.prefix(300)))
         XCTAssertLessThan(e.peakKB, 200 * 1024 + 64 * 1024, "peak \(e.peakKB) KB")

@@ -263,6 +263,7 @@ public struct LKMMSearch: Strategy {
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
         var search = LKMMCandidates(ctx: ctx, prepared: prepared)
+        search.budget = budget
         var witnessOf: [[Int64]: LKMMExecution] = [:]
         var forbidden: LKMMForbidden? = nil
         var forbiddenRank = -1
@@ -295,6 +296,7 @@ public struct LKMMSearch: Strategy {
             if candidates & 255 == 0, let r = budget.exhausted() { stopped = r; return false }
             return true
         }
+        if stopped == nil && search.ordersCut { stopped = budget.stopReason ?? .unsupported }
         if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
         result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
@@ -320,6 +322,13 @@ struct LKMMCandidates {
     let root: State
     var frameCells: [[Int]]
     let cellOf: [Int]
+    /// The run's budget, checked while a location's coherence orders are listed (they are listed
+    /// before the candidates: n writers have n! orders).
+    var budget: SearchBudget? = nil
+    /// Set when a combination's orders were cut short (too many, or the budget ran out): the
+    /// enumeration stops there and the result is incomplete.
+    private(set) var ordersCut = false
+    static let maxOrdersPerLocation = 100_000
 
     init(ctx: ExplorationContext, prepared: Prepared) {
         self.ctx = ctx
@@ -347,7 +356,7 @@ struct LKMMCandidates {
         var reads: [(read: Int, sources: [Int])]
     }
 
-    func combination(_ choice: [Int]) -> Combination? {
+    mutating func combination(_ choice: [Int]) -> Combination? {
         let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
         let model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
         let nodes = model.nodes
@@ -361,13 +370,18 @@ struct LKMMCandidates {
             var orders: [[Int]] = []
             // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
             let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
-            permutations(model, writes[l], []) { o in
-                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return }
+            let budget = self.budget
+            let complete = permutations(model, writes[l], []) { o in
+                if orders.count >= LKMMCandidates.maxOrdersPerLocation { return false }
+                if orders.count & 1023 == 1023, let budget, budget.exhausted() != nil { return false }
+                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return true }
                 // Unlocks go right after their lock write.
                 var full: [Int] = []
                 for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
                 orders.append(full)
+                return true
             }
+            if !complete { ordersCut = true; return nil }
             if orders.isEmpty { return nil }
             coOrders.append(orders)
             coLocations.append(l)
@@ -408,14 +422,16 @@ struct LKMMCandidates {
         return nil
     }
 
-    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
-        if rest.isEmpty { body(prefix); return }
+    /// Calls `body` with each order; false from `body` stops it (and is returned).
+    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Bool) -> Bool {
+        if rest.isEmpty { return body(prefix) }
         for (i, w) in rest.enumerated() {
             // Keep each thread's writes in program order (coherence forbids the rest).
             if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
             var r = rest; r.remove(at: i)
-            permutations(model, r, prefix + [w], body)
+            if !permutations(model, r, prefix + [w], body) { return false }
         }
+        return true
     }
 
     /// rf and co of one choice of coherence orders and sources.
@@ -464,7 +480,9 @@ struct LKMMCandidates {
         guard prepared.paths.allSatisfy({ !$0.isEmpty }) else { return }
         var choice = [Int](repeating: 0, count: n)
         while true {
-            if let c = combination(choice) {
+            let combined = combination(choice)
+            if ordersCut { return }
+            if let c = combined {
                 var co = [Int](repeating: 0, count: c.coOrders.count)
                 var rf = [Int](repeating: 0, count: c.reads.count)
                 outer: while true {
