@@ -5,7 +5,7 @@ BENCH := .build/release/faultline-bench
 LITMUS ?= $(or $(FAULTLINE_LITMUS_DIR),../shared/litmus/linux)
 export FAULTLINE_LITMUS_DIR := $(LITMUS)
 
-.PHONY: all build release run test check corpus bench clean
+.PHONY: all build release run test stress check corpus bench clean
 
 all: release
 
@@ -25,6 +25,11 @@ run: release
 test: release
 	$(SWIFT) test --disable-swift-testing
 	$(BIN) check races/ --jobs 2 --junit .build/catalogue.xml
+
+# The slow half of the bounds regression suite (Tests/FaultlineCLITests/BoundsTests.swift): --timeout
+# for every strategy with --jobs 1 and 2, the macro and include bombs; make test runs the fast half.
+stress: release
+	FAULTLINE_STRESS=1 $(SWIFT) test --disable-swift-testing --filter BoundsTests
 
 check: run
 

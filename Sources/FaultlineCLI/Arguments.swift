@@ -56,6 +56,20 @@ package struct Arguments {
         return v
     }
 
+    /// A size in bytes: `N`, `NK`, `NM`, `NG` (powers of 1024; decimals allowed, e.g. `1.5G`).
+    package func bytes(_ n: String) throws -> Int? {
+        guard let s = last(n) else { return nil }
+        var digits = Substring(s)
+        var unit = 1.0
+        if let u = digits.last.map({ Character($0.uppercased()) }), let k = ["K": 1024.0, "M": 1048576.0, "G": 1073741824.0][u] {
+            unit = k; digits = digits.dropLast()
+        }
+        guard let v = Double(digits), v > 0, v * unit >= 1, v * unit < 9e18 else {
+            throw UsageError("\(n) needs a size such as 512M or 4G, got '\(s)'")
+        }
+        return Int(v * unit)
+    }
+
     package func seed(_ n: String) throws -> UInt64? {
         guard let s = last(n) else { return nil }
         if s.hasPrefix("0x") || s.hasPrefix("0X") {

@@ -5,9 +5,16 @@ import FaultlineCheck
 import FaultlineExplore
 import FaultlineReport
 
-/// Exit codes of every command.
+/// Exit codes of every command. A search that stopped early (a limit) and found nothing is not
+/// clean: 4. Interrupted: 128 + the signal (130 SIGINT, 143 SIGTERM).
 public enum ExitCode: Int32 {
-    case ok = 0, violation = 1, badInput = 2, internalError = 3
+    case ok = 0, violation = 1, badInput = 2, internalError = 3, incomplete = 4
+
+    /// The code of a command over several files: bad input, then a violation, then incomplete.
+    static func worst(_ a: Int32, _ b: Int32) -> Int32 {
+        func rank(_ c: Int32) -> Int { [0: 0, 4: 1, 1: 2, 2: 3, 3: 4][c] ?? 5 }
+        return rank(a) >= rank(b) ? a : b
+    }
 }
 
 /// Where a command writes (captured in tests).
@@ -17,10 +24,25 @@ public final class Output {
     public let streaming: Bool
     public init(streaming: Bool) { self.streaming = streaming }
     public func print(_ s: String) {
-        if streaming { FileHandle.standardOutput.write((s).data(using: .utf8)!) } else { out += s }
+        if streaming { Output.writeAll(STDOUT_FILENO, s) } else { out += s }
     }
     public func error(_ s: String) {
-        if streaming { FileHandle.standardError.write(s.data(using: .utf8)!) } else { err += s }
+        if streaming { Output.writeAll(STDERR_FILENO, s) } else { err += s }
+    }
+
+    /// Writes all of `s`; when standard output cannot be written (a closed pipe, a full disk, a
+    /// bad descriptor) the process ends quietly: 141 for a closed pipe (as SIGPIPE would), else 1.
+    /// An error writing standard error is ignored (there is nowhere to say it).
+    static func writeAll(_ fd: Int32, _ s: String) {
+        let bytes = Array(s.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if fd != STDOUT_FILENO { return }
+            exit(errno == EPIPE ? 141 : 1)
+        }
     }
 }
 
@@ -36,6 +58,7 @@ public enum CLI {
             return ExitCode.badInput.rawValue
         }
         let rest = Array(args.dropFirst())
+        if output.streaming { Interrupts.shared.install() }
         return guarded("faultline \(cmd)", output) {
             switch cmd {
             case "--version", "version": output.print(version + "\n"); return 0
@@ -93,8 +116,10 @@ public enum CLI {
       --version  Print the version
       --help     Show help; 'faultline <command> --help' for a command
 
-    EXIT CODES: 0 nothing violated / as expected, 1 violation found or expectation missed,
-                2 bad usage or input, 3 internal error.
+    EXIT CODES: 0 nothing violated and the search complete / as expected, 1 violation found or
+                expectation missed, 2 bad usage or input, 3 internal error, 4 nothing violated
+                but the search did not finish (a limit, or sampling: random, pct), 130/143
+                interrupted by SIGINT/SIGTERM (the partial report is printed first).
 
     """
 
@@ -132,8 +157,11 @@ public enum CLI {
       --shard I/N             dpor, random: explore only part I (0-based) of N of the search; combine
                               the JSON reports with 'faultline merge'. Defaults from the environment
                               of a Kubernetes Indexed Job: JOB_COMPLETION_INDEX and JOB_COMPLETIONS
-      --max-executions N      stop after N executions (partial report)
-      --timeout SECONDS       stop after this long (partial report)
+      --max-executions N      stop after N executions (bfs: N states expanded); partial report
+      --timeout SECONDS       end within this long, front end to report (the search stops early
+                              enough for shrinking and rendering; partial report)
+      --max-memory SIZE       stop the search when resident memory exceeds SIZE (e.g. 512M, 4G;
+                              default: half the physical memory); partial report
       --format text|json      output format (json: one object per file, one per line)
       --no-trace              do not print traces in text output
       --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
@@ -146,6 +174,10 @@ public enum CLI {
       --no-lock-reduction     dpor: order every two critical sections of one spinlock or mutex
                               (by default only sections whose accesses conflict are reordered)
       --help                  Show this help
+
+    A search that stops early says so: 'INCOMPLETE (reason)', verdicts 'never so far (incomplete:
+    timeout after N executions)', and exit code 4 when it found no violation. SIGINT/SIGTERM stop
+    the search, print the partial report and exit 130/143.
 
     """
 

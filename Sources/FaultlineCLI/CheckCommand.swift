@@ -11,7 +11,7 @@ import FaultlineReport
 struct CheckCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "-I", "--model", "--unroll"])
+        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "--max-memory", "-I", "--model", "--unroll"])
     }
 
     /// One race × configuration × memory model.
@@ -40,10 +40,11 @@ struct CheckCommand {
         let jobs = try args.int("--jobs", default: ProcessInfo.processInfo.activeProcessorCount, min: 1)
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
         let timeout = try args.double("--timeout") ?? 300
+        let maxMemory = try args.bytes("--max-memory") ?? defaultMaxMemory()
         let only = try CLI.model(args)
         var tasks: [Task] = []
         for f in files {
-            guard let header = Frontend.header(path: f) else { tasks.append(Task(path: f, name: f, expectation: nil, error: "cannot read file")); continue }
+            guard let header = Frontend.header(path: f) else { tasks.append(Task(path: f, name: f, expectation: nil, error: "cannot read file: \(FileSystemLoader.unreadable(f) ?? "unreadable")")); continue }
             let name = header.name.isEmpty ? f : header.name
             let (exps, errors) = Expectations.read(header)
             for e in errors { tasks.append(Task(path: f, name: name, expectation: nil, error: e.rendered)) }
@@ -60,7 +61,7 @@ struct CheckCommand {
         let unroll = try CLI.unroll(args)
         let planned = tasks
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
-            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, includeDirs: includeDirs, unroll: unroll)
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll)
         }
         // The table.
         let headers = ["RACE", "CONFIGURATION", "MODEL", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
@@ -92,16 +93,21 @@ struct CheckCommand {
                 return ExitCode.badInput.rawValue
             }
         }
+        if Interrupts.shared.signal != 0 { return Interrupts.exitCode(Interrupts.shared.signal) }
         return failed.isEmpty ? 0 : ExitCode.violation.rawValue
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, includeDirs: [String], unroll: Int) -> Outcome {
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int) -> Outcome {
+        if Interrupts.shared.signal != 0 {
+            return Outcome(task: task, observed: "-", expected: task.expectation?.expected ?? "?", passed: false,
+                           executions: 0, seconds: 0, detail: "not run: interrupted")
+        }
         guard let e = task.expectation else {
             return Outcome(task: task, observed: "-", expected: "?", passed: false, executions: 0, seconds: 0, detail: task.error ?? "unreadable expectation")
         }
         let program: Program
         do {
-            program = try Frontend.load(path: task.path, defines: e.defines, includeDirs: includeDirs)
+            program = try Frontend.load(path: task.path, defines: e.defines, includeDirs: includeDirs, deadline: monotonicSeconds() + timeout)
         } catch let d as Diagnostic {
             return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
         } catch {
@@ -110,6 +116,7 @@ struct CheckCommand {
         let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: maxSteps))
         var options = ExplorationOptions()
         options.timeout = timeout
+        options.maxMemory = maxMemory
         // A buggy configuration need not be explored exhaustively: stop once every expected kind
         // has been seen (and a `sometimes` verdict is established). Clean ones run to the end.
         let hasClaim = program.claimCondition != nil
@@ -117,17 +124,22 @@ struct CheckCommand {
             options.stopWhen = { r in e.isSettled(by: r.observation(hasClaim: hasClaim)) }
         }
         let answer: ModelAnswer
-        do { answer = try ModelAnswer.explore(task.model, ctx, options: options, settings: ModelAnswer.Settings(strategy: .dpor, unroll: unroll)) } catch let d as Diagnostic {
+        let budget = options.runBudget()
+        do {
+            answer = try Interrupts.shared.during(budget) {
+                try ModelAnswer.explore(task.model, ctx, options: options, settings: ModelAnswer.Settings(strategy: .dpor, unroll: unroll))
+            }
+        } catch let d as Diagnostic {
             return Outcome(task: task, observed: "unsupported", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
         } catch {
             return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
         }
         let result = answer.result
-        let met = result.stopReason == "expectation met"
+        let met = result.stopReason == .expectationMet
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
         if !evaluation.passed || !result.violations.isEmpty {
-            let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true)
+            let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true, budget: budget)
             for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }

@@ -13,7 +13,7 @@ struct ExploreCommand {
         self.environment = environment
         args = try Arguments(words, flags: CLI.traceFlags.union(["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"]),
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
-                                      "--max-executions", "--timeout", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot", "--width"])
+                                      "--max-executions", "--timeout", "--max-memory", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot", "--width"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -30,6 +30,7 @@ struct ExploreCommand {
         var options = ExplorationOptions()
         options.maxExecutions = try args.int("--max-executions", default: options.maxExecutions, min: 1)
         options.timeout = try args.double("--timeout")
+        options.maxMemory = try args.bytes("--max-memory") ?? defaultMaxMemory()
         if args.has("--preemptions") {
             guard strategy == .dfs else { throw UsageError("--preemptions needs --strategy dfs") }
             options.preemptionBound = try args.int("--preemptions", default: 0)
@@ -60,63 +61,82 @@ struct ExploreCommand {
         var worst: Int32 = 0
         var dots: [String] = []
         for (i, path) in args.positional.enumerated() {
-            let program: Program
-            do {
-                program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"))
-            } catch let d as Diagnostic {
-                output.error(d.rendered)
-                worst = max(worst, ExitCode.badInput.rawValue)
-                continue
+            if Interrupts.shared.signal != 0 { break }
+            // One budget per file, from before its front end to its last line of output.
+            let budget = SearchBudget(timeout: options.timeout, maxExecutions: options.maxExecutions, maxMemory: options.maxMemory,
+                                      progress: ProgressLine.make(label: path, output: output))
+            let (rc, drawn) = Interrupts.shared.during(budget) {
+                explore(path, first: i == 0, defines: defines, chosen: chosen, settings: settings, format: format, maxSteps: maxSteps,
+                        traces: traces, layout: layout, options: options, budget: budget, output: output)
             }
-            let machine = Machine(program: program, maxSteps: maxSteps)
-            var ctx = ExplorationContext(machine: machine)
-            if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
-            // A split search is an SC search (merge puts SC results together).
-            let models = options.shard != nil ? [MemoryModel.sc] : CLI.models(chosen, program)
-            if models.contains(.sc) && strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
-                output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers, RCU and SRCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
-                worst = max(worst, ExitCode.badInput.rawValue)
-                continue
-            }
-            var reports: [RunReport] = []
-            var executions = 0, elapsed = 0.0
-            for model in models {
-                var runOptions = options
-                let progress = ProgressLine.make(label: path, output: output)
-                runOptions.progress = progress
-                let answer: ModelAnswer
-                do { answer = try ModelAnswer.explore(model, ctx, options: runOptions, settings: settings) } catch let d as Diagnostic {
-                    progress?.finish()
-                    output.error(d.rendered)
-                    worst = max(worst, ExitCode.badInput.rawValue)
-                    continue
-                }
-                progress?.finish()
-                var report = answer.report(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, shrink: !args.has("--no-shrink"), traces: traces)
-                if answer.result.shard != nil {
-                    report.shardData = ShardData(result: answer.result, programHash: program.programHash, maxSteps: maxSteps,
-                                                 leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
-                                                 includeDirs: args.all("-I"))
-                }
-                reports.append(report)
-                executions += answer.result.executions
-                elapsed += answer.result.elapsed
-                if !answer.result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
-            }
-            if reports.isEmpty { continue }
-            for r in reports { if let w = r.witness { dots.append(w.dot(program: program, title: program.name.isEmpty ? path : program.name)) } }
-            if format == "json" { output.print(RunReport.json(reports).text + "\n") }
-            else {
-                if i > 0 { output.print("\n") }
-                output.print(RunReport.text(reports, layout: traces ? layout : nil))
-            }
-            output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
+            worst = ExitCode.worst(worst, rc)
+            dots += drawn
         }
         if let dot = args.last("--dot") {
             if dots.isEmpty { output.error("faultline explore: no LKMM execution to draw (--dot draws the witness of an exists clause under lkmm)\n") }
             try CLI.write(dots.joined(), to: dot)
         }
+        if Interrupts.shared.signal != 0 { return Interrupts.exitCode(Interrupts.shared.signal) }
         return worst
+    }
+
+    /// One file: its exit code (0, 1 violation, 2 bad input, 4 incomplete and nothing found) and
+    /// the witnesses to draw (`--dot`).
+    func explore(_ path: String, first: Bool, defines: [Define], chosen: MemoryModel?, settings: ModelAnswer.Settings, format: String,
+                 maxSteps: Int, traces: Bool, layout: TraceLayout, options: ExplorationOptions, budget: SearchBudget, output: Output) -> (Int32, [String]) {
+        let program: Program
+        do {
+            program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"), deadline: budget.deadline)
+        } catch {
+            output.error((error as? Diagnostic)?.rendered ?? "faultline: internal error: \(error)\n")
+            return (error is Diagnostic ? ExitCode.badInput.rawValue : ExitCode.internalError.rawValue, [])
+        }
+        let machine = Machine(program: program, maxSteps: maxSteps)
+        var ctx = ExplorationContext(machine: machine)
+        if args.has("--no-leak-check") { var c = ctx.checker; c.checkLeaks = false; ctx = ExplorationContext(machine: machine, checker: c) }
+        // A split search is an SC search (merge puts SC results together).
+        let models = options.shard != nil ? [MemoryModel.sc] : CLI.models(chosen, program)
+        if models.contains(.sc) && settings.strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
+            output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers, RCU and SRCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
+            return (ExitCode.badInput.rawValue, [])
+        }
+        var worst: Int32 = 0
+        var reports: [RunReport] = []
+        var executions = 0, elapsed = 0.0
+        for model in models {
+            var runOptions = options
+            runOptions.budget = budget          // the models of one file share the run's budget
+            let answer: ModelAnswer
+            do { answer = try ModelAnswer.explore(model, ctx, options: runOptions, settings: settings) } catch {
+                (budget.progress as? ProgressLine)?.finish()
+                output.error((error as? Diagnostic)?.rendered ?? "faultline: internal error: \(error)\n")
+                worst = ExitCode.worst(worst, ExitCode.badInput.rawValue)
+                continue
+            }
+            (budget.progress as? ProgressLine)?.finish()
+            var report = answer.report(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, shrink: !args.has("--no-shrink"),
+                                       traces: traces, budget: budget)
+            if answer.result.shard != nil {
+                report.shardData = ShardData(result: answer.result, programHash: program.programHash, maxSteps: maxSteps,
+                                             leakCheck: !args.has("--no-leak-check"), shrink: !args.has("--no-shrink"),
+                                             includeDirs: args.all("-I"))
+            }
+            reports.append(report)
+            executions += answer.result.executions
+            elapsed += answer.result.elapsed
+            worst = ExitCode.worst(worst, !answer.result.violations.isEmpty ? ExitCode.violation.rawValue
+                                          : answer.result.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue)
+        }
+        if reports.isEmpty { return (worst, []) }
+        var dots: [String] = []
+        for r in reports { if let w = r.witness { dots.append(w.dot(program: program, title: program.name.isEmpty ? path : program.name)) } }
+        if format == "json" { output.print(RunReport.json(reports).text + "\n") }
+        else {
+            if !first { output.print("\n") }
+            output.print(RunReport.text(reports, layout: traces ? layout : nil))
+        }
+        output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
+        return (worst, dots)
     }
 }
 
@@ -171,7 +191,7 @@ struct ReplayCommand {
             builder.outcomes = [(values, 1)]
             if let c = program.claimCondition { if c.evaluate(values) { builder.claimSatisfied = 1 } else { builder.claimViolated = 1 } }
         case .pruned?: builder.pruned = 1
-        case nil: builder.complete = false; builder.stopReason = "schedule ends before the execution does"
+        case nil: builder.complete = false; builder.stopReason = .scheduleEnded
         }
         builder.violations = found
         let report = RunReport(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, result: builder)
@@ -182,7 +202,7 @@ struct ReplayCommand {
                 output.print(report.text(layout: layout))
                 output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, layout: layout) + "\n")
             } else { output.print(report.json().text + "\n") }
-            return 0
+            return builder.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue
         }
         output.print(format == "json" ? report.json().text + "\n" : report.text(layout: layout))
         return ExitCode.violation.rawValue
@@ -240,7 +260,9 @@ struct ListCommand {
         let only = try CLI.model(args)
         var rc: Int32 = 0
         for f in files {
-            guard let header = Frontend.header(path: f) else { output.error("faultline list: cannot read \(f)\n"); rc = 2; continue }
+            guard let header = Frontend.header(path: f) else {
+                output.error("faultline list: cannot read \(f): \(FileSystemLoader.unreadable(f) ?? "unreadable")\n"); rc = 2; continue
+            }
             let (exps, errors) = Expectations.read(header)
             output.print("\(f)  \(header.name)\n")
             let shown = exps.filter { only == nil || $0.model == nil || $0.model == only }

@@ -27,19 +27,22 @@ struct MergeCommand {
         var groups: [Group] = []
         for path in args.positional {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw UsageError("cannot read \(path)")
+                throw UsageError("cannot read \(path): \(FileSystemLoader.unreadable(path) ?? "not UTF-8")")
             }
             for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
                 let where_ = "\(path):\(n + 1)"
                 guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
                     throw UsageError("\(where_): not a JSON object")
                 }
-                guard let shard = o["shard"] as? [String: Any], let index = shard["index"] as? Int, let count = shard["count"] as? Int,
-                      let parts = o["parts"] as? [String: Any] else {
+                guard let shard = o["shard"] as? [String: Any], let parts = o["parts"] as? [String: Any] else {
                     throw UsageError("\(where_): not a shard report (write it with 'faultline explore --shard I/N --format json')")
                 }
-                guard let file = o["file"] as? String, let defines = o["defines"] as? [String], let strategy = o["strategy"] as? String else {
-                    throw UsageError("\(where_): missing file, defines or strategy")
+                guard let count = shard["count"] as? Int, count >= 1, count <= 1_000_000 else { throw UsageError("\(where_): field 'shard.count': missing or not in 1…1000000") }
+                guard let index = shard["index"] as? Int, index >= 0, index < count else { throw UsageError("\(where_): field 'shard.index': missing or not in 0…\(count - 1)") }
+                guard let file = o["file"] as? String, !file.isEmpty else { throw UsageError("\(where_): field 'file': missing or empty") }
+                guard let defines = o["defines"] as? [String] else { throw UsageError("\(where_): field 'defines': missing or not a list of strings") }
+                guard let strategy = o["strategy"] as? String, StrategyName(rawValue: strategy) != nil else {
+                    throw UsageError("\(where_): field 'strategy': missing or not a strategy")
                 }
                 let d: ShardData
                 do { d = try ShardData(parsing: parts, strategy: strategy) } catch { throw UsageError("\(where_): \(error)") }
@@ -62,10 +65,19 @@ struct MergeCommand {
                 guard s.hasPrefix("-D"), let d = Define(parsing: String(s.dropFirst(2))) else { throw UsageError("bad define '\(s)' in a shard report") }
                 return d
             }
-            let program = try Frontend.load(path: g.file, defines: defines, includeDirs: first.includeDirs)
+            // The file is named by the report: a diagnostic from it would quote a file the user
+            // may not have meant to show, so none is printed, only that it does not load.
+            let program: Program
+            do { program = try Frontend.load(path: g.file, defines: defines, includeDirs: first.includeDirs) } catch {
+                output.error("faultline merge: \(g.file) (named by the shard reports) does not load as a race file with these defines\n")
+                return ExitCode.badInput.rawValue
+            }
             guard parts.allSatisfy({ $0.programHash == program.programHash }) else {
                 output.error("faultline merge: \(g.file) has changed since the shards ran (program hash differs)\n")
                 return ExitCode.badInput.rawValue
+            }
+            for (k, p) in parts.enumerated() {
+                do { try p.validate(against: program) } catch { throw UsageError("\(g.file) shard \(k)/\(g.count): \(error)") }
             }
             let machine = Machine(program: program, maxSteps: first.maxSteps)
             var checker = ExecutionChecker(machine: machine)
@@ -79,7 +91,8 @@ struct MergeCommand {
                 if i > 0 { output.print("\n") }
                 output.print(report.text(layout: try CLI.traceLayout(args)))
             }
-            if !result.violations.isEmpty { worst = max(worst, ExitCode.violation.rawValue) }
+            worst = ExitCode.worst(worst, !result.violations.isEmpty ? ExitCode.violation.rawValue
+                                          : result.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue)
         }
         return worst
     }

@@ -43,10 +43,11 @@ struct ModelAnswer {
 
     func observation(hasClaim: Bool) -> Observation { result.observation(hasClaim: hasClaim, flags: flags) }
 
-    /// The report of this answer (violations shrunk first when `shrink`).
-    func report(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, shrink: Bool, traces: Bool = true) -> RunReport {
+    /// The report of this answer (violations shrunk first when `shrink`, within `budget`).
+    func report(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, shrink: Bool, traces: Bool = true,
+                budget: SearchBudget? = nil) -> RunReport {
         var r = result
-        if shrink { r.shrinkViolations(context) }
+        if shrink { r.shrinkViolations(context, budget: budget) }
         var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: context, result: r, traces: traces)
         report.model = model
         report.flags = flags

@@ -1,4 +1,5 @@
 import Foundation
+import FaultlineLanguage
 import FaultlineExplore
 
 /// The progress line `explore` keeps on stderr while it searches — only when stderr is a
@@ -36,13 +37,13 @@ final class ProgressLine: ProgressSink, @unchecked Sendable {
             let left = e - Double(executions)
             line += String(format: ", ~%.2g left (estimate)", left)
         }
-        FileHandle.standardError.write(("\r\u{1B}[K" + line).data(using: .utf8)!)
+        Output.writeAll(STDERR_FILENO, "\r\u{1B}[K" + line)
         drawn = true
     }
 
     /// Clears the line before the report is printed.
     func finish() {
         lock.lock(); defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
+        if drawn { Output.writeAll(STDERR_FILENO, "\r\u{1B}[K") }
     }
 }

@@ -47,8 +47,9 @@ public struct AxiomaticSearch: Strategy {
     static let maxEventsPerThread = 256
     static let maxCandidates = 50_000_000
 
-    /// The threads' paths, or nil when the program is not in scope.
-    static func paths(_ ctx: ExplorationContext) -> [[Path]]? {
+    /// The threads' paths, or nil when the program is not in scope (or `budget` ran out: see
+    /// its `stopReason`).
+    static func paths(_ ctx: ExplorationContext, budget: SearchBudget? = nil) -> [[Path]]? {
         let machine = ctx.machine
         let root = machine.initialState()
         // A violation needs a schedule to show; a candidate execution has none: programs with a
@@ -59,7 +60,7 @@ public struct AxiomaticSearch: Strategy {
             var result: [[Path]] = []
             var written: [Int64: Set<Int64>] = [:]
             for t in 0..<root.threads.count {
-                guard let ps = threadPaths(machine, root, t, values: &values) else { return nil }
+                guard let ps = threadPaths(machine, root, t, values: &values, budget: budget) else { return nil }
                 for p in ps { for e in p.events where e.kind == .write { written[e.address, default: []].insert(e.value) } }
                 result.append(ps)
             }
@@ -82,10 +83,11 @@ public struct AxiomaticSearch: Strategy {
 
     /// Every path of thread `t` alone; a read returns each value in `values` of its location
     /// (its initial value, plus what the fixpoint has found written there).
-    static func threadPaths(_ machine: Machine, _ root: State, _ t: Int, values: inout [Int64: Set<Int64>]) -> [Path]? {
+    static func threadPaths(_ machine: Machine, _ root: State, _ t: Int, values: inout [Int64: Set<Int64>], budget: SearchBudget?) -> [Path]? {
         var out: [Path] = []
         var work: [(State, [Event])] = [(root, [])]
         while let (s0, evs) = work.popLast() {
+            if let budget, budget.exhausted() != nil { return nil }
             var s = s0
             var events = evs
             while s.threads[t].status == .running {
@@ -150,19 +152,22 @@ public struct AxiomaticSearch: Strategy {
     public static func applies(_ ctx: ExplorationContext) -> Bool { paths(ctx) != nil }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
-        explore(ctx, options: options, paths: AxiomaticSearch.paths(ctx))
+        var options = options
+        let budget = options.runBudget()
+        return explore(ctx, options: options, paths: AxiomaticSearch.paths(ctx, budget: budget))
     }
 
     /// The search over thread paths already computed by `paths` (nil: out of scope).
     func explore(_ ctx: ExplorationContext, options: ExplorationOptions, paths: [[Path]]?) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         // Not split: shard 0 of a split search does all of it.
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
         guard let found = paths else {
-            builder.result.complete = false
-            builder.result.stopReason = "out of scope (axiomatic: only loop-free reads, writes, barriers, RCU and SRCU)"
+            builder.stop(budget.stopReason ?? .outOfScope)
             return builder.finish(elapsed: monotonicSeconds() - start)
         }
         let root = ctx.machine.initialState()
@@ -188,12 +193,12 @@ public struct AxiomaticSearch: Strategy {
         }
         var choice = [Int](repeating: 0, count: n)
         var candidates = 0
-        var stopped: String? = nil
+        var stopped: StopReason? = nil
         var solver = CandidateSolver(locations: addresses.count, initial: initial)
         // Every combination of thread paths, in index order.
         combos: while true {
             solver.load((0..<n).map { all[$0][choice[$0]].events })
-            solver.enumerate { final in
+            solver.enumerate(budget: budget) { final in
                 candidates += 1
                 var s = root
                 for t in 0..<n {
@@ -203,13 +208,12 @@ public struct AxiomaticSearch: Strategy {
                 }
                 for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
                 if let term = ctx.terminal(s, mask: 0) { builder.add(term, schedule: []) }
-                if builder.result.executions >= options.maxExecutions || candidates >= AxiomaticSearch.maxCandidates {
-                    stopped = "max-executions"; return false
-                }
+                if candidates >= AxiomaticSearch.maxCandidates { stopped = .maxExecutions; return false }
+                if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
                 return true
             }
             if stopped != nil { break combos }
-            if candidates & 1023 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; break }
+            if let r = budget.exhausted() { stopped = r; break }
             var t = n - 1
             while t >= 0 {
                 choice[t] += 1
@@ -219,7 +223,7 @@ public struct AxiomaticSearch: Strategy {
             }
             if t < 0 { break }
         }
-        if let stopped { builder.result.complete = false; builder.result.stopReason = stopped }
+        if let stopped { builder.stop(stopped) }
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 }
@@ -252,8 +256,9 @@ struct CandidateSolver {
     }
 
     /// Calls `body` with the final value of every location (by dense index) of each consistent
-    /// candidate; stops when it returns false.
-    mutating func enumerate(_ body: ([Int64]) -> Bool) {
+    /// candidate; stops when it returns false or `budget` runs out (checked every 256 candidates,
+    /// consistent or not).
+    mutating func enumerate(budget: SearchBudget, _ body: ([Int64]) -> Bool) {
         let m = events.count
         let words = max(1, (m + 63) / 64)
         var writes = [[Int]](repeating: [], count: locations)
@@ -267,14 +272,13 @@ struct CandidateSolver {
             if src.isEmpty { return }        // nothing writes that value here in this combination
             reads.append((i, src))
         }
-        // Coherence orders of the locations written more than once (each keeps program order).
+        // Coherence orders of the locations written more than once (each keeps program order):
+        // one at a time, as the sequence of the writing threads (each thread's writes in program
+        // order), stepped in lexicographic order — never all of them at once (11 threads writing
+        // one location have 11! orders).
         let multi = (0..<locations).filter { writes[$0].count > 1 }
-        var coChoices: [[[Int]]] = []
-        for l in multi {
-            var orders: [[Int]] = []
-            permutations(writes[l], []) { orders.append($0) }
-            coChoices.append(orders)
-        }
+        var coThreads: [[Int]] = multi.map { l in writes[l].map { events[$0].thread } }   // sorted: events are by thread
+        let firstLabels = coThreads
         // Program order: the edges every candidate has.
         var poEdges: [(Int, Int)] = []
         for t in 0..<(firstOfThread.count - 1) {
@@ -305,14 +309,16 @@ struct CandidateSolver {
         var pairs: [(gs: Int, ge: Int, enter: Int, exit: Int)] = []
         for g in gps { for s in sections where s.thread != g.thread && s.domain == g.domain { pairs.append((g.start, g.end, s.enter, s.exit)) } }
 
-        var co = [Int](repeating: 0, count: coChoices.count)
         var rf = [Int](repeating: 0, count: reads.count)
         var order = writes              // per location: its writes in coherence order
         var position = [Int](repeating: 0, count: m)
         var final = initial
         if graph.successors.count != m { graph = OrderGraph(count: m) }
+        var considered = 0
         while true {
-            for (k, l) in multi.enumerated() { order[l] = coChoices[k][co[k]] }
+            considered += 1
+            if considered & 255 == 0, budget.exhausted() != nil { return }
+            for (k, l) in multi.enumerated() { order[l] = CandidateSolver.coherenceOrder(coThreads[k], writes[l], events) }
             graph.reset(poEdges)
             for l in 0..<locations where !order[l].isEmpty {
                 let o = order[l]
@@ -340,8 +346,12 @@ struct CandidateSolver {
             var k = reads.count - 1
             while k >= 0 { rf[k] += 1; if rf[k] < reads[k].sources.count { break }; rf[k] = 0; k -= 1 }
             if k >= 0 { continue }
-            var j = coChoices.count - 1
-            while j >= 0 { co[j] += 1; if co[j] < coChoices[j].count { break }; co[j] = 0; j -= 1 }
+            var j = coThreads.count - 1
+            while j >= 0 {
+                if CandidateSolver.nextPermutation(&coThreads[j]) { break }
+                coThreads[j] = firstLabels[j]
+                j -= 1
+            }
             if j < 0 { return }
         }
     }
@@ -368,14 +378,35 @@ struct CandidateSolver {
         return true
     }
 
-    func permutations(_ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
-        if rest.isEmpty { body(prefix); return }
-        for (i, w) in rest.enumerated() {
-            // Keep each thread's writes in program order.
-            if rest[..<i].contains(where: { events[$0].thread == events[w].thread }) { continue }
-            var r = rest; r.remove(at: i)
-            permutations(r, prefix + [w], body)
+    /// The writes of one location (`writes`, by event index, so by thread then program order) in
+    /// the coherence order whose sequence of writing threads is `threads`.
+    static func coherenceOrder(_ threads: [Int], _ writes: [Int], _ events: [(thread: Int, event: Event)]) -> [Int] {
+        var placed = [Int](repeating: 0, count: (threads.max() ?? 0) + 1)   // per thread: its writes placed so far
+        var out: [Int] = []
+        out.reserveCapacity(writes.count)
+        for t in threads {
+            let k = placed[t]
+            placed[t] = k + 1
+            var seen = 0
+            for w in writes where events[w].thread == t {
+                if seen == k { out.append(w); break }
+                seen += 1
+            }
         }
+        return out
+    }
+
+    /// The next arrangement of a multiset in lexicographic order (false, unchanged, after the last).
+    static func nextPermutation(_ a: inout [Int]) -> Bool {
+        guard a.count > 1 else { return false }
+        var i = a.count - 2
+        while i >= 0 && a[i] >= a[i + 1] { i -= 1 }
+        if i < 0 { return false }
+        var j = a.count - 1
+        while a[j] <= a[i] { j -= 1 }
+        a.swapAt(i, j)
+        a[(i + 1)...].reverse()
+        return true
     }
 }
 
@@ -456,7 +487,9 @@ public struct AutomaticStrategy: Strategy {
     public init() {}
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
-        guard let paths = AxiomaticSearch.paths(ctx) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
+        var options = options
+        let budget = options.runBudget()
+        guard let paths = AxiomaticSearch.paths(ctx, budget: budget) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
         return AxiomaticSearch().explore(ctx, options: options, paths: paths)
     }
 }

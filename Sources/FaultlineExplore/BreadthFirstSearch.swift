@@ -5,12 +5,15 @@ import FaultlineMachine
 /// once, so programs with many interleavings but few states (most litmus tests) finish fast.
 /// Reports the set of final states (each counted once), the number of distinct states, and for
 /// every violation the shortest schedule that reaches it. Step counters are not part of a
-/// state, so `step-bound` is not reported here (a cycle is simply not expanded twice).
+/// state, so `step-bound` is not reported here (a cycle is simply not expanded twice). Its unit
+/// of `--max-executions` is a state expanded (final states alone would not bound the work).
 public struct BreadthFirstSearch: Strategy {
     public var name: String { "bfs" }
     public init() {}
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         // parents[i] = (parent index, thread) for schedule reconstruction.
@@ -29,36 +32,34 @@ public struct BreadthFirstSearch: Strategy {
             while k > 0 { s.append(Int(parents[Int(k)].1)); k = parents[Int(k)].0 }
             return s.reversed()
         }
-        var stop: String? = nil
+        var stop: StopReason? = nil
         level: while !frontier.isEmpty {
             var next: [(State, Int32)] = []
             for (state, index) in frontier {
                 let mask = state.violation == nil ? ctx.machine.enabledMask(state) : 0
                 if let term = ctx.terminal(state, mask: mask) {
-                    if case .outcome(let v) = term {
-                        if !finals.insert(v).inserted { continue }
-                    }
-                    builder.add(term, schedule: schedule(index))
-                    if builder.result.executions >= options.maxExecutions { stop = "max-executions"; break level }
-                    continue
-                }
-                var m = mask
-                while m != 0 {
-                    let t = m.trailingZeroBitCount
-                    m &= m - 1
-                    var child = state
-                    ctx.step(&child, t)
-                    steps += 1
-                    if visited.insert(child.fingerprint()).inserted {
-                        parents.append((index, Int8(t)))
-                        next.append((child, Int32(parents.count - 1)))
+                    var duplicate = false
+                    if case .outcome(let v) = term { duplicate = !finals.insert(v).inserted }
+                    if !duplicate { builder.add(term, schedule: schedule(index)) }
+                } else {
+                    var m = mask
+                    while m != 0 {
+                        let t = m.trailingZeroBitCount
+                        m &= m - 1
+                        var child = state
+                        ctx.step(&child, t)
+                        steps += 1
+                        if visited.insert(child.fingerprint()).inserted {
+                            parents.append((index, Int8(t)))
+                            next.append((child, Int32(parents.count - 1)))
+                        }
                     }
                 }
-                if steps & 1023 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stop = "timeout"; break level }
+                if let r = budget.finishedExecution(builder.result) { stop = r; break level }
             }
             frontier = next
         }
-        if let stop { builder.result.complete = false; builder.result.stopReason = stop }
+        if let stop { builder.stop(stop) }
         builder.result.steps = steps
         builder.result.distinctStates = visited.count
         return builder.finish(elapsed: monotonicSeconds() - start)

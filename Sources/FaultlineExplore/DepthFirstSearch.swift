@@ -18,6 +18,8 @@ public struct DepthFirstSearch: Strategy, Sendable {
     }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         var schedule: [Int] = []
@@ -51,40 +53,31 @@ public struct DepthFirstSearch: Strategy, Sendable {
             var child = stack[top].state
             ctx.step(&child, t)
             steps += 1
+            // Long executions keep a state per step on the stack: time and memory are checked
+            // within them too, not only when one ends.
+            if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
             schedule.append(t)
             let cmask = child.violation == nil ? ctx.machine.enabledMask(child) : 0
             if let term = ctx.terminal(child, mask: cmask) {
                 builder.add(term, schedule: schedule)
                 schedule.removeLast()
                 sinceClock += 1
-                if builder.result.executions >= options.maxExecutions {
-                    builder.result.complete = false
-                    builder.result.stopReason = "max-executions"
-                    break search
-                }
+                if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
                     sinceClock = 0
-                    if let sink = options.progress {
+                    if let sink = budget.progress {
                         estimate.sample(branching: stack.lazy.map { $0.mask.nonzeroBitCount })
                         sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: estimate.mean)
                         reported = builder.result.executions
-                    }
-                    if let limit = options.timeout, monotonicSeconds() - start > limit {
-                        builder.result.complete = false
-                        builder.result.stopReason = "timeout"
-                        break search
                     }
                 }
                 continue
             }
             stack.append(Node(state: child, mask: cmask, next: 0, last: t, preemptions: pre))
         }
-        if skipped && builder.result.stopReason == nil {
-            builder.result.complete = false
-            builder.result.stopReason = "preemption-bound"
-        }
+        if skipped { builder.stop(.preemptionBound) }
         builder.result.steps = steps
-        options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
+        budget.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 }

@@ -21,6 +21,9 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
     public var name: String { "dpor" }
     public init() {}
 
+    /// Object ids with a table of their own in the race analysis (see `bucket`).
+    static let trackedObjects = 1 << 16
+
     struct Node {
         var state: State
         var enabled: UInt64
@@ -56,6 +59,8 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
     }
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        _ = options.runBudget()
         // An invariant's dependency is learnt while searching, so subtrees searched apart could
         // reduce differently: such programs are searched in one piece (by shard 0 of a split).
         if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant && !Self.reducesLocks(ctx, options) {
@@ -70,7 +75,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         if let t = ctx.terminal(root, mask: rootMask) {
             builder.add(t, schedule: [])
         } else {
-            search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), deadline: options.timeout.map { start + $0 }, into: &builder)
+            search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), into: &builder)
         }
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
@@ -87,7 +92,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
 
     /// Source-DPOR from `start` (a non-terminal state), as if it were the initial state: races
     /// with the steps of its prefix are not reversed here (whoever enumerated the prefix tried the
-    /// other orders); its sleep set is the initial one.
+    /// other orders); its sleep set is the initial one. `options` carry the run's budget.
     ///
     /// Lock-aware reduction (`lockReduction`): a race between two operations of one spinlock or
     /// mutex (lock/unlock by its holder: *lax* operations) orders two critical sections; its
@@ -99,13 +104,15 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
     /// release without blocking (then their order changes nothing but what accesses see): when a
     /// holder of a lax lock may block or ends, the lock becomes *strict* (never deferred) and the
     /// search starts again; it ends with a set of strict locks no execution contradicted.
-    func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?, into builder: inout ResultBuilder) {
+    func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, into builder: inout ResultBuilder) {
+        var options = options
+        _ = options.runBudget()
         let reduce = Self.reducesLocks(ctx, options)
         var strict: [Int64] = []
         let saved = builder
         while true {
             var observed: [[Int]] = []
-            guard let more = searchOnce(ctx, options, from: start, deadline: deadline, laxLocks: reduce, strict: strict,
+            guard let more = searchOnce(ctx, options, from: start, laxLocks: reduce, strict: strict,
                                         observed: &observed, into: &builder) else {
                 if let observe = options.observeTrace { for t in observed { observe(t) } }
                 return
@@ -118,8 +125,10 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
 
     /// One attempt of `search` with the given strict locks: nil when it finished, else the locks
     /// it found must be strict too (the attempt's results are then void).
-    func searchOnce(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, deadline: Double?,
+    func searchOnce(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot,
                     laxLocks: Bool, strict strictLocks: [Int64], observed: inout [[Int]], into builder: inout ResultBuilder) -> [Int64]? {
+        var options = options
+        let budget = options.runBudget()
         let machine = ctx.machine
         let hasInvariant = ctx.checker.hasInvariant
         // Objects the invariant may read: every global it (or a helper it calls) names, plus
@@ -155,7 +164,14 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var clockStack: [Int32] = []                          // the previous row of the thread of each event
         // Events by the object (memory) they touch, and the events on virtual locations: the only
         // candidates for dependency, so race detection does not scan the whole execution.
-        var objectEvents: [[Int32]] = []      // indexed by object id
+        var objectEvents: [[Int32]] = []      // indexed by `bucket`
+        /// The table an address's events are filed under: its object, or 0 (with the NULL page)
+        /// past `trackedObjects` — a wild pointer's object id can be anything, the table must
+        /// not grow with it. Events within a table are compared exactly, so sharing one is sound.
+        @inline(__always) func bucket(_ location: Int64) -> Int {
+            let o = Address.object(location)
+            return o < DynamicPartialOrderReduction.trackedObjects ? o : 0
+        }
         var virtualEvents: [Int32] = []
         // Scratch for race analysis (no allocation per call).
         var pendingClock = [Int32](repeating: 0, count: n)
@@ -178,7 +194,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             if e.access.location < 0 { virtualEvents.append(idx) }
             else {
-                let o = Address.object(e.access.location)
+                let o = bucket(e.access.location)
                 if o >= objectEvents.count { objectEvents.append(contentsOf: repeatElement([], count: o + 1 - objectEvents.count)) }
                 objectEvents[o].append(idx)
             }
@@ -189,7 +205,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
             let e = events.removeLast()
             clocks.removeLast(n)
             if e.access.location < 0 { virtualEvents.removeLast() }
-            else { objectEvents[Address.object(e.access.location)].removeLast() }
+            else { objectEvents[bucket(e.access.location)].removeLast() }
             let row = e.thread * n
             for u in (0..<n).reversed() { lastClock[row + u] = clockStack.removeLast() }
             if laxLocks {
@@ -206,8 +222,8 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 while i >= 0 { body(i); i -= 1 }
             } else if a.location < 0 {
                 for i in virtualEvents.reversed() { body(Int(i)) }
-            } else if Address.object(a.location) < objectEvents.count {
-                for i in objectEvents[Address.object(a.location)].reversed() { body(Int(i)) }
+            } else if bucket(a.location) < objectEvents.count {
+                for i in objectEvents[bucket(a.location)].reversed() { body(Int(i)) }
             }
         }
         @inline(__always) func lax(_ a: Access) -> Bool {
@@ -344,7 +360,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         }
         /// The event at which `holder` took the lock at `location` last before event `i`.
         func acquisition(of location: Int64, by holder: Int, before i: Int) -> Int? {
-            let list = objectEvents[Address.object(location)]
+            let list = objectEvents[bucket(location)]
             var x = list.count - 1
             while x >= 0 {
                 let k = Int(list[x])
@@ -357,7 +373,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// (one that began with a successful trylock is ordered by the trylock's result).
         func sectionAware(_ a: Access, _ t: Int) -> Access {
             guard laxLocks, a.lockOp == Access.release else { return a }
-            let list = objectEvents.count > Address.object(a.location) ? objectEvents[Address.object(a.location)] : []
+            let list = objectEvents.count > bucket(a.location) ? objectEvents[bucket(a.location)] : []
             var x = list.count - 1
             while x >= 0 {
                 let e = events[Int(list[x])]
@@ -441,6 +457,9 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 for a in reads! where a > 0 { observedObjects.insert(Address.object(a)) }
             }
             steps += 1
+            // Long executions keep a state per step on the stack: time and memory are checked
+            // within them too, not only when one ends.
+            if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
             schedule.append(t)
             pushEvent(Event(thread: t, access: access), clock: clock, laxClock: laxClock)
             // A thread that violates is halted and the others go on, so that races with their
@@ -482,16 +501,10 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 } else { builder.add(term, schedule: schedule) }
                 popEvent()
                 sinceClock += 1
-                if builder.result.executions >= options.maxExecutions {
-                    builder.result.complete = false; builder.result.stopReason = "max-executions"; break search
-                }
-                if let stop = options.stopWhen, stop(builder.result) {
-                    builder.result.complete = false; builder.result.stopReason = "expectation met"; break search
-                }
+                if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
                     sinceClock = 0
-                    if let deadline, monotonicSeconds() > deadline { builder.result.complete = false; builder.result.stopReason = "timeout"; break search }
-                    if let sink = options.progress {
+                    if let sink = budget.progress {
                         // A subtree of a split search cannot estimate the whole tree.
                         estimate.sample(branching: stack.lazy.map { ($0.backtrack | $0.done).nonzeroBitCount })
                         sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count,
@@ -507,13 +520,14 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 sleepBlocked += 1
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
+                if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
             stack.append(Node(state: child, enabled: cmask, backtrack: awake & (0 &- awake), done: 0, sleep: childSleep, violated: violated))
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked
-        options.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
+        budget.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
         return nil
     }
 }

@@ -5,15 +5,21 @@ import FaultlineCheck
 
 /// Options shared by every strategy.
 public struct ExplorationOptions: Sendable {
+    // The limits of the run, from which `runBudget()` makes its `SearchBudget` (see there).
     public var maxExecutions: Int = 10_000_000
     public var timeout: Double? = nil          // seconds
+    /// Resident memory (bytes) the run may reach.
+    public var maxMemory: Int? = nil
+    /// The budget of the run these options belong to, once it has started (shared by its parts).
+    public var budget: SearchBudget? = nil
     public var preemptionBound: Int? = nil
     public var seed: UInt64 = 0
     public var runs: Int = 1000
     /// pct: the bug depth D (D-1 priority change points per run); at least 1.
     public var depth: Int = 3
-    /// Checked after every execution: true ends the search early (`stopReason` "expectation met").
-    /// `check` uses it for buggy configurations, which need not be explored exhaustively.
+    /// Checked after every execution (on the result of the part of the search that made it): true
+    /// ends the search early (`StopReason.expectationMet`). `check` uses it for buggy
+    /// configurations, which need not be explored exhaustively.
     public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
     /// Called now and then during a search (from worker threads too): for a progress line.
     public var progress: ProgressSink? = nil
@@ -99,7 +105,7 @@ public struct ExplorationResult: Sendable {
     public var strategy: String
     public var executions = 0
     public var complete = true
-    public var stopReason: String? = nil
+    public var stopReason: StopReason? = nil
     /// Final states (observed values) with how many executions reached each, sorted.
     public var outcomes: [([Int64], Int)] = []
     public var claimSatisfied = 0
@@ -144,7 +150,7 @@ public struct ExplorationResult: Sendable {
     public func observation(hasClaim: Bool, flags: [String] = []) -> Observation {
         Observation(verdict: verdict(hasClaim: hasClaim), violations: violationKinds,
                     finished: hasClaim ? claimSatisfied + claimViolated : outcomes.reduce(0) { $0 + $1.1 },
-                    flags: flags, complete: complete, stopReason: stopReason)
+                    flags: flags, complete: complete, stopReason: stopReason?.rawValue)
     }
 }
 
@@ -209,6 +215,12 @@ struct ResultBuilder {
             violationIndex[key] = result.violations.count
             result.violations.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
         }
+    }
+
+    /// The search ended early for `reason` (an earlier reason stays).
+    mutating func stop(_ reason: StopReason) {
+        result.complete = false
+        if result.stopReason == nil { result.stopReason = reason }
     }
 
     mutating func finish(elapsed: Double) -> ExplorationResult {
@@ -292,12 +304,6 @@ public enum StrategyName: String, CaseIterable, Sendable {
     }
 }
 
-/// A monotonic clock for limits and the summary line (never part of deterministic output).
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 extension ResultBuilder {
     /// Adds another part of the same search (a subtree or a shard): counts add up, histograms

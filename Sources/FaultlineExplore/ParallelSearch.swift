@@ -20,10 +20,11 @@ struct SubtreeRoot: Sendable {
 /// subtrees are equivalent, and source-DPOR explores one execution per Mazurkiewicz trace, so the
 /// counts are those of the unsplit search; every violation keeps its canonical representative and
 /// results are merged in subtree order, so the report is byte-identical for any `--jobs` and for
-/// shards put together by `faultline merge`. (Limits — `--timeout`, `--max-executions` — cut a
-/// split search at a different point than an unsplit one: a partial report may differ.)
+/// shards put together by `faultline merge`. Every subtree draws on the run's one `SearchBudget`
+/// (one execution count, one deadline); limits cut a split search at a different point than an
+/// unsplit one, so a partial report may differ.
 struct ParallelSearch: Sendable {
-    typealias SubtreeSearch = @Sendable (ExplorationContext, ExplorationOptions, SubtreeRoot, Double?, inout ResultBuilder) -> Void
+    typealias SubtreeSearch = @Sendable (ExplorationContext, ExplorationOptions, SubtreeRoot, inout ResultBuilder) -> Void
     let strategyName: String
     let subtree: SubtreeSearch
 
@@ -32,10 +33,11 @@ struct ParallelSearch: Sendable {
     static func target(jobs: Int, shards: Int) -> Int { max(64, 8 * jobs, 8 * shards) }
 
     func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
-        let deadline = options.timeout.map { start + $0 }
         var top = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
-        let roots = frontier(ctx, target: ParallelSearch.target(jobs: options.jobs, shards: options.shard?.count ?? 1), into: &top)
+        let roots = frontier(ctx, target: ParallelSearch.target(jobs: options.jobs, shards: options.shard?.count ?? 1), budget: budget, into: &top)
         let shard = options.shard ?? Shard(index: 0, count: 1)
         // The executions that ended inside the enumerated top belong to shard 0.
         if shard.index != 0 { top = ResultBuilder(strategy: strategyName, program: ctx.machine.program) }
@@ -43,26 +45,22 @@ struct ParallelSearch: Sendable {
         var subtreeOptions = options
         subtreeOptions.jobs = 1
         subtreeOptions.shard = nil
-        subtreeOptions.progress?.report(executions: top.result.executions, violations: 0, estimatedTotal: nil)
+        budget.progress?.report(executions: top.result.executions, violations: 0, estimatedTotal: nil)
         let perSubtree = subtreeOptions
         let parts = parallelMap(mine.count, jobs: options.jobs) { k in
             var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)
-            subtree(ctx, perSubtree, roots[mine[k]], deadline, &b)
+            if let r = budget.exhausted() { b.stop(r) } else { subtree(ctx, perSubtree, roots[mine[k]], &b) }
             return b
         }
         var merged = top
         for b in parts { merged.merge(b) }
-        if merged.result.executions >= options.maxExecutions && merged.result.complete {
-            merged.result.complete = false
-            merged.result.stopReason = "max-executions"
-        }
         merged.result.shard = options.shard
         return merged.finish(elapsed: monotonicSeconds() - start)
     }
 
     /// Enumerates the top of the tree breadth-first until a level has at least `target` nodes
     /// (or stops branching): executions that end on the way go to `builder`, in order.
-    func frontier(_ ctx: ExplorationContext, target: Int, into builder: inout ResultBuilder) -> [SubtreeRoot] {
+    func frontier(_ ctx: ExplorationContext, target: Int, budget: SearchBudget, into builder: inout ResultBuilder) -> [SubtreeRoot] {
         let machine = ctx.machine
         let root = machine.initialState()
         let rootMask = machine.enabledMask(root)
@@ -73,6 +71,7 @@ struct ParallelSearch: Sendable {
             var next: [SubtreeRoot] = []
             var branched = false
             for node in level {
+                if let r = budget.exhausted() { builder.stop(r); return [] }
                 let mask = machine.enabledMask(node.state)
                 var explored: UInt64 = 0
                 var awake = mask & ~node.sleep
@@ -109,6 +108,7 @@ struct ParallelSearch: Sendable {
                             let (w, c) = CanonicalSchedule.canonical(ctx, v, schedule)
                             builder.add(.violation(w), schedule: c)
                         } else { builder.add(term, schedule: schedule) }
+                        if let r = budget.finishedExecution(builder.result) { builder.stop(r); return [] }
                         continue
                     }
                     if cmask & ~childSleep == 0 { builder.result.sleepBlocked += 1; continue }

@@ -33,6 +33,8 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         precondition(options.depth >= 1, "PCT depth must be at least 1")
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         builder.result.complete = false
@@ -44,11 +46,9 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
             steps += schedule.count
             builder.add(term, schedule: schedule, seed: nil)   // replayed by --trace, see above
             estimate = schedule.count
-            if run % 64 == 63, let limit = options.timeout, monotonicSeconds() - start > limit {
-                builder.result.stopReason = "timeout"
-                break
-            }
+            if let r = budget.finishedExecution(builder.result), r != .maxExecutions { builder.stop(r); break }
         }
+        builder.stop(options.runs > options.maxExecutions ? .maxExecutions : .sampled)
         builder.result.steps = steps
         return builder.finish(elapsed: monotonicSeconds() - start)
     }

@@ -9,30 +9,41 @@ public struct RandomWalk: Strategy {
     public init() {}
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         let start = monotonicSeconds()
         let total = min(options.runs, options.maxExecutions)
         // Runs are independent: blocks of 64 go to shards (block mod N) and to worker threads,
         // and are merged in run order, so the report does not depend on --jobs or sharding.
+        // (`total` already bounds the executions: the budget stops a block only for time,
+        // memory, an interrupt or `stopWhen`; the blocks after a stopped one are dropped.)
+        // Blocks are handed out a batch at a time (not all at once: --runs can be in the millions).
         let blockSize = 64
         let shard = options.shard ?? Shard(index: 0, count: 1)
-        let blocks = Array(stride(from: 0, to: total, by: blockSize)).enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
-        let deadline = options.timeout.map { start + $0 }
-        let name = self.name
-        let parts = parallelMap(blocks.count, jobs: options.jobs) { k -> ResultBuilder in
-            var b = ResultBuilder(strategy: name, program: ctx.machine.program)
-            if let deadline, monotonicSeconds() > deadline { b.result.complete = false; b.result.stopReason = "timeout"; return b }
-            for run in blocks[k]..<min(blocks[k] + blockSize, total) {
-                let seed = SplitMix64.derive(options.seed, run)
-                let (term, schedule) = RandomWalk.execute(ctx, seed: seed)
-                b.result.steps += schedule.count
-                b.add(term, schedule: schedule, seed: seed)
-            }
-            if let deadline, monotonicSeconds() > deadline { b.result.complete = false; b.result.stopReason = "timeout" }
-            return b
-        }
+        let blockCount = (total + blockSize - 1) / blockSize
+        let mine = blockCount > shard.index ? (blockCount - shard.index + shard.count - 1) / shard.count : 0   // blocks index + j·count
+        let batch = max(16, 4 * options.jobs)
+        let name = self.name, sessionSeed = options.seed
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
-        for p in parts where builder.result.stopReason == nil { builder.merge(p) }
-        builder.result.complete = false
+        var next = 0
+        while next < mine && builder.result.stopReason == nil {
+            let blocks = (next..<min(next + batch, mine)).map { shard.index + $0 * shard.count }
+            next += blocks.count
+            let parts = parallelMap(blocks.count, jobs: options.jobs) { k -> ResultBuilder in
+                var b = ResultBuilder(strategy: name, program: ctx.machine.program)
+                if let r = budget.exhausted() { b.stop(r); return b }
+                for run in (blocks[k] * blockSize)..<min((blocks[k] + 1) * blockSize, total) {
+                    let seed = SplitMix64.derive(sessionSeed, run)
+                    let (term, schedule) = RandomWalk.execute(ctx, seed: seed)
+                    b.result.steps += schedule.count
+                    b.add(term, schedule: schedule, seed: seed)
+                    if let r = budget.finishedExecution(b.result), r != .maxExecutions { b.stop(r); break }
+                }
+                return b
+            }
+            for p in parts where builder.result.stopReason == nil { builder.merge(p) }
+        }
+        builder.stop(total < options.runs ? .maxExecutions : .sampled)
         builder.result.shard = options.shard
         return builder.finish(elapsed: monotonicSeconds() - start)
     }

@@ -9,15 +9,21 @@ import FaultlineMachine
 /// on, else the lowest runnable one) and kept when it reaches the same violation (kind and source
 /// location) as the first violation of the execution with fewer switches (then fewer steps). The
 /// schedule actually executed is the result, so it replays exactly with `faultline replay --trace`.
-/// The work is bounded by a step budget, never by time, so the result is the same on every machine.
+/// The work is bounded by a step budget, so the result is the same on every machine — unless the
+/// run's `SearchBudget` runs out first (its deadline, memory, an interrupt): then the best schedule
+/// so far is the result. Candidates are made one at a time (a schedule with r runs has O(r²)).
 public struct Shrinker {
     public var stepBudget: Int
     let ctx: ExplorationContext
+    let budget: SearchBudget?
 
-    public init(_ ctx: ExplorationContext, stepBudget: Int = 2_000_000) {
+    public init(_ ctx: ExplorationContext, stepBudget: Int = 2_000_000, budget: SearchBudget? = nil) {
         self.ctx = ctx
         self.stepBudget = stepBudget
+        self.budget = budget
     }
+
+    var mayGoOn: Bool { stepBudget > 0 && (budget?.mayContinueAfterSearch ?? true) }
 
     /// A shorter-to-read schedule reaching `target` (the input when nothing better is found or the
     /// input does not reach `target` as its first violation).
@@ -31,18 +37,20 @@ public struct Shrinker {
         guard let first = run(schedule, target: target) else { return (target, schedule) }
         var best = first
         var bestKey = Shrinker.cost(best.0)
-        improving: while stepBudget > 0 {
-            let runs = Shrinker.runs(best.0)
-            for candidate in Shrinker.candidates(runs) {
-                guard stepBudget > 0 else { break improving }
-                guard let got = run(candidate, target: target) else { continue }
+        var improved = true
+        while improved && mayGoOn {
+            improved = false
+            Shrinker.candidates(Shrinker.runs(best.0)) { candidate in
+                guard mayGoOn else { return false }
+                guard let got = run(candidate, target: target) else { return true }
                 let key = Shrinker.cost(got.0)
                 if key.0 < bestKey.0 || (key.0 == bestKey.0 && key.1 < bestKey.1) {
                     best = got; bestKey = key
-                    continue improving
+                    improved = true
+                    return false
                 }
+                return true
             }
-            break
         }
         return (best.1, best.0)
     }
@@ -63,29 +71,28 @@ public struct Shrinker {
         return r
     }
 
-    /// Candidate plans, in a fixed order: for runs i < j of the same thread, pull j back to i,
-    /// push i forward to j; then drop each run (its steps run at the end).
-    static func candidates(_ runs: [(Int, Int)]) -> [[Int]] {
+    /// Candidate plans, in a fixed order, one at a time to `body` until it returns false: for runs
+    /// i < j of the same thread, pull j back to i, push i forward to j; then drop each run (its
+    /// steps run at the end).
+    static func candidates(_ runs: [(Int, Int)], _ body: ([Int]) -> Bool) {
         func flatten(_ rs: [(Int, Int)]) -> [Int] { rs.flatMap { repeatElement($0.0, count: $0.1) } }
-        var out: [[Int]] = []
         for i in runs.indices {
             for j in runs.indices where j > i + 1 && runs[j].0 == runs[i].0 {
                 var pulled = runs
                 let rj = pulled.remove(at: j)
                 pulled.insert(rj, at: i + 1)
-                out.append(flatten(pulled))
+                if !body(flatten(pulled)) { return }
                 var pushed = runs
                 let ri = pushed.remove(at: i)
                 pushed.insert(ri, at: j - 1)
-                out.append(flatten(pushed))
+                if !body(flatten(pushed)) { return }
             }
         }
         for i in runs.indices {
             var dropped = runs
             dropped.remove(at: i)
-            out.append(flatten(dropped))
+            if !body(flatten(dropped)) { return }
         }
-        return out
     }
 
     /// Lenient replay of `plan`: the executed schedule if the execution's first violation is
@@ -126,10 +133,11 @@ public struct Shrinker {
 
 extension ExplorationResult {
     /// Every violation's schedule shrunk (`Shrinker`); violations found by seed are then shown by
-    /// trace, which replays exactly.
-    public mutating func shrinkViolations(_ ctx: ExplorationContext) {
+    /// trace, which replays exactly. With a `budget`, shrinking stops when it runs out (each
+    /// violation keeps the best schedule found so far).
+    public mutating func shrinkViolations(_ ctx: ExplorationContext, budget: SearchBudget? = nil) {
         for i in violations.indices {
-            var shrinker = Shrinker(ctx)
+            var shrinker = Shrinker(ctx, budget: budget)
             let (v, shrunk) = shrinker.shrinkReturningViolation(violations[i].schedule, target: violations[i].violation)
             if shrunk != violations[i].schedule {
                 violations[i].schedule = shrunk

@@ -78,10 +78,10 @@ public final class Expr: Sendable {
         case integer(Int64)
         case string(String)
         case name(String)
-        case unary(String, Expr)                 // - ! ~ * & (prefix), "++pre", "--pre"
-        case postfix(String, Expr)               // "++", "--"
-        case binary(String, Expr, Expr)
-        case assign(String, Expr, Expr)          // "=", "+=", ...
+        case unary(UnaryOp, Expr)                // - ! ~ * & ++ -- (prefix)
+        case postfix(UnaryOp, Expr)              // .postIncrement, .postDecrement
+        case binary(BinaryOp, Expr, Expr)
+        case assign(BinaryOp?, Expr, Expr)       // nil: "="; .add: "+=", ...
         case ternary(Expr, Expr, Expr)
         case call(String, [Expr])
         case member(Expr, String, arrow: Bool)

@@ -244,7 +244,7 @@ extension FunctionCompiler {
 
     mutating func tryCmpxchg(pointer: Expr, expected: Expr, new: Expr, mode: AccessMode, at l: SourceLocation) throws -> CType {
         // try_cmpxchg(p, &old, new): on failure *(&old) = current value; returns success.
-        guard case .unary("&", let oldLV) = expected.kind else {
+        guard case .unary(.addressOf, let oldLV) = expected.kind else {
             throw Diagnostic("try_cmpxchg needs &variable as its second argument", at: expected.location)
         }
         let observed = newSlot(), want = newSlot()
@@ -470,13 +470,10 @@ public enum ExprPrinter {
         case .integer(let v): return String(v)
         case .string(let s): return "\"\(s)\""
         case .name(let n): return n
-        case .unary(let op, let x):
-            if op == "++pre" { return "++" + print(x) }
-            if op == "--pre" { return "--" + print(x) }
-            return op + print(x)
-        case .postfix(let op, let x): return print(x) + op
-        case .binary(let op, let a, let b): return "\(print(a)) \(op) \(print(b))"
-        case .assign(let op, let a, let b): return "\(print(a)) \(op) \(print(b))"
+        case .unary(let op, let x): return op.spelling + print(x)
+        case .postfix(let op, let x): return print(x) + op.spelling
+        case .binary(let op, let a, let b): return "\(print(a)) \(op.spelling) \(print(b))"
+        case .assign(let op, let a, let b): return "\(print(a)) \(op?.spelling ?? "")= \(print(b))"
         case .ternary(let c, let a, let b): return "\(print(c)) ? \(print(a)) : \(print(b))"
         case .call(let n, let args): return n + "(" + args.map(print).joined(separator: ", ") + ")"
         case .member(let b, let f, let arrow): return print(b) + (arrow ? "->" : ".") + f

@@ -85,7 +85,7 @@ public struct Compiler {
         var registerInits: [[(RegisterHome, Int64)]] = Array(repeating: [], count: file.threads.count)
         for item in file.initItems {
             guard case .register(let t, let name) = item.target else { continue }
-            guard t < file.threads.count else { throw Diagnostic("no thread P\(t) for register \(t):\(name)", at: item.location) }
+            guard t >= 0, t < file.threads.count else { throw Diagnostic("no thread P\(t) for register \(t):\(name)", at: item.location) }
             // herd accepts an initialiser for a register the thread never uses; it changes nothing.
             guard let home = threadRegisters[t][name] else { continue }
             let v = try initValue(item.value!, type: .int("int"))
@@ -158,7 +158,7 @@ public struct Compiler {
         case .index(let b, _):
             guard case .array(let el, _)? = pathType(b)?.resolved else { return nil }
             return el
-        case .unary("*", let b): return pathType(b)
+        case .unary(.dereference, let b): return pathType(b)
         default: return nil
         }
     }
@@ -212,7 +212,7 @@ public struct Compiler {
         while inferred {
             inferred = false
             for item in file.initItems {
-                guard case .location(let target) = item.target, let v = item.value, case .unary("&", let inner) = v.kind,
+                guard case .location(let target) = item.target, let v = item.value, case .unary(.addressOf, let inner) = v.kind,
                       case .name(let n) = inner.kind, globalIndex[n] == nil, file.enumConstants[n] == nil,
                       let pointee = pathType(target)?.pointee, pointee.resolved != .void else { continue }
                 addGlobal(n, pointee, at: v.location)
@@ -229,7 +229,7 @@ public struct Compiler {
             switch e.kind {
             case .name(let n):
                 if globalIndex[n] == nil && file.enumConstants[n] == nil && Compiler.builtinConstants[n] == nil { addUntypedGlobal(n, at: e.location) }
-            case .unary("&", let x): mention(x)
+            case .unary(.addressOf, let x): mention(x)
             case .cast(_, let x): mention(x)
             default: break
             }
@@ -297,41 +297,27 @@ public struct Compiler {
         case .index(let b, let i):
             let (gi, off, t) = try globalPath(b)
             guard case .array(let el, let n) = t.resolved else { throw Diagnostic("subscript of a non-array", at: e.location) }
-            guard let k = constant(i) else { throw Diagnostic("index must be a constant in the init block", at: i.location) }
-            if k < 0 || (n > 0 && k >= n) { throw Diagnostic("index \(k) out of bounds for array of \(n)", at: i.location) }
+            guard let k = try constant(i) else { throw Diagnostic("index must be a constant in the init block", at: i.location) }
+            if k < 0 || (n > 0 && k >= n) || k >= Layout.maxCells { throw Diagnostic("index \(k) out of bounds for array of \(n)", at: i.location) }
             return (gi, off + Int(k) * sizeOf(el), el)
-        case .unary("*", let b):
+        case .unary(.dereference, let b):
             return try globalPath(b)
         default:
             throw Diagnostic("expected a location in the init block", at: e.location)
         }
     }
 
-    func constant(_ e: Expr) -> Int64? {
-        switch e.kind {
-        case .integer(let v): return v
-        case .name(let n): return file.enumConstants[n] ?? Compiler.builtinConstants[n]
-        case .sizeofType(let t): return Int64(sizeOf(t))
-        case .cast(_, let x): return constant(x)
-        case .call(let n, let args) where (n == "ATOMIC_INIT" || n == "ATOMIC_LONG_INIT") && args.count == 1: return constant(args[0])
-        case .unary(let op, let x):
-            guard let v = constant(x) else { return nil }
-            switch op { case "-": return 0 &- v; case "~": return ~v; case "!": return v == 0 ? 1 : 0; default: return nil }
-        case .binary(let op, let a, let b):
-            guard let x = constant(a), let y = constant(b) else { return nil }
-            return ConstantFolding.binary(op, x, y)
-        case .ternary(let c, let a, let b):
-            guard let cv = constant(c) else { return nil }
-            return cv != 0 ? constant(a) : constant(b)
-        default: return nil
-        }
+    /// The value of a constant expression (nil: not one); throws on a fault (`ConstantFolder`).
+    func constant(_ e: Expr) throws -> Int64? {
+        let enums = file.enumConstants, structs = file.structs
+        return try ConstantFolder(name: { enums[$0] ?? Compiler.builtinConstants[$0] }, sizeOf: { Layout.size(of: $0, structs: structs) }).value(e)
     }
 
     /// An init-block value: a constant, `&loc`, or (herd7) a bare location name meaning its address.
     func initValue(_ e: Expr, type: CType) throws -> Int64 {
-        if let v = constant(e) { return v }
+        if let v = try constant(e) { return v }
         switch e.kind {
-        case .unary("&", let l):
+        case .unary(.addressOf, let l):
             let (gi, off, _) = try globalPath(l)
             return globals[gi].address + Int64(off)
         case .name(let n):
@@ -340,8 +326,7 @@ public struct Compiler {
         case .cast(_, let x): return try initValue(x, type: type)
         case .binary(let op, let a, let b):
             let x = try initValue(a, type: type), y = try initValue(b, type: type)
-            guard let r = ConstantFolding.binary(op, x, y) else { throw Diagnostic("division by zero", at: e.location) }
-            return r
+            return try ConstantFolder.apply(op, x, y, at: e.location)
         case .member, .index:
             // `&x.f` spelled without & for arrays decaying: the address of an array element.
             let (gi, off, t) = try globalPath(e)
@@ -363,7 +348,7 @@ public struct Compiler {
         for l in locs {
             switch l {
             case .register(let t, let name):
-                guard t < file.threads.count else { throw Diagnostic("no thread P\(t) for \(t):\(name)", at: file.claim?.location ?? file.location) }
+                guard t >= 0, t < file.threads.count else { throw Diagnostic("no thread P\(t) for \(t):\(name)", at: file.claim?.location ?? file.location) }
                 observed.append(.register(thread: t, home: threadRegisters[t][name], name: "\(t):\(name)"))
             case .global(let path):
                 let e = try pathExpr(path, at: file.claim?.location ?? file.location)

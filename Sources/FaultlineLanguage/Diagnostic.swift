@@ -62,7 +62,8 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     }
 
     static func quote(_ location: SourceLocation, _ severity: String, _ message: String) -> String {
-        var out = "\(location): \(severity): \(message)\n"
+        // Not in any file (e.g. a file that cannot be read): no position to show.
+        var out = location.file == nil && location.line == 0 ? "faultline: \(severity): \(message)\n" : "\(location): \(severity): \(message)\n"
         if let file = location.file, location.line > 0 {
             let text = file.line(location.line)
             out += text + "\n"

@@ -51,14 +51,35 @@ public enum Frontend {
         return exe.map { ($0 as NSString).deletingLastPathComponent }
     }
 
-    /// Loads, preprocesses, parses and compiles a race file.
-    public static func load(path: String, defines: [Define], includeDirs: [String] = [], loader: SourceLoader = FileSystemLoader()) throws -> Program {
-        var pp = try Preprocessor(includeDirs: includeDirectories(for: path, extra: includeDirs), loader: loader, defines: defines)
-        let source = try pp.run(path: path)
-        var file = try Parser.parse(source)
-        // The name as the header reader reads it (check and list read the same header).
-        if let main = source.files.first { file.name = LitmusHeader.read(main).name }
-        return try Compiler.compile(file, programHash: source.programHash)
+    /// Loads, preprocesses, parses and compiles a race file. `deadline` (`monotonicSeconds`)
+    /// bounds preprocessing, the one phase whose work can grow faster than its input.
+    public static func load(path: String, defines: [Define], includeDirs: [String] = [], loader: SourceLoader = FileSystemLoader(),
+                            deadline: Double? = nil) throws -> Program {
+        try onLargeStack {
+            var pp = try Preprocessor(includeDirs: includeDirectories(for: path, extra: includeDirs), loader: loader, defines: defines)
+            pp.deadline = deadline
+            let source = try pp.run(path: path)
+            var file = try Parser.parse(source)
+            // The name as the header reader reads it (check and list read the same header).
+            if let main = source.files.first { file.name = LitmusHeader.read(main).name }
+            return try Compiler.compile(file, programHash: source.programHash)
+        }
+    }
+
+    /// Stack for the front end's recursive descent (`Parser.maxNesting` levels through parser,
+    /// constant folder and compiler, in a debug build too) wherever it is called from: worker
+    /// threads (`check --jobs`) have small stacks.
+    static let stackSize = 256 << 20
+
+    /// Runs `body` on a thread with `stackSize` of stack and waits for it.
+    static func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
+        let job = StackJob(body)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { job.run(); done.signal() }
+        thread.stackSize = stackSize
+        thread.start()
+        done.wait()
+        return try job.result!.get()
     }
 
     /// The same from text in memory (tests).
@@ -71,4 +92,20 @@ public enum Frontend {
         all[path] = text
         return try load(path: path, defines: defines, includeDirs: [], loader: MemoryLoader(files: all))
     }
+}
+
+/// Work handed to the front end's thread and its result. Unchecked: the caller blocks until the
+/// thread is done with it, so it is never used by two threads at once.
+private final class StackJob<T>: @unchecked Sendable {
+    let body: () throws -> T
+    var result: Result<T, Error>?
+    init(_ body: @escaping () throws -> T) { self.body = body }
+    func run() { result = Result { try body() } }
+}
+
+/// A monotonic clock for limits and the summary line (never part of deterministic output).
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -128,7 +128,7 @@ struct FunctionCompiler {
     mutating func scanAddressTaken(_ s: Stmt) {
         func e(_ x: Expr) {
             switch x.kind {
-            case .unary("&", let a):
+            case .unary(.addressOf, let a):
                 if case .name(let n) = a.kind { addressTaken.insert(n) }
                 var base = a
                 while true {
@@ -358,7 +358,7 @@ struct FunctionCompiler {
                 return .slot(implicitRegister(n), .int("int"))
             }
             throw undeclared(n, at: e.location)
-        case .unary("*", let p):
+        case .unary(.dereference, let p):
             let t = try rvalue(p)
             guard let pt = t.pointee else {
                 if case .int = t.resolved { return .memory(.int("int")) } // herd7: int used as a pointer
@@ -424,31 +424,30 @@ struct FunctionCompiler {
             return try load(try lvalue(e), at: e.location)
         case .unary(let op, let x):
             switch op {
-            case "-": let t = try rvalue(x); emit(.neg); return t
-            case "!": try rvalue(x); emit(.not); return .int("int")
-            case "~": let t = try rvalue(x); emit(.bitNot); return t
-            case "&":
+            case .negate: let t = try rvalue(x); emit(.neg); return t
+            case .logicalNot: try rvalue(x); emit(.not); return .int("int")
+            case .bitNot: let t = try rvalue(x); emit(.bitNot); return t
+            case .addressOf:
                 let lv = try lvalue(x)
                 guard case .memory(let t) = lv else { throw Diagnostic("cannot take the address of a register", at: e.location) }
                 return .pointer(t)
-            case "*":
+            case .dereference:
                 return try load(try lvalue(e), at: e.location)
-            case "++pre", "--pre":
-                return try increment(x, delta: op == "++pre" ? 1 : -1, returnNew: true, at: e.location)
-            default: throw Diagnostic("unknown operator \(op)", at: e.location)
+            case .preIncrement, .preDecrement, .postIncrement, .postDecrement:
+                return try increment(x, delta: op == .preIncrement || op == .postIncrement ? 1 : -1, returnNew: op == .preIncrement || op == .preDecrement, at: e.location)
             }
         case .postfix(let op, let x):
-            return try increment(x, delta: op == "++" ? 1 : -1, returnNew: false, at: e.location)
+            return try increment(x, delta: op == .postIncrement ? 1 : -1, returnNew: false, at: e.location)
         case .binary(let op, let a, let b):
-            if op == "&&" || op == "||" {
+            if op == .logicalAnd || op == .logicalOr {
                 try rvalue(a)
                 let j = pc
-                emit(op == "&&" ? .jumpIfZero(0) : .jumpIfNotZero(0))
+                emit(op == .logicalAnd ? .jumpIfZero(0) : .jumpIfNotZero(0))
                 try rvalue(b)
                 emit(.not); emit(.not)
                 let jEnd = pc; emit(.jump(0))
                 patch(j, to: pc)
-                emit(.push(op == "&&" ? 0 : 1))
+                emit(.push(op == .logicalAnd ? 0 : 1))
                 patch(jEnd, to: pc)
                 return .int("int")
             }
@@ -497,22 +496,21 @@ struct FunctionCompiler {
         let saved = (code, codeLocations, slotCount)
         defer { code = saved.0; codeLocations = saved.1; slotCount = saved.2 }
         switch e.kind {
-        case .name, .member, .index, .unary("*", _):
+        case .name, .member, .index, .unary(.dereference, _):
             switch try lvalue(e) { case .slot(_, let t): return t; case .memory(let t): return t }
         default: return try rvalue(e)
         }
     }
 
-    mutating func arithmetic(_ op: String, _ ta: CType, _ tb: CType, at l: SourceLocation) throws -> CType {
-        guard let bop = BinaryOp.from(op) else { throw Diagnostic("unknown operator \(op)", at: l) }
-        if op == "+" || op == "-" {
+    mutating func arithmetic(_ bop: BinaryOp, _ ta: CType, _ tb: CType, at l: SourceLocation) throws -> CType {
+        if bop == .add || bop == .sub {
             if let pa = ta.pointee, tb.pointee == nil {
                 let sz = sizeOf(pa)
                 if sz != 1 { emit(.push(Int64(sz))); emit(.binary(.mul)) }
                 emit(.binary(bop))
                 return ta.isArray ? .pointer(pa) : ta
             }
-            if op == "+", let pb = tb.pointee, ta.pointee == nil {
+            if bop == .add, let pb = tb.pointee, ta.pointee == nil {
                 // n + p: scale n, which is below p on the stack.
                 let tmp = newSlot()
                 emit(.store(tmp))
@@ -522,7 +520,7 @@ struct FunctionCompiler {
                 emit(.binary(.add))
                 return tb.isArray ? .pointer(pb) : tb
             }
-            if op == "-", let pa = ta.pointee, tb.pointee != nil {
+            if bop == .sub, let pa = ta.pointee, tb.pointee != nil {
                 emit(.binary(.sub))
                 let sz = sizeOf(pa)
                 if sz != 1 { emit(.push(Int64(sz))); emit(.binary(.div)) }
@@ -530,22 +528,19 @@ struct FunctionCompiler {
             }
         }
         emit(.binary(bop))
-        switch bop {
-        case .eq, .ne, .lt, .gt, .le, .ge: return .int("int")
-        default: return ta.isPointer ? .int("unsigned long") : ta
-        }
+        return bop.isComparison ? .int("int") : ta.isPointer ? .int("unsigned long") : ta
     }
 
-    mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation) throws -> CType {
-        let lv = try lvalue(l, defining: op == "=")
+    mutating func assign(_ op: BinaryOp?, _ l: Expr, _ r: Expr, at loc: SourceLocation) throws -> CType {
+        let lv = try lvalue(l, defining: op == nil)
         switch lv {
         case .slot(let s, let t):
-            if op == "=" {
+            if op == nil {
                 try rvalue(r)
             } else {
                 emit(.load(s))
                 let tr = try rvalue(r)
-                _ = try arithmetic(String(op.dropLast()), t, tr, at: loc)
+                _ = try arithmetic(op!, t, tr, at: loc)
             }
             emit(.dup); emit(.store(s))
             return t
@@ -553,13 +548,13 @@ struct FunctionCompiler {
             if t.isStruct || t.isArray { throw Diagnostic(Diagnostic.Message.unsupported("struct assignment"), at: loc) }
             let addr = newSlot()
             emit(.store(addr))
-            if op == "=" {
+            if op == nil {
                 try rvalue(r)
             } else {
                 emit(.load(addr))
                 emit(.read(kind: compiler.kindId(of: t), mode: .plain))
                 let tr = try rvalue(r)
-                _ = try arithmetic(String(op.dropLast()), t, tr, at: loc)
+                _ = try arithmetic(op!, t, tr, at: loc)
             }
             let v = newSlot()
             emit(.store(v))

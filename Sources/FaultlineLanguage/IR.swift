@@ -89,21 +89,6 @@ public enum Instr: Sendable {
     }
 }
 
-/// Binary operators of the IR (64-bit wrapping integer semantics).
-public enum BinaryOp: UInt8, Sendable {
-    case add, sub, mul, div, mod, shl, shr, and, or, xor, eq, ne, lt, gt, le, ge
-
-    public static func from(_ s: String) -> BinaryOp? {
-        switch s {
-        case "+": return .add; case "-": return .sub; case "*": return .mul; case "/": return .div
-        case "%": return .mod; case "<<": return .shl; case ">>": return .shr; case "&": return .and
-        case "|": return .or; case "^": return .xor; case "==": return .eq; case "!=": return .ne
-        case "<": return .lt; case ">": return .gt; case "<=": return .le; case ">=": return .ge
-        default: return nil
-        }
-    }
-}
-
 /// Where an object came from; decides the leak check and thread-private access.
 public enum ObjectOrigin: UInt8, Sendable {
     case global = 0, heap = 1, page = 2, stack = 3

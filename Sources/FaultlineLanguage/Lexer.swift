@@ -66,6 +66,7 @@ public struct Lexer {
     private func peek(_ k: Int = 0) -> UInt8 { i + k < bytes.count ? bytes[i + k] : 0 }
 
     private mutating func advance() {
+        guard i < bytes.count else { return }      // at the end: a character literal `'\` can end the input
         if bytes[i] == UInt8(ascii: "\n") { line += 1; col = 1; atLineStart = true; inDirective = false } else { col += 1 }
         i += 1
     }

@@ -5,6 +5,22 @@ public struct Parser {
     var toks: [Token]
     var p = 0
     var file: LitmusFile
+    /// How deeply the construct being parsed is nested (operators, parentheses, statements,
+    /// conditions): bounded, so that no input can exhaust the stack here or in the compiler.
+    var nesting = 0
+    public static let maxNesting = 1000
+    /// Threads a program may have: the scheduler's enabled sets are 64-bit masks.
+    public static let maxThreads = 64
+
+    static func tooDeep(_ at: SourceLocation) -> Diagnostic {
+        Diagnostic("nesting deeper than 1,000 (parentheses, operators, statements, declarators or conditions)", at: at)
+    }
+
+    /// One level deeper; undone by the caller (`defer { nesting -= 1 }`, or restoring a saved depth).
+    mutating func enter() throws {
+        nesting += 1
+        if nesting > Parser.maxNesting { throw Parser.tooDeep(cur.location) }
+    }
     /// Built-in typedefs (kernel and herd7 names), all one cell.
     public static let builtinTypedefs: [String] = [
         "intptr_t", "uintptr_t", "size_t", "ssize_t", "ptrdiff_t", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
@@ -136,9 +152,11 @@ public struct Parser {
 
     mutating func parseThread() throws {
         let nameTok = next()
-        let index = Int(nameTok.text.dropFirst())!
-        if index != file.threads.count {
+        guard let index = Int(nameTok.text.dropFirst()), index == file.threads.count else {
             throw Diagnostic("thread \(nameTok.text) out of order: expected P\(file.threads.count)", at: nameTok.location)
+        }
+        if index >= Parser.maxThreads {
+            throw Diagnostic("too many threads: at most \(Parser.maxThreads) (P0…P\(Parser.maxThreads - 1)) are supported", at: nameTok.location)
         }
         let params = try parseParams()
         guard cur.isPunct("{") else { throw Diagnostic(Diagnostic.Message.expected("'{' to start the body of \(nameTok.text)", found: cur.quoted), at: cur.location) }
@@ -181,19 +199,25 @@ public struct Parser {
     // MARK: conditions
 
     mutating func parseCondition() throws -> Condition {
+        let depth = nesting
+        defer { nesting = depth }
         var l = try parseConjunction()
         while true {
+            try enter()
             if eat("\\/") { l = .or(l, try parseConjunction()) }
             else if cur.isPunct("=") && peek(1).isPunct("=") && peek(2).isPunct(">") { _ = next(); _ = next(); _ = next(); l = .implies(l, try parseConjunction()) }
             else { return l }
         }
     }
     mutating func parseConjunction() throws -> Condition {
+        let depth = nesting
+        defer { nesting = depth }
         var l = try parseConditionUnary()
-        while eat("/\\") { l = .and(l, try parseConditionUnary()) }
+        while eat("/\\") { try enter(); l = .and(l, try parseConditionUnary()) }
         return l
     }
     mutating func parseConditionUnary() throws -> Condition {
+        try enter(); defer { nesting -= 1 }
         if eat("~") || eatIdent("not") { return .not(try parseConditionUnary()) }
         if eat("(") {
             let c = try parseCondition()
@@ -213,6 +237,9 @@ public struct Parser {
     }
     mutating func parseConditionLocation() throws -> ConditionLocation {
         if case .integer(let n) = cur.kind, peek(1).isPunct(":") {
+            guard n >= 0 && n < Parser.maxThreads else {
+                throw Diagnostic("no thread P\(UInt64(bitPattern: n)) (at most \(Parser.maxThreads) threads)", at: cur.location)
+            }
             _ = next(); _ = next()
             let r = try identifier("a register name")
             return .register(thread: Int(n), name: r.text)
@@ -304,6 +331,7 @@ public struct Parser {
     }
 
     mutating func parseStructSpecifier(extend: Bool = false) throws -> CType {
+        try enter(); defer { nesting -= 1 }
         let at = cur.location
         var name = ""
         if cur.isIdentifier { name = next().text }
@@ -347,6 +375,9 @@ public struct Parser {
                     fields.append((n, t, offset))
                     fieldLocations.append(fieldAt)
                     offset += sizeOf(t)
+                    if offset > Layout.maxCells {
+                        throw Diagnostic("struct too large: more than \(Layout.maxCells) cells (the limit of one object)", at: fieldAt)
+                    }
                     if eat(",") { continue }
                     try expect(";", "';' after a field")
                     break
@@ -369,7 +400,7 @@ public struct Parser {
             let n = try identifier("an enumerator")
             if eat("=") {
                 let e = try parseConditional()
-                guard let v = constantValue(e) else { throw Diagnostic("enumerator value is not a constant", at: e.location) }
+                guard let v = try constantValue(e) else { throw Diagnostic("enumerator value is not a constant", at: e.location) }
                 value = v
             }
             file.enumConstants[n.text] = value
@@ -381,7 +412,10 @@ public struct Parser {
     /// `*`s, a name (or none when abstract), then array suffixes.
     mutating func parseDeclarator(_ base: CType, allowAbstract: Bool) throws -> (String?, CType) {
         var t = base
+        let depth = nesting
+        defer { nesting = depth }
         while eat("*") {
+            try enter()
             t = .pointer(t)
             while cur.isIdent("const") || cur.isIdent("volatile") || cur.isIdent("__rcu") { _ = next() }
         }
@@ -392,11 +426,20 @@ public struct Parser {
         if cur.isIdentifier && !startsType(cur) { name = next().text }
         else if !allowAbstract { throw Diagnostic(Diagnostic.Message.expected("a name", found: cur.quoted), at: cur.location) }
         var dims: [Int] = []
+        // Every object is at most `Layout.maxCells` cells: the product of the dimensions and the
+        // element's size, not each dimension alone.
+        var cells = sizeOf(t)
         while eat("[") {
+            let at = cur.location
             if eat("]") { dims.append(0); continue }
             let e = try parseExpression()
-            guard let n = constantValue(e), n >= 0, n < 1 << 20 else { throw Diagnostic("array size must be a non-negative constant", at: e.location) }
+            guard let n = try constantValue(e), n >= 0 else { throw Diagnostic("array size must be a non-negative constant", at: e.location) }
             try expect("]")
+            let (total, overflow) = cells.multipliedReportingOverflow(by: max(1, Int(n)))
+            if overflow || total > Layout.maxCells {
+                throw Diagnostic("array too large: more than \(Layout.maxCells) cells in all (the limit of one object)", at: at)
+            }
+            cells = total
             dims.append(Int(n))
         }
         for d in dims.reversed() { t = .array(t, d) }
@@ -502,6 +545,7 @@ public struct Parser {
     }
 
     mutating func parseInitializer() throws -> Expr {
+        try enter(); defer { nesting -= 1 }
         if cur.isPunct("{") {
             let at = next().location
             var items: [Expr] = []
@@ -603,6 +647,7 @@ public struct Parser {
     }
 
     mutating func parseStatement() throws -> Stmt {
+        try enter(); defer { nesting -= 1 }
         let t = cur
         let at = t.location
         if t.isPunct("{") { return try parseBlock() }
@@ -654,7 +699,7 @@ public struct Parser {
             case "case":
                 _ = next()
                 let e = try parseConditional()
-                guard let v = constantValue(e) else { throw Diagnostic("case label is not a constant", at: e.location) }
+                guard let v = try constantValue(e) else { throw Diagnostic("case label is not a constant", at: e.location) }
                 try expect(":")
                 return Stmt(.caseLabel(v), at)
             case "default":
@@ -689,8 +734,11 @@ public struct Parser {
     // MARK: expressions
 
     public mutating func parseExpression() throws -> Expr {
+        let depth = nesting
+        defer { nesting = depth }
         var e = try parseAssignment()
         while cur.isPunct(",") {
+            try enter()
             let at = next().location
             e = Expr(.comma(e, try parseAssignment()), at)
         }
@@ -702,9 +750,10 @@ public struct Parser {
     mutating func parseAssignment() throws -> Expr {
         let lhs = try parseConditional()
         if cur.kind == .punct, Parser.assignOps.contains(cur.text) {
+            try enter(); defer { nesting -= 1 }
             let op = next()
             let rhs = try parseAssignment()
-            return Expr(.assign(op.text, lhs, rhs), op.location)
+            return Expr(.assign(op.text == "=" ? nil : BinaryOp(spelling: String(op.text.dropLast())), lhs, rhs), op.location)
         }
         return lhs
     }
@@ -712,6 +761,7 @@ public struct Parser {
     mutating func parseConditional() throws -> Expr {
         let c = try parseBinary(0)
         if cur.isPunct("?") {
+            try enter(); defer { nesting -= 1 }
             let at = next().location
             let a = try parseExpression()
             try expect(":", "':' in a conditional expression")
@@ -721,17 +771,15 @@ public struct Parser {
         return c
     }
 
-    static let binaryPrecedence: [String: Int] = [
-        "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "<": 7, ">": 7, "<=": 7, ">=": 7,
-        "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
-    ]
-
     mutating func parseBinary(_ minPrec: Int) throws -> Expr {
+        let depth = nesting
+        defer { nesting = depth }
         var l = try parseUnary()
-        while cur.kind == .punct, let prec = Parser.binaryPrecedence[cur.text], prec > minPrec {
-            let op = next()
-            let r = try parseBinary(prec)
-            l = Expr(.binary(op.text, l, r), op.location)
+        while cur.kind == .punct, let op = BinaryOp(spelling: cur.text), op.precedence > minPrec {
+            try enter()         // a left-leaning chain nests as deeply as it is long
+            let at = next().location
+            let r = try parseBinary(op.precedence)
+            l = Expr(.binary(op, l, r), at)
         }
         return l
     }
@@ -754,14 +802,18 @@ public struct Parser {
         if t.kind == .punct {
             switch t.text {
             case "-", "+", "!", "~", "*", "&":
+                try enter(); defer { nesting -= 1 }     // an operand inside an operator
                 _ = next()
                 let e = try parseUnary()
-                return t.text == "+" ? e : Expr(.unary(t.text, e), t.location)
+                let ops: [String: UnaryOp] = ["-": .negate, "!": .logicalNot, "~": .bitNot, "*": .dereference, "&": .addressOf]
+                return t.text == "+" ? e : Expr(.unary(ops[t.text]!, e), t.location)
             case "++", "--":
+                try enter(); defer { nesting -= 1 }
                 _ = next()
-                return Expr(.unary(t.text + "pre", try parseUnary()), t.location)
+                return Expr(.unary(t.text == "++" ? .preIncrement : .preDecrement, try parseUnary()), t.location)
             case "(":
                 if startsTypeName(1) {
+                    try enter(); defer { nesting -= 1 }
                     _ = next()
                     let ty = try parseTypeName()
                     try expect(")", "')' after the type in a cast")
@@ -772,6 +824,7 @@ public struct Parser {
             }
         }
         if t.isIdent("sizeof") {
+            try enter(); defer { nesting -= 1 }
             _ = next()
             if cur.isPunct("(") && startsTypeName(1) {
                 _ = next()
@@ -785,8 +838,11 @@ public struct Parser {
     }
 
     mutating func parsePostfix() throws -> Expr {
+        let depth = nesting
+        defer { nesting = depth }
         var e = try parsePrimary()
         while true {
+            try enter()
             let t = cur
             if t.isPunct("[") {
                 _ = next()
@@ -799,7 +855,7 @@ public struct Parser {
                 e = Expr(.member(e, f.text, arrow: t.text == "->"), f.location)
             } else if t.isPunct("++") || t.isPunct("--") {
                 _ = next()
-                e = Expr(.postfix(t.text, e), t.location)
+                e = Expr(.postfix(t.text == "++" ? .postIncrement : .postDecrement, e), t.location)
             } else if t.isPunct("(") {
                 guard case .name(let fname) = e.kind else {
                     throw Diagnostic(Diagnostic.Message.unsupported("calls through function pointers"), at: t.location)
@@ -839,6 +895,7 @@ public struct Parser {
             return Expr(.name(t.text), t.location)
         case .punct where t.text == "(":
             _ = next()
+            try enter(); defer { nesting -= 1 }
             if cur.isPunct("{") { throw Diagnostic(Diagnostic.Message.unsupported("statement expressions"), at: cur.location) }
             let e = try parseExpression()
             try expect(")", "')'")
@@ -865,57 +922,24 @@ public struct Parser {
         }
     }
 
-    /// Folds integer constant expressions (enum constants, sizeof, arithmetic).
-    mutating func constantValue(_ e: Expr) -> Int64? {
-        switch e.kind {
-        case .integer(let v): return v
-        case .name(let n): return file.enumConstants[n]
-        case .sizeofType(let t): noteSizeUse(t, at: e.location); return Int64(sizeOf(t))
-        case .cast(_, let x): return constantValue(x)
-        case .unary(let op, let x):
-            guard let v = constantValue(x) else { return nil }
-            switch op { case "-": return 0 &- v; case "~": return ~v; case "!": return v == 0 ? 1 : 0; default: return nil }
-        case .binary(let op, let a, let b):
-            guard let x = constantValue(a), let y = constantValue(b) else { return nil }
-            return ConstantFolding.binary(op, x, y)
-        case .ternary(let c, let a, let b):
-            guard let cv = constantValue(c) else { return nil }
-            return cv != 0 ? constantValue(a) : constantValue(b)
-        default: return nil
-        }
-    }
-}
-
-/// Integer semantics shared by the constant folder and the interpreter: 64-bit wrapping,
-/// shifts masked to 0…63, division by zero undefined (nil).
-public enum ConstantFolding {
-    public static func binary(_ op: String, _ x: Int64, _ y: Int64) -> Int64? {
-        switch op {
-        case "+": return x &+ y
-        case "-": return x &- y
-        case "*": return x &* y
-        case "/": return y == 0 ? nil : (x == .min && y == -1 ? x : x / y)
-        case "%": return y == 0 ? nil : (x == .min && y == -1 ? 0 : x % y)
-        case "<<": return x << (y & 63)
-        case ">>": return x >> (y & 63)
-        case "&": return x & y
-        case "|": return x | y
-        case "^": return x ^ y
-        case "==": return x == y ? 1 : 0
-        case "!=": return x != y ? 1 : 0
-        case "<": return x < y ? 1 : 0
-        case ">": return x > y ? 1 : 0
-        case "<=": return x <= y ? 1 : 0
-        case ">=": return x >= y ? 1 : 0
-        case "&&": return (x != 0 && y != 0) ? 1 : 0
-        case "||": return (x != 0 || y != 0) ? 1 : 0
-        default: return nil
-        }
+    /// Folds integer constant expressions (enum constants, sizeof, arithmetic): nil when `e` is
+    /// not one; throws on division by zero, an overflowing division or a shift by 64 or more.
+    /// Notes every struct whose size it used (see `sizeUsedAt`).
+    mutating func constantValue(_ e: Expr) throws -> Int64? {
+        let enums = file.enumConstants, structs = file.structs
+        var used: [CType] = []
+        let v = try ConstantFolder(name: { enums[$0] }, sizeOf: { used.append($0); return Layout.size(of: $0, structs: structs) }).value(e)
+        for t in used { noteSizeUse(t, at: e.location) }
+        return v
     }
 }
 
 /// Sizes in cells.
 public enum Layout {
+    /// The most cells one object (a global, a local, a struct) may have: what an address can
+    /// reach (`Address.cellBits`), 4096. A bigger one would alias the next objects' addresses.
+    public static let maxCells = 1 << Int(Address.cellBits)
+
     public static func size(of t: CType, structs: [StructDecl]) -> Int {
         switch t {
         case .void, .int, .pointer, .function: return 1

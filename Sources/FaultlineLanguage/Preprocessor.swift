@@ -37,12 +37,28 @@ public protocol SourceLoader {
     func load(path: String) -> String?
 }
 
-/// Loads files from the file system.
+/// Loads files from the file system: regular files only (a FIFO or a device would block or
+/// never end), at most `maxBytes`.
 public struct FileSystemLoader: SourceLoader {
+    public static let maxBytes = 64 << 20
     public init() {}
     public func load(path: String) -> String? {
-        guard let d = FileManager.default.contents(atPath: path) else { return nil }
+        guard FileSystemLoader.unreadable(path) == nil, let d = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: d, as: UTF8.self)
+    }
+
+    /// Why `path` cannot be read as a source file ("No such file or directory", "is a directory",
+    /// "Permission denied", ...), or nil when it can.
+    public static func unreadable(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return String(cString: strerror(errno)) }
+        if st.st_mode & S_IFMT == S_IFDIR { return "is a directory" }
+        if st.st_mode & S_IFMT != S_IFREG { return "not a regular file" }
+        if st.st_size > maxBytes { return "larger than \(maxBytes >> 20) MB" }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        close(fd)
+        return nil
     }
 }
 
@@ -68,6 +84,17 @@ public struct Preprocessor {
     /// that opened with it). A second, different file opening with the same guard would be
     /// skipped without a word — two copies of `mm.h`, one silently losing — so it is an error.
     var guardOwners: [String: (path: String, location: SourceLocation)] = [:]
+    /// Files read so far, counting each `#include` again (a diamond of includes without
+    /// `#pragma once` doubles at every level).
+    var includes = 0
+    var emitted = 0
+    /// When preprocessing must give up (`monotonicSeconds`; nil: never), checked every 1024 expansions.
+    public var deadline: Double? = nil
+    var expansions = 0
+
+    /// Size limits that keep the front end's time and memory bounded on any input.
+    public static let maxIncludes = 10_000
+    public static let maxTokens = 500_000
 
     public init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
         self.includeDirs = includeDirs
@@ -84,7 +111,7 @@ public struct Preprocessor {
     /// Preprocesses the file at `path` (the race file; its first line may be a herd7 header).
     public mutating func run(path: String) throws -> PreprocessedSource {
         guard let text = loader.load(path: path) else {
-            throw Diagnostic("cannot read file '\(path)'", at: .unknown)
+            throw Diagnostic("cannot read file '\(path)': \(FileSystemLoader.unreadable(path) ?? "unreadable")", at: .unknown)
         }
         return try run(file: SourceFile(path: path, text: text))
     }
@@ -223,6 +250,14 @@ public struct Preprocessor {
             if includeStack.count > 32 { throw Diagnostic("#include nested too deeply", at: d.location) }
             // The race file's includes look next to it first; a header's look next to it last, so
             // that a header found earlier in the search (-I, the race's include/) overrides it.
+            // Only files under the search directories: a diagnostic quotes the file it is in.
+            if name.hasPrefix("/") || name.split(separator: "/").contains("..") || name.isEmpty {
+                throw Diagnostic("#include \"\(name)\": include names must be relative paths without '..'", at: n.location)
+            }
+            includes += 1
+            if includes > Preprocessor.maxIncludes {
+                throw Diagnostic("more than \(Preprocessor.maxIncludes) #include files read (an include diamond without #pragma once?)", at: d.location)
+            }
             let dir = (file.path as NSString).deletingLastPathComponent
             let own = dir.isEmpty ? name : dir + "/" + name
             var candidates = includeDirs.map { $0 + "/" + name }
@@ -257,18 +292,32 @@ public struct Preprocessor {
         if input.isEmpty { return }
         var result: [Token] = []
         try expandList(input, into: &result, depth: 0)
+        emitted += result.count
+        if emitted > Preprocessor.maxTokens { throw Preprocessor.tooLarge(at: result.last?.location ?? .unknown) }
         out.append(contentsOf: result)
         input.removeAll(keepingCapacity: true)
     }
 
-    func expandList(_ input: [Token], into out: inout [Token], depth: Int) throws {
+    static func tooLarge(at loc: SourceLocation) -> Diagnostic {
+        Diagnostic("the program is larger than \(maxTokens) tokens after macro expansion", at: loc)
+    }
+
+    mutating func expandList(_ input: [Token], into out: inout [Token], depth: Int) throws {
         if depth > 200 { throw Diagnostic("macro expansion too deep", at: input.first?.location ?? .unknown) }
         var queue = input
         var i = 0
         while i < queue.count {
+            if i >= 4096 && i * 2 >= queue.count { queue.removeFirst(i); i = 0 }     // drop what is done
+            if queue.count + out.count > Preprocessor.maxTokens { throw Preprocessor.tooLarge(at: queue[i].location) }
             let t = queue[i]
             guard t.isIdentifier, let m = macros[t.text], !t.hideSet.contains(t.text) else {
-                out.append(t); i += 1; continue
+                // At the top level a token is final: its hide set is no longer needed.
+                if depth == 0 && !t.hideSet.isEmpty { var x = t; x.hideSet = []; out.append(x) } else { out.append(t) }
+                i += 1; continue
+            }
+            expansions += 1
+            if expansions & 1023 == 0, let deadline, monotonicSeconds() > deadline {
+                throw Diagnostic("preprocessing ran out of time (--timeout): the program's macros expand to too much", at: t.location)
             }
             if let params = m.params {
                 // Function-like: needs a following '('.
@@ -314,11 +363,13 @@ public struct Preprocessor {
                     k += 1
                 }
                 let pasted = try paste(body, at: t.location)
-                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = t.hideSet + [t.text]; x.lineStart = false; return x }
+                let hideSet = t.hideSet + [t.text]      // one array shared by every token of the expansion
+                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = hideSet; x.lineStart = false; return x }
                 queue.replaceSubrange(i...j, with: replaced)
             } else {
                 let pasted = try paste(m.body, at: t.location)
-                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = t.hideSet + [t.text]; x.lineStart = false; return x }
+                let hideSet = t.hideSet + [t.text]
+                let replaced = pasted.map { var x = $0; x.location = t.location; x.hideSet = hideSet; x.lineStart = false; return x }
                 queue.replaceSubrange(i...i, with: replaced)
             }
         }
@@ -347,7 +398,7 @@ public struct Preprocessor {
 
     // MARK: #if expressions
 
-    func evaluateCondition(_ toks: [Token], at loc: SourceLocation) throws -> Bool {
+    mutating func evaluateCondition(_ toks: [Token], at loc: SourceLocation) throws -> Bool {
         // Replace defined(X) / defined X first, then expand macros, then identifiers → 0.
         var pre: [Token] = []
         var i = 0
@@ -372,65 +423,68 @@ public struct Preprocessor {
         return v != 0
     }
 
+    /// `#if` expressions: C's operators with the language's integer semantics (`BinaryOp.apply`);
+    /// a fault (division by zero, an overflowing division, a shift by 64 or more) is an error
+    /// unless `&&`, `||` or `?:` leave that operand unevaluated, as in C.
     struct ConditionParser {
         var toks: [Token]
         var loc: SourceLocation
         var i = 0
+        /// Operators and parentheses open around the current position (bounded by `maxNesting`).
+        var nesting = 0
+        /// False inside an operand that `&&`, `||` or `?:` do not evaluate: faults are ignored.
+        var evaluated = true
         mutating func peek() -> Token? { i < toks.count ? toks[i] : nil }
         mutating func eat(_ p: String) -> Bool { if let t = peek(), t.isPunct(p) { i += 1; return true }; return false }
+        mutating func enter(_ at: SourceLocation) throws {
+            nesting += 1
+            if nesting > Parser.maxNesting { throw Parser.tooDeep(at) }
+        }
         mutating func parseTernary() throws -> Int64 {
             let c = try parseBinary(0)
-            if eat("?") {
+            if let q = peek(), q.isPunct("?") {
+                i += 1
+                try enter(q.location); defer { nesting -= 1 }
+                let outer = evaluated
+                evaluated = outer && c != 0
                 let a = try parseTernary()
                 guard eat(":") else { throw Diagnostic("expected ':' in #if expression", at: peek()?.location ?? loc) }
+                evaluated = outer && c == 0
                 let b = try parseTernary()
+                evaluated = outer
                 return c != 0 ? a : b
             }
             return c
         }
-        static let prec: [(String, Int)] = [("||", 1), ("&&", 2), ("|", 3), ("^", 4), ("&", 5), ("==", 6), ("!=", 6),
-                                            ("<", 7), (">", 7), ("<=", 7), (">=", 7), ("<<", 8), (">>", 8),
-                                            ("+", 9), ("-", 9), ("*", 10), ("/", 10), ("%", 10)]
         mutating func parseBinary(_ minPrec: Int) throws -> Int64 {
             var l = try parseUnary()
-            while let t = peek(), t.kind == .punct, let p = ConditionParser.prec.first(where: { $0.0 == t.text })?.1, p > minPrec {
+            while let t = peek(), t.kind == .punct, let op = BinaryOp(spelling: t.text), op.precedence > minPrec {
                 i += 1
-                let r = try parseBinary(p)
-                switch t.text {
-                case "||": l = (l != 0 || r != 0) ? 1 : 0
-                case "&&": l = (l != 0 && r != 0) ? 1 : 0
-                case "|": l |= r
-                case "^": l ^= r
-                case "&": l &= r
-                case "==": l = l == r ? 1 : 0
-                case "!=": l = l != r ? 1 : 0
-                case "<": l = l < r ? 1 : 0
-                case ">": l = l > r ? 1 : 0
-                case "<=": l = l <= r ? 1 : 0
-                case ">=": l = l >= r ? 1 : 0
-                case "<<": l = l << (r & 63)
-                case ">>": l = l >> (r & 63)
-                case "+": l = l &+ r
-                case "-": l = l &- r
-                case "*": l = l &* r
-                case "/", "%":
-                    if r == 0 { throw Diagnostic("division by zero in #if expression", at: t.location) }
-                    l = t.text == "/" ? l / r : l % r
-                default: break
-                }
+                let outer = evaluated
+                if op == .logicalAnd && l == 0 || op == .logicalOr && l != 0 { evaluated = false }
+                let r = try parseBinary(op.precedence)
+                evaluated = outer
+                let (v, fault) = op.apply(l, r)
+                if let fault, evaluated { throw Diagnostic(fault.message(op, l, r, in: "#if expression"), at: t.location) }
+                l = v
             }
             return l
         }
         mutating func parseUnary() throws -> Int64 {
             guard let t = peek() else { throw Diagnostic("expected an expression in #if", at: loc) }
             i += 1
+            let ops: [String: UnaryOp] = ["!": .logicalNot, "-": .negate, "~": .bitNot]
             switch t.kind {
             case .integer(let v): return v
             case .identifier: return 0
-            case .punct where t.text == "!": return try parseUnary() == 0 ? 1 : 0
-            case .punct where t.text == "-": return 0 &- (try parseUnary())
-            case .punct where t.text == "~": return ~(try parseUnary())
+            case .punct where t.text == "+":
+                try enter(t.location); defer { nesting -= 1 }
+                return try parseUnary()
+            case .punct where ops[t.text] != nil:
+                try enter(t.location); defer { nesting -= 1 }
+                return ops[t.text]!.apply(try parseUnary())!
             case .punct where t.text == "(":
+                try enter(t.location); defer { nesting -= 1 }
                 let v = try parseTernary()
                 guard eat(")") else { throw Diagnostic("expected ')' in #if expression", at: peek()?.location ?? t.location) }
                 return v

@@ -92,7 +92,19 @@ public final class Machine: Sendable {
         swap(&th, &s.threads[t])
     }
 
+    /// Cells all the objects of one state may have together (128 MB of values): beyond, an
+    /// allocation is a violation, so that no execution (deep recursion with big frames) can take
+    /// the process's memory within one step, where the search budget cannot stop it.
+    public static let maxCells = 1 << 24
+
     func allocate(_ s: inout State, size: Int, kind: Int32, origin: ObjectOrigin, owner: Int, location: Int32) -> Int64 {
+        if s.cells.count + size > Machine.maxCells {
+            if s.violation == nil {
+                s.violation = Violation(kind: .outOfBounds, facts: ViolationFacts(cause: .outOfCells, count: Int64(size)),
+                                        thread: owner, location: location)
+            }
+            return 0
+        }
         let id = s.objects.count
         s.objects.append(ObjectMeta(base: Int32(s.cells.count), size: Int32(size), kind: kind, origin: origin, freed: false,
                                     owner: Int16(owner), allocLocation: location, freeLocation: -1, freeThread: -1))
@@ -110,6 +122,7 @@ public final class Machine: Sendable {
         if f.frameSize > 0 {
             let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
             th.values[base + Int(f.frameSlot)] = a
+            guard a != 0 else { return }            // out of cells: a violation
             let cb = Int(s.objects[Address.object(a)].base)
             for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
         }
@@ -262,28 +275,12 @@ public final class Machine: Sendable {
         case .binary(let op):
             let b = th.values.removeLast()
             let a = th.values[th.values.count - 1]
-            let r: Int64
-            switch op {
-            case .add: r = a &+ b
-            case .sub: r = a &- b
-            case .mul: r = a &* b
-            case .div, .mod:
-                if b == 0 {
-                    s.violation = Violation(kind: .divisionByZero, facts: ViolationFacts(cause: .divisionByZero), thread: t, location: location(th))
-                    return
-                }
-                if a == .min && b == -1 { r = op == .div ? a : 0 } else { r = op == .div ? a / b : a % b }
-            case .shl: r = a << (b & 63)
-            case .shr: r = a >> (b & 63)
-            case .and: r = a & b
-            case .or: r = a | b
-            case .xor: r = a ^ b
-            case .eq: r = a == b ? 1 : 0
-            case .ne: r = a != b ? 1 : 0
-            case .lt: r = a < b ? 1 : 0
-            case .gt: r = a > b ? 1 : 0
-            case .le: r = a <= b ? 1 : 0
-            case .ge: r = a >= b ? 1 : 0
+            // The language's one integer semantics (`BinaryOp.apply`): only division by zero is
+            // a violation; the other faults have a defined value.
+            let (r, fault) = op.apply(a, b)
+            if fault == .divisionByZero {
+                s.violation = Violation(kind: .divisionByZero, facts: ViolationFacts(cause: .divisionByZero), thread: t, location: location(th))
+                return
             }
             th.values[th.values.count - 1] = r
         case .jump(let target): th.pc = target; return
@@ -301,8 +298,10 @@ public final class Machine: Sendable {
             if f.frameSize > 0 {
                 let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
                 th.values[base + Int(f.frameSlot)] = a
-                let cb = Int(s.objects[Address.object(a)].base)
-                for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
+                if a != 0 {
+                    let cb = Int(s.objects[Address.object(a)].base)
+                    for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
+                }
             }
             if th.frames.count > 512 {
                 s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .callDepth, count: 512), thread: t, location: location(th))
@@ -346,6 +345,7 @@ public final class Machine: Sendable {
                 return
             }
             th.values.append(allocate(&s, size: Int(size), kind: kind, origin: ObjectOrigin(rawValue: origin)!, owner: -1, location: location(th)))
+            if s.violation?.thread == -1 { s.violation?.thread = t }     // out of cells: this thread's allocation
         case .print(_, let n):
             th.values.removeLast(Int(n))
         case .fence, .read, .write, .rmw, .sync:

@@ -87,6 +87,7 @@ public enum ViolationCause: String, Sendable, Codable, CaseIterable {
     case wrongType             // a `kind` access lands in a page of another type
     case divisionByZero
     case badAllocationSize     // `count` cells
+    case outOfCells            // an allocation of `count` cells past the machine's `Machine.maxCells`
     case invalidFree           // free of `address`, which names no object
     case freedTwice            // first by `siteThread` at `site`
     case freeNotAllocated      // a global, a stack object or an interior pointer

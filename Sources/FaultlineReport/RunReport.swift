@@ -93,6 +93,15 @@ public struct RunReport: Sendable {
     /// The claim's verdict (nil when the file has no claim).
     public var verdict: Expectation.Verdict? { program.claimCondition == nil ? nil : result.verdict(hasClaim: true) }
 
+    /// What an incomplete search adds to a verdict that more executions could change (never,
+    /// always, no violations): " so far (incomplete: timeout after N executions)"; empty for a
+    /// complete one.
+    public var soFar: String {
+        guard !result.complete else { return "" }
+        let n = "\(result.executions) execution\(result.executions == 1 ? "" : "s")"
+        return " so far (incomplete: \(result.stopReason?.rawValue ?? "stopped") after \(n))"
+    }
+
     var configuration: String { defines.isEmpty ? "" : " [" + defines.map(\.description).joined(separator: " ") + "]" }
 
     // MARK: text
@@ -134,7 +143,7 @@ public struct RunReport: Sendable {
     func body(layout: TraceLayout?) -> String {
         var o: [String] = []
         var summary = "Strategy \(result.strategy): \(result.executions) execution\(result.executions == 1 ? "" : "s"), "
-        summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason ?? "stopped"))"
+        summary += result.complete ? "complete" : "INCOMPLETE (\(result.stopReason?.rawValue ?? "stopped"))"
         if let d = result.distinctStates { summary += ", \(d) distinct states" }
         if result.pruned > 0 { summary += ", \(result.pruned) pruned by assume" }
         if result.filteredOut > 0 { summary += ", \(result.filteredOut) filtered out" }
@@ -148,7 +157,7 @@ public struct RunReport: Sendable {
         }
         if let claim = program.claim, let v = verdict {
             let q = claim.quantifier.rawValue
-            o.append("\(q) \(claim.text): \(v.rawValue) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
+            o.append("\(q) \(claim.text): \(v.rawValue)\(v == .sometimes ? "" : soFar) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
         }
         if let lk = result.lkmm {
             var line = "Model lkmm (linux-kernel.cfg, unroll \(lk.unroll)): \(lk.candidates) candidate execution\(lk.candidates == 1 ? "" : "s")"
@@ -163,7 +172,7 @@ public struct RunReport: Sendable {
             o.append("  Replay: \(w.replayCommand)")
         }
         if violations.isEmpty {
-            o.append("No violations.")
+            o.append(result.complete ? "No violations." : "No violations\(soFar).")
         }
         for (i, v) in violations.enumerated() {
             o.append("")
@@ -196,7 +205,7 @@ public struct RunReport: Sendable {
             ("complete", .bool(result.complete)),
             ("executions", .int(result.executions)),
         ]
-        if let r = result.stopReason { kv.append(("stop_reason", .string(r))) }
+        if let r = result.stopReason { kv.append(("stop_reason", .string(r.rawValue))) }
         kv.append(("pruned", .int(result.pruned)))
         if let d = result.distinctStates { kv.append(("distinct_states", .int(d))) }
         kv.append(("observed", .array(observedNames.map { .string($0) })))

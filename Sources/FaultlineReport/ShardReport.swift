@@ -33,7 +33,7 @@ public struct ShardData: Sendable {
             ("include_dirs", .array(includeDirs.map { .string($0) })),
             ("complete", .bool(r.complete)),
         ]
-        if let s = r.stopReason { kv.append(("stop_reason", .string(s))) }
+        if let s = r.stopReason { kv.append(("stop_reason", .string(s.rawValue))) }
         kv += [
             ("executions", .int(r.executions)), ("pruned", .int(r.pruned)), ("filtered_out", .int(r.filteredOut)),
             ("claim_satisfied", .int(r.claimSatisfied)), ("claim_violated", .int(r.claimViolated)),
@@ -71,39 +71,84 @@ public struct ShardData: Sendable {
         public var description: String
     }
 
-    /// Reads back the `parts` object of a shard report (as parsed by `JSONSerialization`).
+    /// Reads back the `parts` object of a shard report (as parsed by `JSONSerialization`). Every
+    /// field is checked for its type and range; an error names the field (`parts.violations[2].schedule`).
     public init(parsing o: [String: Any], strategy: String) throws {
-        func int(_ k: String) throws -> Int {
-            guard let v = o[k] as? Int else { throw ReadError(description: "shard report: missing or bad '\(k)'") }
+        func bad(_ field: String, _ why: String = "missing or not valid") -> ReadError {
+            ReadError(description: "shard report: field '\(field)': \(why)")
+        }
+        func int(_ x: [String: Any], _ k: String, _ field: String, min: Int = 0) throws -> Int {
+            guard let v = x[k] as? Int else { throw bad(field, "missing or not an integer") }
+            guard v >= min else { throw bad(field, "\(v) is below \(min)") }
             return v
         }
-        guard let h = o["program_hash"] as? String, let hash = UInt64(h, radix: 16) else { throw ReadError(description: "shard report: missing program_hash") }
+        guard let h = o["program_hash"] as? String, let hash = UInt64(h, radix: 16) else { throw bad("parts.program_hash") }
         programHash = hash
-        maxSteps = try int("max_steps")
-        leakCheck = o["leak_check"] as? Bool ?? true
-        shrink = o["shrink"] as? Bool ?? true
-        includeDirs = o["include_dirs"] as? [String] ?? []
+        maxSteps = try int(o, "max_steps", "parts.max_steps", min: 1)
+        guard maxSteps <= Int(Int32.max) else { throw bad("parts.max_steps", "\(maxSteps) is too large") }
+        func bool(_ k: String) throws -> Bool {
+            guard let v = o[k] else { return true }
+            guard let b = v as? Bool else { throw bad("parts.\(k)", "not true or false") }
+            return b
+        }
+        leakCheck = try bool("leak_check")
+        shrink = try bool("shrink")
+        guard let dirs = o["include_dirs"] as? [String] ?? (o["include_dirs"] == nil ? [] : nil) else { throw bad("parts.include_dirs", "not a list of strings") }
+        includeDirs = dirs
         var r = ExplorationResult(strategy: strategy)
         r.complete = o["complete"] as? Bool ?? false
-        r.stopReason = o["stop_reason"] as? String
-        r.executions = try int("executions"); r.pruned = try int("pruned"); r.filteredOut = try int("filtered_out")
-        r.claimSatisfied = try int("claim_satisfied"); r.claimViolated = try int("claim_violated")
-        r.violatedExecutions = try int("violated_executions"); r.steps = try int("steps"); r.sleepBlocked = try int("sleep_blocked")
-        guard let outs = o["outcomes"] as? [[String: Any]], let vios = o["violations"] as? [[String: Any]] else {
-            throw ReadError(description: "shard report: missing outcomes or violations")
+        if let s = o["stop_reason"] {
+            guard let text = s as? String, let reason = StopReason(rawValue: text) else { throw bad("parts.stop_reason", "not a known reason") }
+            r.stopReason = reason
         }
-        for x in outs {
-            guard let values = x["values"] as? [Int], let count = x["count"] as? Int else { throw ReadError(description: "shard report: bad outcome") }
+        r.executions = try int(o, "executions", "parts.executions"); r.pruned = try int(o, "pruned", "parts.pruned")
+        r.filteredOut = try int(o, "filtered_out", "parts.filtered_out")
+        r.claimSatisfied = try int(o, "claim_satisfied", "parts.claim_satisfied"); r.claimViolated = try int(o, "claim_violated", "parts.claim_violated")
+        r.violatedExecutions = try int(o, "violated_executions", "parts.violated_executions"); r.steps = try int(o, "steps", "parts.steps")
+        r.sleepBlocked = try int(o, "sleep_blocked", "parts.sleep_blocked")
+        guard r.pruned <= r.executions else { throw bad("parts.pruned", "more than the executions") }
+        guard r.violatedExecutions <= r.executions else { throw bad("parts.violated_executions", "more than the executions") }
+        guard let outs = o["outcomes"] as? [[String: Any]] else { throw bad("parts.outcomes", "missing or not a list of objects") }
+        guard let vios = o["violations"] as? [[String: Any]] else { throw bad("parts.violations", "missing or not a list of objects") }
+        for (i, x) in outs.enumerated() {
+            guard let values = x["values"] as? [Int] else { throw bad("parts.outcomes[\(i)].values", "missing or not a list of integers") }
+            let count = try int(x, "count", "parts.outcomes[\(i)].count", min: 1)
             r.outcomes.append((values.map { Int64($0) }, count))
         }
-        for x in vios {
-            guard let k = x["kind"] as? String, let kind = ViolationKind(rawValue: k), let facts = ShardData.facts(x["facts"]),
-                  let thread = x["thread"] as? Int, let location = x["location"] as? Int, let schedule = x["schedule"] as? [Int],
-                  let occurrences = x["occurrences"] as? Int else { throw ReadError(description: "shard report: bad violation") }
-            let seed = (x["seed"] as? String).flatMap { UInt64($0) }
-            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: facts, thread: thread, location: Int32(location)),
+        for (i, x) in vios.enumerated() {
+            let at = "parts.violations[\(i)]"
+            guard let k = x["kind"] as? String, let kind = ViolationKind(rawValue: k) else { throw bad(at + ".kind", "missing or not a violation kind") }
+            guard let facts = ShardData.facts(x["facts"]) else { throw bad(at + ".facts") }
+            let thread = try int(x, "thread", at + ".thread", min: -1)
+            let location = try int(x, "location", at + ".location", min: -1)
+            guard let loc32 = Int32(exactly: location) else { throw bad(at + ".location", "out of range") }
+            guard let schedule = x["schedule"] as? [Int], schedule.allSatisfy({ $0 >= 0 && $0 < 64 }) else {
+                throw bad(at + ".schedule", "missing or not a list of thread numbers")
+            }
+            let occurrences = try int(x, "occurrences", at + ".occurrences", min: 1)
+            var seed: UInt64? = nil
+            if let sv = x["seed"], !(sv is NSNull) {
+                guard let text = sv as? String, let v = UInt64(text) else { throw bad(at + ".seed", "not a decimal seed") }
+                seed = v
+            }
+            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: facts, thread: thread, location: loc32),
                                                schedule: schedule, seed: seed, occurrences: occurrences))
         }
         result = r
+    }
+
+    /// Checks what can only be checked against the program the shard ran: thread numbers, source
+    /// locations and the number of observed values. Throws naming the field.
+    public func validate(against program: Program) throws {
+        let threads = program.threadCount
+        for (i, (values, _)) in result.outcomes.enumerated() where values.count != program.observed.count {
+            throw ReadError(description: "shard report: field 'parts.outcomes[\(i)].values': \(values.count) values, the program observes \(program.observed.count)")
+        }
+        for (i, f) in result.violations.enumerated() {
+            let at = "parts.violations[\(i)]"
+            if f.violation.thread >= threads { throw ReadError(description: "shard report: field '\(at).thread': the program has \(threads) threads") }
+            if Int(f.violation.location) >= program.locations.count { throw ReadError(description: "shard report: field '\(at).location': not a location of the program") }
+            if let t = f.schedule.first(where: { $0 >= threads }) { throw ReadError(description: "shard report: field '\(at).schedule': thread \(t), the program has \(threads)") }
+        }
     }
 }

@@ -35,6 +35,7 @@ public enum Wording {
             return "\(p.kindNames[Int(f.count)]) \(what) lands in \(object), a \(kind) page"
         case .divisionByZero: return "division by zero"
         case .badAllocationSize: return "allocation of \(f.count) cells (1…4096 allowed)"
+        case .outOfCells: return "allocation of \(f.count) cells exceeds the machine's \(Machine.maxCells) cells"
         case .invalidFree: return "free of an invalid pointer (\(Namer.hex(f.address)))"
         case .freedTwice:
             var s = "\(object) freed twice"

@@ -306,7 +306,7 @@ final class ExplorationTests: XCTestCase {
         """, options: o).0
         XCTAssertEqual(r.executions, 5)
         XCTAssertFalse(r.complete)
-        XCTAssertEqual(r.stopReason, "max-executions")
+        XCTAssertEqual(r.stopReason, .maxExecutions)
     }
 
     func testPreemptionBound() throws {

@@ -244,30 +244,33 @@ public struct LKMMSearch: Strategy {
         } catch let e as LKMMUnsupported {
             var r = ExplorationResult(strategy: name)
             r.complete = false
-            r.stopReason = e.description
+            r.stopReason = .unsupported
             r.elapsed = monotonicSeconds() - start
             return r
         } catch {
             var r = ExplorationResult(strategy: name)
             r.complete = false
-            r.stopReason = "\(error)"
+            r.stopReason = .unsupported
             return r
         }
     }
 
     /// The candidate search over prepared paths.
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions, prepared: Prepared, start: Double = monotonicSeconds()) -> ExplorationResult {
+        var options = options
+        let budget = options.runBudget()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
         var search = LKMMCandidates(ctx: ctx, prepared: prepared)
+        search.budget = budget
         var witnessOf: [[Int64]: LKMMExecution] = [:]
         var forbidden: LKMMForbidden? = nil
         var forbiddenRank = -1
         var dataRace = false
         var candidates = 0
         var rejected: [String: Int] = [:]
-        var stopped: String? = nil
+        var stopped: StopReason? = nil
         let claim = ctx.machine.program.claimCondition
         let filter = ctx.machine.program.filterCondition
         search.enumerate { execution, outcome, state in
@@ -288,12 +291,13 @@ public struct LKMMSearch: Strategy {
                     builder.add(term, schedule: [])
                     if case .outcome(let values) = term, filter?.evaluate(values) ?? true, witnessOf[values] == nil { witnessOf[values] = execution }
                 }
-                if builder.result.executions >= options.maxExecutions { stopped = "max-executions"; return false }
+                if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
             }
-            if candidates & 255 == 0, let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; return false }
+            if candidates & 255 == 0, let r = budget.exhausted() { stopped = r; return false }
             return true
         }
-        if let stopped { builder.result.complete = false; builder.result.stopReason = stopped }
+        if stopped == nil && search.ordersCut { stopped = budget.stopReason ?? .unsupported }
+        if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
         result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
                                  witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
@@ -318,6 +322,13 @@ struct LKMMCandidates {
     let root: State
     var frameCells: [[Int]]
     let cellOf: [Int]
+    /// The run's budget, checked while a location's coherence orders are listed (they are listed
+    /// before the candidates: n writers have n! orders).
+    var budget: SearchBudget? = nil
+    /// Set when a combination's orders were cut short (too many, or the budget ran out): the
+    /// enumeration stops there and the result is incomplete.
+    private(set) var ordersCut = false
+    static let maxOrdersPerLocation = 100_000
 
     init(ctx: ExplorationContext, prepared: Prepared) {
         self.ctx = ctx
@@ -345,7 +356,7 @@ struct LKMMCandidates {
         var reads: [(read: Int, sources: [Int])]
     }
 
-    func combination(_ choice: [Int]) -> Combination? {
+    mutating func combination(_ choice: [Int]) -> Combination? {
         let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
         let model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
         let nodes = model.nodes
@@ -359,13 +370,18 @@ struct LKMMCandidates {
             var orders: [[Int]] = []
             // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
             let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
-            permutations(model, writes[l], []) { o in
-                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return }
+            let budget = self.budget
+            let complete = permutations(model, writes[l], []) { o in
+                if orders.count >= LKMMCandidates.maxOrdersPerLocation { return false }
+                if orders.count & 1023 == 1023, let budget, budget.exhausted() != nil { return false }
+                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return true }
                 // Unlocks go right after their lock write.
                 var full: [Int] = []
                 for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
                 orders.append(full)
+                return true
             }
+            if !complete { ordersCut = true; return nil }
             if orders.isEmpty { return nil }
             coOrders.append(orders)
             coLocations.append(l)
@@ -406,14 +422,16 @@ struct LKMMCandidates {
         return nil
     }
 
-    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
-        if rest.isEmpty { body(prefix); return }
+    /// Calls `body` with each order; false from `body` stops it (and is returned).
+    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Bool) -> Bool {
+        if rest.isEmpty { return body(prefix) }
         for (i, w) in rest.enumerated() {
             // Keep each thread's writes in program order (coherence forbids the rest).
             if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
             var r = rest; r.remove(at: i)
-            permutations(model, r, prefix + [w], body)
+            if !permutations(model, r, prefix + [w], body) { return false }
         }
+        return true
     }
 
     /// rf and co of one choice of coherence orders and sources.
@@ -462,7 +480,9 @@ struct LKMMCandidates {
         guard prepared.paths.allSatisfy({ !$0.isEmpty }) else { return }
         var choice = [Int](repeating: 0, count: n)
         while true {
-            if let c = combination(choice) {
+            let combined = combination(choice)
+            if ordersCut { return }
+            if let c = combined {
                 var co = [Int](repeating: 0, count: c.coOrders.count)
                 var rf = [Int](repeating: 0, count: c.reads.count)
                 outer: while true {

@@ -300,7 +300,8 @@ struct LKThreadRunner {
                 let b = th.values.removeLast(), tb = r.taint.removeLast()
                 let a = th.values[top - 1]
                 r.taint[top - 1] = r.taint[top - 1].union(tb)
-                guard let v = LKThreadRunner.apply(op, a, b) else { throw unsupported("division by zero", th) }
+                let (v, fault) = op.apply(a, b)         // the language's one integer semantics
+                if fault == .divisionByZero { throw unsupported("division by zero", th) }
                 th.values[top - 1] = v
             case .jump(let target):
                 th.pc = target
@@ -472,29 +473,6 @@ struct LKThreadRunner {
             r.loops.append((depth, target, from, 1))
         }
         return true
-    }
-
-    static func apply(_ op: BinaryOp, _ a: Int64, _ b: Int64) -> Int64? {
-        switch op {
-        case .add: return a &+ b
-        case .sub: return a &- b
-        case .mul: return a &* b
-        case .div, .mod:
-            if b == 0 { return nil }
-            if a == .min && b == -1 { return op == .div ? a : 0 }
-            return op == .div ? a / b : a % b
-        case .shl: return a << (b & 63)
-        case .shr: return a >> (b & 63)
-        case .and: return a & b
-        case .or: return a | b
-        case .xor: return a ^ b
-        case .eq: return a == b ? 1 : 0
-        case .ne: return a != b ? 1 : 0
-        case .lt: return a < b ? 1 : 0
-        case .gt: return a > b ? 1 : 0
-        case .le: return a <= b ? 1 : 0
-        case .ge: return a >= b ? 1 : 0
-        }
     }
 
     static func syncName(_ op: SyncOp) -> String {
