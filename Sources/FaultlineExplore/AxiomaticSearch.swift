@@ -456,7 +456,8 @@ public struct AutomaticStrategy: Strategy {
     public init() {}
 
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
-        guard let paths = AxiomaticSearch.paths(ctx) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
+        // The axiomatic engine has no happens-before clocks: programs with plain accesses go to dpor.
+        guard !ctx.machine.checksDataRaces, let paths = AxiomaticSearch.paths(ctx) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
         return AxiomaticSearch().explore(ctx, options: options, paths: paths)
     }
 }

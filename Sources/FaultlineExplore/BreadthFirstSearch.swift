@@ -39,6 +39,7 @@ public struct BreadthFirstSearch: Strategy {
                         if !finals.insert(v).inserted { continue }
                     }
                     builder.add(term, schedule: schedule(index))
+                    builder.addDataRaces(state.dataRaces, schedule: schedule(index), terminal: term)
                     if builder.result.executions >= options.maxExecutions { stop = "max-executions"; break level }
                     continue
                 }
