@@ -186,12 +186,16 @@ struct ReplayCommand {
         builder.executions = 1
         var found: [FoundViolation] = []
         switch outcome.terminal {
-        case .violation(let v)?: found.append(FoundViolation(violation: v, schedule: schedule, seed: seed, occurrences: 1))
+        case .violation(let v)?:
+            for w in [v] + v.alsoFound { found.append(FoundViolation(violation: w, schedule: schedule, seed: seed, occurrences: 1)) }
         case .outcome(let values)?:
             builder.outcomes = [(values, 1)]
             if let c = program.claimCondition { if c.evaluate(values) { builder.claimSatisfied = 1 } else { builder.claimViolated = 1 } }
         case .pruned?: builder.pruned = 1
         case nil: builder.complete = false; builder.stopReason = .scheduleEnded
+        }
+        for r in outcome.state.dataRaces {
+            found.append(FoundViolation(violation: r.violation, schedule: Array(schedule.prefix(r.step + 1)), seed: nil, occurrences: 1))
         }
         builder.violations = found
         let report = RunReport(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, result: builder)

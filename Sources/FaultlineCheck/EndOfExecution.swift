@@ -28,40 +28,44 @@ public struct ExecutionChecker: Sendable {
     }
 
     /// End-of-execution checks once every thread has finished.
+    /// A failing `final` block is reported together with the execution's leak (`alsoFound`).
     public func checkFinal(_ s: State) -> Violation? {
+        let leaked = checkLeaks ? leak(s) : nil
         if let f = program.finalFunction, var v = machine.runAtomically(function: f, on: s) {
             v.facts.block = .final
+            if let leaked { v.alsoFound = [leaked] }
             return v
         }
-        if checkLeaks, let v = leak(s) { return v }
-        return nil
+        return leaked
     }
 
     /// Objects allocated during the run (kmalloc, alloc_page), not freed, and not reachable from
-    /// the globals. A pointer is any cell value naming a live object
-    /// (page-table entries hold frame numbers: `value >> 12` is tried too via the pfn rule).
+    /// the globals through reference cells (`ReferenceCells`: pointers and page-table entries,
+    /// both of which name an object in their bits above the cell offset).
     public func leak(_ s: State) -> Violation? {
+        let refs = program.referenceCells
         var marked = [Bool](repeating: false, count: s.objects.count)
         var work: [Int] = []
-        func consider(_ v: Int64) {
-            for cand in [Address.object(v), Int(truncatingIfNeeded: v)] where v > 0 {
-                if cand > 0 && cand < s.objects.count && !marked[cand] && !s.objects[cand].freed {
-                    marked[cand] = true; work.append(cand)
-                }
-            }
-        }
         // Roots: the globals. Registers and stack frames are gone once every thread has finished.
         for (o, m) in s.objects.enumerated() where o > 0 && m.origin == .global {
             marked[o] = true; work.append(o)
         }
         while let o = work.popLast() {
             let m = s.objects[o]
+            let mask: [Bool]?
+            switch m.origin {
+            case .global: mask = o - 1 < refs.globals.count ? refs.globals[o - 1] : nil
+            case .page: mask = Int(m.kind) < refs.pageKinds.count ? refs.pageKinds[Int(m.kind)] : nil
+            case .heap: mask = refs.allocations[m.allocLocation]
+            case .stack: mask = nil
+            }
             for k in 0..<Int(m.size) {
+                if let mask, !mask.isEmpty, !mask[k % mask.count] { continue }
                 let v = s.cells[Int(m.base) + k]
-                consider(v)
-                // A table entry: frame number in the high bits (pfn << PAGE_SHIFT | flags).
-                consider(v >> Address.cellBits)
-                consider((v >> Address.cellBits) << Address.cellBits)
+                let target = Address.object(v)
+                if v > 0 && target > 0 && target < s.objects.count && !marked[target] && !s.objects[target].freed {
+                    marked[target] = true; work.append(target)
+                }
             }
         }
         for (o, m) in s.objects.enumerated() where o > 0 && !m.freed && (m.origin == .heap || m.origin == .page) && !marked[o] {

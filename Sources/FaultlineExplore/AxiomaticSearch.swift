@@ -489,7 +489,8 @@ public struct AutomaticStrategy: Strategy {
     public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
-        guard let paths = AxiomaticSearch.paths(ctx, budget: budget) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
+        // The axiomatic engine has no happens-before clocks: programs with plain accesses go to dpor.
+        guard !ctx.machine.checksDataRaces, let paths = AxiomaticSearch.paths(ctx, budget: budget) else { return DynamicPartialOrderReduction().explore(ctx, options: options) }
         return AxiomaticSearch().explore(ctx, options: options, paths: paths)
     }
 }

@@ -40,7 +40,10 @@ public struct BreadthFirstSearch: Strategy {
                 if let term = ctx.terminal(state, mask: mask) {
                     var duplicate = false
                     if case .outcome(let v) = term { duplicate = !finals.insert(v).inserted }
-                    if !duplicate { builder.add(term, schedule: schedule(index)) }
+                    if !duplicate {
+                        builder.add(term, schedule: schedule(index))
+                        builder.addDataRaces(state.dataRaces, schedule: schedule(index), terminal: term)
+                    }
                 } else {
                     var m = mask
                     while m != 0 {

@@ -82,6 +82,10 @@ enum CanonicalSchedule {
         if lin == schedule { return (v, schedule) }
         // Replay it: the violation it gives is the one to show (messages name objects by id).
         guard let (s, _) = replay(ctx, lin) else { return (v, schedule) }
+        if v.kind == .dataRace {
+            if let w = s.dataRaces.last(where: { Shrinker.same($0.violation, v) }) { return (w.violation, lin) }
+            return (v, schedule)
+        }
         if v.thread >= 0 {
             if let w = s.violation, w.kind == v.kind, w.location == v.location { return (w, lin) }
             return (v, schedule)

@@ -60,6 +60,7 @@ public struct DepthFirstSearch: Strategy, Sendable {
             let cmask = child.violation == nil ? ctx.machine.enabledMask(child) : 0
             if let term = ctx.terminal(child, mask: cmask) {
                 builder.add(term, schedule: schedule)
+                builder.addDataRaces(child.dataRaces, schedule: schedule, terminal: term)
                 schedule.removeLast()
                 sinceClock += 1
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }

@@ -475,6 +475,10 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 let held = laxLocksHeld(child, by: t)
                 if !held.isEmpty { return held }
             }
+            // Data races do not end the execution; each counts for every complete execution through it.
+            for r in child.dataRaces.dropFirst(stack[k].state.dataRaces.count) {
+                pending.append(PendingViolation(depth: k + 1, violation: r.violation, schedule: schedule))
+            }
             let cmask = child.violation == nil ? machine.enabledMask(child) : 0
             // Races of pending steps that changed: t's next step, and every step the new event is
             // dependent with (its races and their reversals may have changed).
@@ -495,6 +499,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                     observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
                 if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
+                else if case .outcome = term, !child.dataRaces.isEmpty { builder.add(term, schedule: schedule); builder.result.violatedExecutions += 1 }
                 else if case .violation(let v) = term {
                     let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)
                     builder.add(.violation(w), schedule: canonical)

@@ -181,6 +181,7 @@ struct ResultBuilder {
         case .violation(let v):
             result.violatedExecutions += 1
             addViolation(v, schedule: schedule, seed: seed)
+            for w in v.alsoFound { addViolation(w, schedule: schedule, seed: seed) }
         case .outcome(let values):
             if let f = program.filterCondition, !f.evaluate(values) { result.filteredOut += 1; return }
             histogram[values, default: 0] += 1
@@ -194,6 +195,8 @@ struct ResultBuilder {
     /// A livelock is one entry per thread, wherever in its loop the step bound ran out.
     static func key(_ v: Violation) -> ViolationKey {
         if v.kind == .stepBound { return ViolationKey(kind: v.kind, thread: v.thread, location: 0, facts: ViolationFacts()) }
+        // A data race: one entry per pair of source lines, in either order (`count`, see DataRace.swift).
+        if v.kind == .dataRace { return ViolationKey(kind: v.kind, thread: -1, location: 0, facts: ViolationFacts(count: v.facts.count)) }
         return ViolationKey(kind: v.kind, thread: -1, location: v.location, facts: v.location < 0 ? v.facts : ViolationFacts())
     }
 
@@ -221,6 +224,15 @@ struct ResultBuilder {
     mutating func stop(_ reason: StopReason) {
         result.complete = false
         if result.stopReason == nil { result.stopReason = reason }
+    }
+
+    /// The data races of an execution that ended with `terminal` (races do not end it): each
+    /// counts once, with the schedule up to its second access; an execution that otherwise
+    /// finished cleanly counts as violated.
+    mutating func addDataRaces(_ races: [DataRace], schedule: [Int], terminal: Terminal) {
+        guard !races.isEmpty else { return }
+        for r in races { addViolation(r.violation, schedule: Array(schedule.prefix(r.step + 1))) }
+        if case .outcome = terminal { result.violatedExecutions += 1 }
     }
 
     mutating func finish(elapsed: Double) -> ExplorationResult {

@@ -96,6 +96,7 @@ struct ParallelSearch: Sendable {
                         pending.append((v, schedule))
                         violated = true
                     }
+                    for r in child.dataRaces.dropFirst(node.state.dataRaces.count) { pending.append((r.violation, schedule)) }
                     let cmask = child.violation == nil ? machine.enabledMask(child) : 0
                     let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
                     if let term {
@@ -104,6 +105,7 @@ struct ParallelSearch: Sendable {
                             builder.addViolation(w, schedule: c)
                         }
                         if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
+                        else if case .outcome = term, !child.dataRaces.isEmpty { builder.add(term, schedule: schedule); builder.result.violatedExecutions += 1 }
                         else if case .violation(let v) = term {
                             let (w, c) = CanonicalSchedule.canonical(ctx, v, schedule)
                             builder.add(.violation(w), schedule: c)

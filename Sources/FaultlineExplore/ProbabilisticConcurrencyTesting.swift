@@ -42,9 +42,11 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
         var estimate = ProbabilisticConcurrencyTesting.initialLengthEstimate(ctx.machine.program)
         for run in 0..<min(options.runs, options.maxExecutions) {
             let seed = SplitMix64.derive(options.seed, run)
-            let (term, schedule) = ProbabilisticConcurrencyTesting.execute(ctx, seed: seed, depth: options.depth, lengthEstimate: estimate)
+            var races: [DataRace] = []
+            let (term, schedule) = ProbabilisticConcurrencyTesting.execute(ctx, seed: seed, depth: options.depth, lengthEstimate: estimate, races: &races)
             steps += schedule.count
             builder.add(term, schedule: schedule, seed: nil)   // replayed by --trace, see above
+            builder.addDataRaces(races, schedule: schedule, terminal: term)
             estimate = schedule.count
             if let r = budget.finishedExecution(builder.result), r != .maxExecutions { builder.stop(r); break }
         }
@@ -67,6 +69,12 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
     /// `lengthEstimate` is the k among whose step indices 1…k the change points are drawn
     /// (values below 1 count as 1).
     public static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int) -> (Terminal, [Int]) {
+        var races: [DataRace] = []
+        return execute(ctx, seed: seed, depth: depth, lengthEstimate: lengthEstimate, races: &races)
+    }
+
+    /// The same, with the data races of the execution.
+    public static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int, races: inout [DataRace]) -> (Terminal, [Int]) {
         precondition(depth >= 1, "PCT depth must be at least 1")
         var rng = SplitMix64(seed: seed)
         var s = ctx.machine.initialState()
@@ -99,7 +107,7 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
         var next = 0                                        // the next change point to reach
         while true {
             let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-            if let t = ctx.terminal(s, mask: mask) { return (t, schedule) }
+            if let t = ctx.terminal(s, mask: mask) { races = s.dataRaces; return (t, schedule) }
             var t = highest(mask, priority)
             let c = schedule.count + 1                      // the step about to be taken
             if next < changeStep.count && changeStep[next] == c {

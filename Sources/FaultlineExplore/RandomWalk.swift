@@ -34,9 +34,11 @@ public struct RandomWalk: Strategy {
                 if let r = budget.exhausted() { b.stop(r); return b }
                 for run in (blocks[k] * blockSize)..<min((blocks[k] + 1) * blockSize, total) {
                     let seed = SplitMix64.derive(sessionSeed, run)
-                    let (term, schedule) = RandomWalk.execute(ctx, seed: seed)
+                    var races: [DataRace] = []
+                    let (term, schedule) = RandomWalk.execute(ctx, seed: seed, races: &races)
                     b.result.steps += schedule.count
                     b.add(term, schedule: schedule, seed: seed)
+                    b.addDataRaces(races, schedule: schedule, terminal: term)
                     if let r = budget.finishedExecution(b.result), r != .maxExecutions { b.stop(r); break }
                 }
                 return b
@@ -50,12 +52,18 @@ public struct RandomWalk: Strategy {
 
     /// One random execution from a run seed: how it ended and the schedule it took.
     public static func execute(_ ctx: ExplorationContext, seed: UInt64) -> (Terminal, [Int]) {
+        var races: [DataRace] = []
+        return execute(ctx, seed: seed, races: &races)
+    }
+
+    /// The same, with the data races of the execution.
+    public static func execute(_ ctx: ExplorationContext, seed: UInt64, races: inout [DataRace]) -> (Terminal, [Int]) {
         var rng = SplitMix64(seed: seed)
         var s = ctx.machine.initialState()
         var schedule: [Int] = []
         while true {
             let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-            if let t = ctx.terminal(s, mask: mask) { return (t, schedule) }
+            if let t = ctx.terminal(s, mask: mask) { races = s.dataRaces; return (t, schedule) }
             let k = rng.below(mask.nonzeroBitCount)
             var m = mask
             for _ in 0..<k { m &= m - 1 }

@@ -106,7 +106,10 @@ public struct Shrinker {
         while true {
             let mask = s.violation == nil ? machine.enabledMask(s) : 0
             if let term = ctx.terminal(s, mask: mask) {
-                if case .violation(let v) = term, Shrinker.same(v, target) { return (executed, v) }
+                if case .violation(let v) = term {
+                    if Shrinker.same(v, target) { return (executed, v) }
+                    if let w = v.alsoFound.first(where: { Shrinker.same($0, target) }) { return (executed, w) }
+                }
                 return nil
             }
             guard stepBudget > 0 else { return nil }
@@ -116,10 +119,15 @@ public struct Shrinker {
                 if p < 64 && (mask >> UInt64(p)) & 1 == 1 { t = p; break }
             }
             if t < 0 { t = last >= 0 && (mask >> UInt64(last)) & 1 == 1 ? last : mask.trailingZeroBitCount }
+            let racesBefore = s.dataRaces.count
             ctx.step(&s, t)
             executed.append(t)
             last = t
             stepBudget -= 1
+            // A data race does not end the execution: its step is where the schedule ends.
+            if target.kind == .dataRace, let r = s.dataRaces.dropFirst(racesBefore).first(where: { Shrinker.same($0.violation, target) }) {
+                return (executed, r.violation)
+            }
         }
     }
 
@@ -127,6 +135,9 @@ public struct Shrinker {
     /// loop the step bound ran out).
     static func same(_ a: Violation, _ b: Violation) -> Bool {
         guard a.kind == b.kind else { return false }
+        if a.kind == .dataRace {   // the same pair of accesses, in either order
+            return (a.location == b.location && a.otherLocation == b.otherLocation) || (a.location == b.otherLocation && a.otherLocation == b.location)
+        }
         return a.kind == .stepBound ? a.thread == b.thread : a.location == b.location
     }
 }

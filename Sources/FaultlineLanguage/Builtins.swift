@@ -88,8 +88,23 @@ extension FunctionCompiler {
             emit(.threadId); return .int("int")
         default: break
         }
-        if name == "data_race" || name == "READ_ONCE_NOCHECK" {
+        if name == "data_race" {
+            // KCSAN: the accesses of the expression race on purpose; it need not be an lvalue.
+            uncheckedDepth += 1
+            defer { uncheckedDepth -= 1 }
+            return try rvalue(args[0])
+        }
+        if name == "READ_ONCE_NOCHECK" {
             return try load(try lvalue(args[0]), mode: .once, at: l)
+        }
+        if name == "ASSERT_EXCLUSIVE_WRITER" || name == "ASSERT_EXCLUSIVE_ACCESS" {
+            // KCSAN's assertions: no other CPU may write (access) the location concurrently.
+            try expectArgs(args, 1, name, e)
+            _ = try addressOf(args[0], name)
+            at(l)
+            if name == "ASSERT_EXCLUSIVE_WRITER" { emit(.read(kind: 0, mode: .exclusiveWriter)) }
+            else { emit(.push(0)); emit(.rmw(.fetchOr, mode: .exclusiveAccess)) }
+            emit(.pop); emit(.push(0)); return .void
         }
         // Marked accesses.
         switch name {
@@ -268,6 +283,17 @@ extension FunctionCompiler {
         return .int("bool")
     }
 
+    /// The type a kmalloc size names: `sizeof(T)`, `sizeof(*p)`, `n * sizeof(T)` (nil otherwise).
+    mutating func allocatedType(_ size: Expr) -> CType? {
+        switch size.kind {
+        case .sizeofType(let t): return t
+        case .sizeofExpr(let x): return try? staticType(x)
+        case .binary(.mul, let a, let b): return allocatedType(a) ?? allocatedType(b)
+        case .cast(_, let x): return allocatedType(x)
+        default: return nil
+        }
+    }
+
     /// Assignment whose value comes from a slot (used by try_cmpxchg).
     mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation, valueSlot: Int32) throws -> CType {
         let lv = try lvalue(l, defining: true)
@@ -401,8 +427,7 @@ extension FunctionCompiler {
             let hint = allocationHint
             if n == "kcalloc" { try rvalue(args[0]); try rvalue(args[1]); emit(.binary(.mul)) } else { try rvalue(args[0]) }
             at(l)
-            var sized: CType? = nil
-            if case .sizeofType(let t) = args[0].kind { sized = t }
+            let sized = allocatedType(n == "kcalloc" && args.count > 1 ? args[1] : args[0])
             if let t = sized ?? hint, t.resolved != .void { compiler.allocationTypes[currentLocation] = t }
             emit(.alloc(kind: 0, origin: ObjectOrigin.heap.rawValue)); return .pointer(.void)
         case "alloc_page", "alloc_pages":

@@ -98,6 +98,13 @@ public struct Compiler {
             kindNames: kindNames, observed: [], claim: file.claim, claimCondition: nil, filterCondition: nil,
             programHash: programHash, threadRegisters: threadRegisters)
         program.allocationTypes = allocationTypes
+        program.referenceCells.globals = globals.map { references($0.type) }
+        program.referenceCells.pageKinds = kindNames.map { name in
+            guard let t = pageKindType(name) else { return [Bool](repeating: true, count: Address.pageCells) }
+            let r = references(t)
+            return (0..<Address.pageCells).map { r[$0 % r.count] }
+        }
+        program.referenceCells.allocations = allocationTypes.mapValues { references($0) }
         try compileObservations(&program)
         return program
     }
@@ -147,6 +154,33 @@ public struct Compiler {
     }
 
     // MARK: globals
+
+    /// Which cells of a `t` hold references (`ReferenceCells`).
+    func references(_ t: CType) -> [Bool] {
+        var out = [Bool](repeating: false, count: max(1, sizeOf(t)))
+        func fill(_ t: CType, _ at: Int) {
+            guard at < out.count else { return }
+            switch t {
+            case .named(let n, let inner):
+                if inner.isScalar && pageKinds.contains(n) { out[at] = true } else { fill(inner, at) }
+            case .pointer: out[at] = true
+            case .array(let el, let n):
+                let sz = sizeOf(el)
+                for k in 0..<max(0, n) { fill(el, at + k * sz) }
+            case .structure(let si):
+                for f in file.structs[si].fields { fill(f.type, at + f.offset) }
+            default: break
+            }
+        }
+        fill(t, 0)
+        return out
+    }
+
+    /// The type a page kind names (`pte_t`, `struct page`).
+    func pageKindType(_ name: String) -> CType? {
+        if name.hasPrefix("struct "), let i = file.structs.firstIndex(where: { "struct " + $0.name == name }) { return .structure(i) }
+        return file.typedefs[name].map { .named(name, $0) }
+    }
 
     /// The type of an init-block location path, if every part of it is known (no diagnostics).
     func pathType(_ e: Expr) -> CType? {

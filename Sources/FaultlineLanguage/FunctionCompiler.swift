@@ -28,6 +28,8 @@ struct FunctionCompiler {
     /// The pointee type of the pointer being initialised, while its initialiser compiles (the
     /// type a `kmalloc` there allocates).
     var allocationHint: CType? = nil
+    /// Nesting of `data_race(...)` around the code being compiled.
+    var uncheckedDepth = 0
 
     init(compiler: Compiler, decl: FunctionDecl, threadIndex: Int?) {
         self.compiler = compiler
@@ -38,7 +40,18 @@ struct FunctionCompiler {
     var file: LitmusFile { compiler.file }
     func sizeOf(_ t: CType) -> Int { compiler.sizeOf(t) }
 
-    mutating func emit(_ i: Instr) { code.append(i); codeLocations.append(currentLocation) }
+    mutating func emit(_ i: Instr) {
+        var i = i
+        if uncheckedDepth > 0 {
+            // Inside data_race(...): plain and READ_ONCE/WRITE_ONCE accesses are intentional races.
+            switch i {
+            case .read(let k, let m) where m == .plain || m == .once: i = .read(kind: k, mode: .unchecked)
+            case .write(let k, let m) where m == .plain || m == .once: i = .write(kind: k, mode: .unchecked)
+            default: break
+            }
+        }
+        code.append(i); codeLocations.append(currentLocation)
+    }
     mutating func at(_ l: SourceLocation) { currentLocation = compiler.loc(l) }
     var pc: Int { code.count }
     mutating func patch(_ at: Int, to target: Int) {

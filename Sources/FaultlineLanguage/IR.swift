@@ -3,6 +3,11 @@
 /// `atomic_*_return`…), `noreturn` the void atomics (`atomic_inc`…). Only the LKMM engine reads it.
 public enum AccessMode: UInt8, Sendable {
     case plain, once, acquire, release, rcu, mb, noreturn
+    /// Inside `data_race(...)`: an intentional race, never reported (KCSAN ignores it).
+    case unchecked
+    /// `ASSERT_EXCLUSIVE_WRITER(x)` (a read) and `ASSERT_EXCLUSIVE_ACCESS(x)` (an RMW that
+    /// writes nothing new): no value, only the data-race check, against marked accesses too.
+    case exclusiveWriter, exclusiveAccess
 }
 
 /// The kernel's memory barriers (the `F` events of `linux-kernel.def`). Local no-ops for the
@@ -189,8 +194,26 @@ public struct Program: Sendable {
     /// The type an allocation site (location index of its `alloc`) creates, when the source says
     /// it (`alloc_page(pte_t)`, `spinlock_t *l = kzalloc(...)`, `kmalloc(sizeof(struct foo))`).
     public var allocationTypes: [Int32: CType] = [:]
+    /// Which cells can keep an object reachable, for the leak check.
+    public var referenceCells = ReferenceCells()
 
     public var threadCount: Int { threadFunctions.count }
+}
+
+/// Which memory cells hold references, for the leak check: a cell of pointer type, or of a
+/// page-table entry type (a typedef'd scalar that pages are allocated as, `alloc_page(pte_t)`,
+/// whose frame number sits above the flags), keeps the object it names reachable; an integer
+/// that happens to equal an address does not. An object whose type is not known (a kmalloc
+/// whose type the source does not say) counts every cell as a possible reference.
+public struct ReferenceCells: Sendable {
+    /// Per global (object id - 1), per cell.
+    public var globals: [[Bool]] = []
+    /// Per page kind (index into `Program.kindNames`), the cells of one page.
+    public var pageKinds: [[Bool]] = []
+    /// Per allocation site whose type is known (`Program.allocationTypes`), the type's cells
+    /// (repeated over the object).
+    public var allocations: [Int32: [Bool]] = [:]
+    public init() {}
 }
 
 /// Addresses: object id in the bits above `cellBits`, cell offset below.

@@ -79,7 +79,9 @@ public struct Parser {
             let t = cur
             if t.kind == .string { _ = next(); continue }
             // herd7 metadata lines before the init block: `Key=...` to the end of the line.
-            if !sawInit, t.isIdentifier, t.lineStart, peek(1).isPunct("="), file.typedefs[t.text] == nil {
+            // A second `C name` title line (herd7 reads the first and skips the rest of the header).
+            let secondTitle = t.isIdent("C") && peek(1).isIdentifier && !peek(1).lineStart
+            if !sawInit, t.isIdentifier, t.lineStart, peek(1).isPunct("=") || secondTitle, file.typedefs[t.text] == nil {
                 _ = next()
                 while !cur.lineStart && cur.kind != .endOfFile { _ = next() }
                 continue

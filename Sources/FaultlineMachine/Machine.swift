@@ -13,9 +13,13 @@ public final class Machine: Sendable {
     public let maxLocalInstructions: Int
     let code: [[Instr]]
     let threadArguments: [[Int64]]
+    /// Whether executions keep happens-before clocks and report data races (`DataRace.swift`):
+    /// only when some thread code makes a plain access, so marked-only programs pay nothing.
+    public let checksDataRaces: Bool
 
-    public init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000) {
+    public init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000, dataRaceCheck: Bool = true) {
         self.program = program
+        self.checksDataRaces = dataRaceCheck && Machine.needsRaceCheck(program)
         self.maxSteps = Int32(clamping: maxSteps)
         self.maxLocalInstructions = maxLocalInstructions
         self.code = program.functions.map(\.code)
@@ -38,6 +42,7 @@ public final class Machine: Sendable {
             cells.append(contentsOf: program.globalCells[i])
         }
         var s = State(cells: cells, objects: objects, threads: [])
+        if checksDataRaces { s.race = RaceClocks(threads: program.threadCount, cells: cells.count) }
         for t in 0..<program.threadCount {
             var th = ThreadState(pc: 0)
             enter(&s, &th, thread: t, function: program.threadFunctions[t], arguments: threadArguments[t], returnPC: -1)
@@ -109,6 +114,7 @@ public final class Machine: Sendable {
         s.objects.append(ObjectMeta(base: Int32(s.cells.count), size: Int32(size), kind: kind, origin: origin, freed: false,
                                     owner: Int16(owner), allocLocation: location, freeLocation: -1, freeThread: -1))
         s.cells.append(contentsOf: repeatElement(0, count: size))
+        if s.race != nil { s.race!.shadow.append(contentsOf: repeatElement(0, count: size * s.race!.stride)) }
         return Address.make(object: id, offset: 0)
     }
 
@@ -205,8 +211,15 @@ public final class Machine: Sendable {
     @discardableResult
     public func step(_ s: inout State, _ t: Int) -> StepEvent {
         var ev = StepEvent(thread: t, location: -1, instr: .pop, address: 0, value: 0, result: 0, registered: false)
+        s.scheduleLength &+= 1
         withThread(&s, t) { m, s, th in
-            ev = m.perform(&s, &th, t)
+            if m.checksDataRaces {
+                let phase = th.phase, snapshot = th.waitSnapshot
+                ev = m.perform(&s, &th, t)
+                if s.violation == nil { m.recordForRaces(&s, t, ev, phaseBefore: phase, snapshot: snapshot) }
+            } else {
+                ev = m.perform(&s, &th, t)
+            }
             if s.violation == nil && !ev.registered {
                 th.steps += 1
                 if th.steps > m.maxSteps {
@@ -348,7 +361,11 @@ public final class Machine: Sendable {
             if s.violation?.thread == -1 { s.violation?.thread = t }     // out of cells: this thread's allocation
         case .print(_, let n):
             th.values.removeLast(Int(n))
-        case .fence, .read, .write, .rmw, .sync:
+        case .fence(let f):
+            // A no-op under SC; for the data-race check, smp_wmb/smp_mb let the thread's later
+            // WRITE_ONCEs publish what came before (message passing through a marked flag).
+            if (f == .wmb || f == .mb) && s.race != nil { s.race!.fence(thread: t) }
+        case .read, .write, .rmw, .sync:
             break
         }
         th.pc += 1

@@ -68,6 +68,12 @@ public struct Violation: Sendable, Equatable, Hashable {
     public var facts: ViolationFacts
     public var thread: Int        // -1: not a thread (final block, deadlock, leak)
     public var location: Int32    // index into Program.locations, -1 if none
+    /// A data race: the other access's location and thread (-1 otherwise).
+    public var otherLocation: Int32 = -1
+    public var otherThread: Int = -1
+    /// Violations of the same execution reported with this one (the leak of an execution whose
+    /// `final` block failed).
+    public var alsoFound: [Violation] = []
 
     public init(kind: ViolationKind, facts: ViolationFacts = ViolationFacts(), thread: Int, location: Int32) {
         self.kind = kind
@@ -106,6 +112,7 @@ public enum ViolationCause: String, Sendable, Codable, CaseIterable {
     case callDepth
     case deadlock              // no thread can run (the report reads the waits off the state)
     case leak                  // `object`, allocated at `site`, is unreachable
+    case dataRace              // with the access at `site` by `siteThread`; `text`: DataRace.describe bits
 }
 
 /// The access a violating step was making.
@@ -156,6 +163,12 @@ public struct State: Sendable {
     public var threads: [ThreadState]
     public var violation: Violation?
     public var pruned = false
+    /// Steps taken (schedule entries), for `DataRace.step`.
+    public var scheduleLength: Int32 = 0
+    /// Happens-before clocks (nil when the program has no plain access: no data-race check).
+    public var race: RaceClocks? = nil
+    /// Data races found so far; they do not end the execution.
+    public var dataRaces: [DataRace] = []
 
     public var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
 }

@@ -61,6 +61,12 @@ public enum Wording {
             return "no thread can run: " + waits.joined(separator: "; ")
         case .leak:
             return "\(object) allocated at \(site(f.site)) is neither freed nor reachable"
+        case .dataRace:
+            func access(_ bits: Int32) -> String {
+                if bits & 4 != 0 { return bits & 1 != 0 ? "ASSERT_EXCLUSIVE_ACCESS" : "ASSERT_EXCLUSIVE_WRITER" }
+                return (bits & 2 != 0 ? "plain " : "marked ") + (bits & 1 != 0 ? "write" : "read")
+            }
+            return "\(access(f.text)) of \(cellName) by P\(v.thread) races with \(access(f.text >> 3)) by P\(f.siteThread) at \(site(f.site)) (no happens-before between them)"
         }
     }
 

@@ -26,6 +26,20 @@ final class FrontEndTests: XCTestCase {
         } catch { XCTFail("\(error)", file: file, line: line) }
     }
 
+    func testSecondTitleLineIsSkipped() throws {
+        // paulmckrcu-litmus/manual/kernel/C-JanStancek-rwsem: herd7 accepts two `C` lines.
+        let p = try load("""
+        C JanStancek-rwsem
+        C rwsem
+
+        { int x = 1; }
+        P0(int *x) { int r0 = READ_ONCE(*x); }
+        exists (0:r0=1)
+        """)
+        XCTAssertEqual(p.name, "JanStancek-rwsem")
+        XCTAssertEqual(p.globals.map(\.name), ["x"])
+    }
+
     func testHerdHeaderCommentsAndCondition() throws {
         let p = try load("""
         C MP+test

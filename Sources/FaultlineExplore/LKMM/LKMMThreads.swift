@@ -70,7 +70,7 @@ struct LKTags: OptionSet, Hashable, Sendable {
     static func access(_ m: AccessMode) -> LKTags {
         switch m {
         case .plain: return []
-        case .once, .rcu: return .once
+        case .once, .rcu, .unchecked, .exclusiveWriter, .exclusiveAccess: return .once
         case .acquire: return .acquire
         case .release: return .release
         case .mb: return .mb
