@@ -188,19 +188,20 @@ struct LKMMModel {
 
     /// Checks one candidate: `rf` (write → read, lock reads included) and `co` (the coherence
     /// order, transitive, per location, initial writes first, unlocks merged).
-    func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false) -> Outcome {
+    /// `locallyChecked`: coherence and atomic were checked location by location already.
+    func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false, locallyChecked: Bool = false) -> Outcome {
         var out = Outcome()
         if let f = staticFailure { out.failedAxiom = f; return out }
         let fr = rf.inverse * co
-        let com = rf | co | fr
-        // coherence
-        let coherence = poLoc | com
-        if !coherence.acyclic { out.failedAxiom = "coherence"; out.cycle = coherence.cycle() ?? []; return out }
         let rfe = rf & ext, rfi = rf & int
-        let coe = co & ext, fre = fr & ext
-        // atomic
-        let atomic = rmw & (fre * coe)
-        if !atomic.isEmpty { out.failedAxiom = "atomic"; if let p = atomic.pairs.first { out.cycle = [p.0, p.1] }; return out }
+        if !locallyChecked {
+            // coherence
+            let coherence = poLoc | rf | co | fr
+            if !coherence.acyclic { out.failedAxiom = "coherence"; out.cycle = coherence.cycle() ?? []; return out }
+            // atomic
+            let atomic = rmw & ((fr & ext) * (co & ext))
+            if !atomic.isEmpty { out.failedAxiom = "atomic"; if let p = atomic.pairs.first { out.cycle = [p.0, p.1] }; return out }
+        }
 
         // Dependencies carried through plain accesses (linux-kernel.bell).
         let notSrcuUnlock = SrcuUnlock.complement(count: n)
