@@ -27,6 +27,14 @@ struct LKMMCandidates {
     /// Whether choices that break coherence or atomicity on their location are left out (always,
     /// except when looking for the axiom a forbidden outcome breaks).
     let prune: Bool
+    /// Per thread, per path: the index of its shape (its events without values).
+    let shapeOf: [[Int]]
+    let models = ModelCache()
+
+    /// Models by the shapes of their paths (reference type: the search's functions share it).
+    final class ModelCache {
+        var entries: [[Int]: LKMMModel] = [:]
+    }
 
     /// The atoms of the top-level conjunction of a condition that a candidate's registers and
     /// final memory must meet to satisfy it.
@@ -87,6 +95,15 @@ struct LKMMCandidates {
             r = Restriction(c, program: program, prepared: prepared, root: root, machine: machine)
         }
         restriction = r
+        shapeOf = prepared.paths.map { ps in
+            var ids: [[LKEvent.Shape]: Int] = [:]
+            return ps.map { p in
+                let key = p.events.map(\.shape)
+                if let k = ids[key] { return k }
+                ids[key] = ids.count
+                return ids.count - 1
+            }
+        }
         pathOK = (0..<n).map { t in
             prepared.paths[t].map { p in
                 guard let r else { return true }
@@ -116,7 +133,17 @@ struct LKMMCandidates {
 
     func combination(_ choice: [Int]) -> Combination? {
         let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
-        let model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
+        let shapes = (0..<choice.count).map { shapeOf[$0][choice[$0]] }
+        var model: LKMMModel
+        if let m = models.entries[shapes] {
+            model = m
+            var i = prepared.addresses.count
+            for p in paths { for e in p { model.nodes[i].event.value = e.value; i += 1 } }
+        } else {
+            model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
+            if models.entries.count >= 256 { models.entries.removeAll() }
+            models.entries[shapes] = model
+        }
         if model.staticFailure != nil { return Combination(model: model, locations: []) }
         let nodes = model.nodes
         let L = prepared.addresses.count
