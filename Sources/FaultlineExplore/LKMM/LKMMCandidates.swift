@@ -34,6 +34,8 @@ struct LKMMCandidates {
     /// Models by the shapes of their paths (reference type: the search's functions share it).
     final class ModelCache {
         var entries: [[Int]: LKMMModel] = [:]
+        /// Set when `combination` gave up because `keepGoing` said stop.
+        var aborted = false
     }
 
     /// The atoms of the top-level conjunction of a condition that a candidate's registers and
@@ -131,7 +133,8 @@ struct LKMMCandidates {
         var locations: [Location]
     }
 
-    func combination(_ choice: [Int]) -> Combination? {
+    func combination(_ choice: [Int], keepGoing: () -> Bool = { true }) -> Combination? {
+        var work = 0
         let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
         let shapes = (0..<choice.count).map { shapeOf[$0][choice[$0]] }
         var model: LKMMModel
@@ -155,6 +158,9 @@ struct LKMMCandidates {
             // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
             let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
             permutations(model, writes[l], []) { o in
+                work += 1
+                if work & 4095 == 0 && !keepGoing() { models.aborted = true }
+                if models.aborted { return }
                 if let u = unmatched.first, let ku = o.firstIndex(of: u),
                    o.enumerated().contains(where: { $0.offset > ku && model.LKW.contains($0.element) }) { return }
                 // Unlocks go right after their lock write.
@@ -162,7 +168,7 @@ struct LKMMCandidates {
                 for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
                 orders.append(full)
             }
-            if orders.isEmpty { return nil }
+            if orders.isEmpty || models.aborted { return nil }
             locations[l].orders = orders
         }
         for i in L..<model.n where nodes[i].event.isRead && !nodes[i].event.tags.contains(.lkr) {
@@ -196,6 +202,8 @@ struct LKMMCandidates {
             for (k, order) in loc.orders.enumerated() {
                 var rf = [Int](repeating: 0, count: loc.reads.count)
                 while true {
+                    work += 1
+                    if work & 4095 == 0 && !keepGoing() { models.aborted = true; return nil }
                     if !prune || locallyConsistent(model, loc, order, rf) {
                         loc.choices.append((k, rf))
                         let last = order.last.map { model.UL.contains($0) ? 0 : nodes[$0].event.value } ?? prepared.initial[l]
@@ -265,7 +273,7 @@ struct LKMMCandidates {
 
     func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
         if rest.isEmpty { body(prefix); return }
-        for (i, w) in rest.enumerated() {
+        for (i, w) in rest.enumerated() where !models.aborted {
             // Keep each thread's writes in program order (coherence forbids the rest).
             if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
             var r = rest; r.remove(at: i)
@@ -322,13 +330,22 @@ struct LKMMCandidates {
 
     /// Calls `body` with every candidate of `part` (its name, the model's verdict, its final
     /// state on demand); stops when `body` returns false.
-    func enumerate(_ part: Part, _ body: (LKMMExecution, LKMMModel.Outcome, () -> State) -> Bool) {
+    /// `keepGoing` is asked now and then between combinations (a deadline).
+    func enumerate(_ part: Part, keepGoing: () -> Bool = { true }, _ body: (LKMMExecution, LKMMModel.Outcome, () -> State) -> Bool) {
         let n = prepared.paths.count
-        guard prepared.paths.allSatisfy({ !$0.isEmpty }) else { return }
-        var choice = [Int](repeating: 0, count: n)
+        // The paths each thread may take: those compatible with the restriction, for `mayHold`.
+        let domain: [[Int]] = (0..<n).map { t in part == .mayHold ? prepared.paths[t].indices.filter { pathOK[t][$0] } : Array(prepared.paths[t].indices) }
+        guard domain.allSatisfy({ !$0.isEmpty }) else { return }
+        var at = [Int](repeating: 0, count: n)
+        var choice = domain.map { $0[0] }
+        var combinations = 0
         while true {
+            combinations += 1
+            if combinations & 255 == 0 && !keepGoing() { return }
             let pathsOK = (0..<n).allSatisfy { pathOK[$0][choice[$0]] }
-            if (part != .mayHold || pathsOK), let c = combination(choice) {
+            let c = part != .mayHold || pathsOK ? combination(choice, keepGoing: keepGoing) : nil
+            if models.aborted { return }
+            if let c {
                 if let f = c.model.staticFailure {
                     if part != .rest || !pathsOK {
                         let ch = choice
@@ -353,7 +370,11 @@ struct LKMMCandidates {
                 }
             }
             var t = n - 1
-            while t >= 0 { choice[t] += 1; if choice[t] < prepared.paths[t].count { break }; choice[t] = 0; t -= 1 }
+            while t >= 0 {
+                at[t] += 1
+                if at[t] < domain[t].count { choice[t] = domain[t][at[t]]; break }
+                at[t] = 0; choice[t] = domain[t][0]; t -= 1
+            }
             if t < 0 { return }
         }
     }

@@ -299,20 +299,27 @@ public struct LKMMSearch: Strategy {
         }
         // First the candidates that may satisfy the claim's condition (that decides whether it
         // can hold), then the rest.
+        let keepGoing = { () -> Bool in
+            if let limit = options.timeout, monotonicSeconds() - start > limit { stopped = "timeout"; return false }
+            return true
+        }
         var conditionDecided = false
         if search.restriction != nil {
-            search.enumerate(.mayHold, visit)
+            search.enumerate(.mayHold, keepGoing: keepGoing, visit)
             conditionDecided = stopped == nil
-            if stopped == nil { search.enumerate(.rest, visit) }
+            if stopped == nil { search.enumerate(.rest, keepGoing: keepGoing, visit) }
         } else {
-            search.enumerate(.all, visit)
+            search.enumerate(.all, keepGoing: keepGoing, visit)
         }
         // A condition that never holds: if no candidate got past coherence and atomicity, find
         // the one that breaks them (the local pruning skipped it), within a budget.
         if stopped == nil, forbidden == nil, claim != nil, builder.result.claimSatisfied == 0 {
             var budget = 200_000
             let all = LKMMCandidates(ctx: ctx, prepared: prepared, restrict: true, prune: false)
-            all.enumerate(all.restriction != nil ? .mayHold : .all) { execution, outcome, state in
+            all.enumerate(all.restriction != nil ? .mayHold : .all, keepGoing: {
+                budget -= 256
+                return budget > 0 && (options.timeout.map { monotonicSeconds() - start <= $0 } ?? true)
+            }) { execution, outcome, state in
                 budget -= 1
                 if let axiom = outcome.failedAxiom, let rank = LKMMSearch.axiomOrder.firstIndex(of: axiom), rank > forbiddenRank,
                    let claim, case .outcome(let values)? = ctx.terminal(state(), mask: 0), filter?.evaluate(values) ?? true, claim.evaluate(values) {
