@@ -404,7 +404,7 @@ struct LKMMCandidates {
         let events: [LKMMWitness.Event] = model.nodes.enumerated().map { i, node in
             let e = node.event
             let kind = e.kind == .read ? "R" : e.kind == .write ? "W" : "F"
-            let place = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : machine.describe(root, e.address)
+            let place = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : LKMMSearch.globalName(e.address, machine.program)
             return LKMMWitness.Event(id: i, thread: node.thread, kind: kind, tags: e.tags.names, location: place, value: e.value, source: e.location)
         }
         var relations: [(String, [LKMMWitness.Edge])] = []

@@ -162,7 +162,7 @@ public struct LKMMSearch: Strategy {
         let program = machine.program
         try checkScope(program)
         let root = machine.initialState()
-        if let v = root.violation { throw LKMMUnsupported(construct: v.message, location: v.location) }
+        if let v = root.violation { throw LKMMUnsupported(construct: "\(v.kind.rawValue) in the initial state (\(v.facts.cause.rawValue))", location: v.location) }
         let runner = LKThreadRunner(machine: machine, unroll: unroll)
         var values: [Int64: Set<Int64>] = [:]
         // A value read is written by a chain of at most as many writes as an execution has: after
@@ -343,5 +343,15 @@ public struct LKMMSearch: Strategy {
     public func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
         guard let prepared = try? LKMMSearch.prepare(ctx, unroll: unroll) else { return nil }
         return LKMMCandidates(ctx: ctx, prepared: prepared, restrict: false).witness(execution)
+    }
+}
+
+extension LKMMSearch {
+    /// A litmus location by name (`x`, `y+1`) for witnesses: the engine's programs keep their
+    /// shared state in globals (traces name cells in FaultlineReport).
+    static func globalName(_ a: Int64, _ p: Program) -> String {
+        let o = Address.object(a), off = Address.offset(a)
+        guard a > 0, o >= 1, o <= p.globals.count else { return "0x" + String(UInt64(bitPattern: a), radix: 16) }
+        return p.globals[o - 1].name + (off == 0 ? "" : "+\(off)")
     }
 }
