@@ -13,7 +13,8 @@ struct LKMMModel {
 
     let n: Int
     let words: Int
-    let nodes: [Node]
+    /// (Values are set per combination: a model is shared by combinations of paths of the same shapes.)
+    var nodes: [Node]
     let locations: Int
 
     // Sets.
@@ -24,7 +25,11 @@ struct LKMMModel {
     let acqPo, poRel, rmb, wmb, mbStatic, gp, fencerelRmb: BitRelation
     let poULpo, poUL, lkrPo: BitRelation           // pieces of po-unlock-lock-po
     let afterUnlockLockPo: BitRelation             // [After-unlock-lock] ; po ; [M]
-    let rcuRscsi, rcuGp, srcuGp: BitRelation
+    let rcuRscsi: BitRelation
+    let SyncRcu, SyncSrcu: BitSet
+    // Precomputed for `check`.
+    let identity, identityMarked, dataToNonSrcuUnlock, strongFenceStatic, nonrwFenceStatic, fenceStatic: BitRelation
+    let rmbToNonNoreturn, nonNoreturnRmb, preRace, markedToW, wToMarked: BitRelation
     let hasLocks, hasRCU, hasSRCU, hasPlain: Bool
     /// Set when lock.cat's static axioms (lock-nest, nested-is-locked, unmatched-locks) fail.
     let staticFailure: String?
@@ -153,9 +158,21 @@ struct LKMMModel {
         self.poULpo = po * id(UL) * po * id(LKR) * po
         self.lkrPo = id(LKR) * po
         let syncRcu = tagged(.syncRcu)
-        self.gp = po * id(syncRcu | syncSrcu) * poOpt
-        self.rcuGp = id(syncRcu)
-        self.srcuGp = id(syncSrcu)
+        let gp = po * id(syncRcu | syncSrcu) * poOpt
+        self.gp = gp
+        self.SyncRcu = syncRcu
+        self.SyncSrcu = syncSrcu
+        self.strongFenceStatic = mb | gp
+        self.nonrwFenceStatic = strongFenceStatic | poRel | acqPo
+        self.fenceStatic = nonrwFenceStatic | wmb | rmb
+        self.identity = BitRelation.identity(n)
+        self.identityMarked = id(Marked)
+        self.dataToNonSrcuUnlock = data.range(srcuUnlock.complement(count: n))
+        self.rmbToNonNoreturn = (id(R4rmb) * fencerelRmb).range(Noreturn.complement(count: n))
+        self.nonNoreturnRmb = fencerelRmb.domain(Noreturn.complement(count: n)).range(R4rmb)
+        self.preRace = ext & (BitRelation.product(Plain, M, count: n) | BitRelation.product(M - IW, Plain, count: n))
+        self.markedToW = BitRelation.product(Marked, W, count: n)
+        self.wToMarked = BitRelation.product(W, Marked, count: n)
         self.hasSRCU = !(srcuLock.isEmpty && syncSrcu.isEmpty)
 
         // rcu-rscs: matching nested rcu_read_lock / rcu_read_unlock pairs (innermost first).
@@ -188,36 +205,37 @@ struct LKMMModel {
 
     /// Checks one candidate: `rf` (write → read, lock reads included) and `co` (the coherence
     /// order, transitive, per location, initial writes first, unlocks merged).
-    func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false) -> Outcome {
+    /// `locallyChecked`: coherence and atomic were checked location by location already.
+    func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false, locallyChecked: Bool = false) -> Outcome {
         var out = Outcome()
         if let f = staticFailure { out.failedAxiom = f; return out }
         let fr = rf.inverse * co
-        let com = rf | co | fr
-        // coherence
-        let coherence = poLoc | com
-        if !coherence.acyclic { out.failedAxiom = "coherence"; out.cycle = coherence.cycle() ?? []; return out }
         let rfe = rf & ext, rfi = rf & int
-        let coe = co & ext, fre = fr & ext
-        // atomic
-        let atomic = rmw & (fre * coe)
-        if !atomic.isEmpty { out.failedAxiom = "atomic"; if let p = atomic.pairs.first { out.cycle = [p.0, p.1] }; return out }
+        if !locallyChecked {
+            // coherence
+            let coherence = poLoc | rf | co | fr
+            if !coherence.acyclic { out.failedAxiom = "coherence"; out.cycle = coherence.cycle() ?? []; return out }
+            // atomic
+            let atomic = rmw & ((fr & ext) * (co & ext))
+            if !atomic.isEmpty { out.failedAxiom = "atomic"; if let p = atomic.pairs.first { out.cycle = [p.0, p.1] }; return out }
+        }
 
         // Dependencies carried through plain accesses (linux-kernel.bell).
-        let notSrcuUnlock = SrcuUnlock.complement(count: n)
-        let carryDep = (data0.range(notSrcuUnlock) * rfi).star
-        let addr = carryDep * addr0, ctrl = carryDep * ctrl0, data = carryDep * data0
-        let idMarked = BitRelation.identity(on: Marked, count: n)
+        var addr = addr0, ctrl = ctrl0, data = data0
+        let carry = dataToNonSrcuUnlock * rfi
+        if !carry.isEmpty {
+            let carryDep = carry.star
+            addr = carryDep * addr0; ctrl = carryDep * ctrl0; data = carryDep * data0
+        }
 
         // po-unlock-lock-po and the fences that use it.
         var poUnlockLockPo = BitRelation(count: n)
-        var mb = mbStatic
+        var strongFence = strongFenceStatic, nonrwFence = nonrwFenceStatic, fence = fenceStatic
         if hasLocks {
             poUnlockLockPo = poULpo | (poUL * rf * lkrPo)
-            mb.formUnion(BitRelation.identity(on: M, count: n) * poUnlockLockPo * afterUnlockLockPo)
+            let extra = (poUnlockLockPo * afterUnlockLockPo).domain(M)
+            strongFence.formUnion(extra); nonrwFence.formUnion(extra); fence.formUnion(extra)
         }
-        let strongFence = mb | gp
-        let nonrwFence = strongFence | poRel | acqPo
-        let fence = nonrwFence | wmb | rmb
 
         // ppo
         let dep = addr | data
@@ -228,50 +246,61 @@ struct LKMMModel {
         let ppo = toR | toW | (fence & int) | (poUnlockLockPo & int)
 
         // Propagation.
-        let aCumul = (rfe.range(Marked)).opt * (strongFence | poRel)
-        let rmwSequence = (rf * rmw).star
-        let cumulFence = idMarked * (aCumul | wmb | poUnlockLockPo) * idMarked * rmwSequence
+        let rfeMarked = rfe.range(Marked)
+        let cumulBase = strongFence | poRel
+        let aCumul = cumulBase | (rfeMarked * cumulBase)
+        let rmwChain = rf * rmw
+        let cumulFence0 = (aCumul | wmb | poUnlockLockPo).domain(Marked).range(Marked)
+        let cumulFence = rmwChain.isEmpty ? cumulFence0 : cumulFence0 * rmwChain.star
         let cumulStar = cumulFence.star
-        let prop = idMarked * (overwrite & ext).opt * cumulStar * idMarked * rfe.opt * idMarked
-        let hb = idMarked * (ppo | rfe | ((prop - BitRelation.identity(n)) & int)) * idMarked
+        let overwriteExt = overwrite & ext
+        let p0 = (cumulStar | (overwriteExt * cumulStar)).domain(Marked).range(Marked)
+        let prop = (p0 | (p0 * rfe)).range(Marked)
+        let hb = (ppo | rfe | ((prop - identity) & int)).domain(Marked).range(Marked)
         if keepRelations {
             out.relations = [("rf", rf), ("co", co), ("fr", fr), ("ppo", ppo), ("hb", hb), ("prop", prop)]
         }
-        if !hb.acyclic { out.failedAxiom = "happens-before"; out.cycle = hb.cycle() ?? []; return out }
-        let hbStar = hb.star
+        guard let hbPlus = hb.acyclicClosure else { out.failedAxiom = "happens-before"; out.cycle = hb.cycle() ?? []; return out }
+        let hbStar = hbPlus | identity
         let pb = prop * strongFence * hbStar.range(Marked)
-        if !pb.acyclic { out.failedAxiom = "propagation"; out.cycle = pb.cycle() ?? []; return out }
+        guard let pbPlus = pb.acyclicClosure else { out.failedAxiom = "propagation"; out.cycle = pb.cycle() ?? []; return out }
+        let pbStar = pbPlus | identity
         if keepRelations { out.relations.append(("pb", pb)) }
 
         // RCU
         var rcuFence = BitRelation(count: n)
         var rb = BitRelation(count: n)
         if hasRCU {
-            let rcuLink = poOpt * hbStar * pb.star * prop * po
+            let hbPb = hbStar * pbStar
+            let l0 = hbPb * prop * po
+            let rcuLink = l0 | (po * l0)
             var srcuRscsi = BitRelation(count: n)
             if hasSRCU {
-                let srcuLock = BitRelation.identity(on: SrcuLock, count: n)
-                let carrySrcuData = (data0.range(notSrcuUnlock) * rf).star
-                srcuRscsi = ((srcuLock * carrySrcuData * data0.range(SrcuUnlock)) & loc).inverse
+                let carrySrcuData = (dataToNonSrcuUnlock * rf).star
+                srcuRscsi = ((carrySrcuData * data0.range(SrcuUnlock)).domain(SrcuLock) & loc).inverse
             }
-            var order = rcuGp | srcuGp
-            let gpLinkRscs = (rcuGp * rcuLink * rcuRscsi) | ((srcuGp * rcuLink * srcuRscsi) & loc)
-                | (rcuRscsi * rcuLink * rcuGp) | ((srcuRscsi * rcuLink * srcuGp) & loc)
-            order.formUnion(gpLinkRscs)
+            // let rec rcu-order, to its least fixpoint.
+            var order = BitRelation.identity(on: SyncRcu | SyncSrcu, count: n)
+            let linkRscs = rcuLink * rcuRscsi, rscsLink = rcuRscsi * rcuLink
+            order.formUnion(linkRscs.domain(SyncRcu) | rscsLink.range(SyncRcu))
+            let srcuLinkRscs = rcuLink * srcuRscsi, srcuRscsLink = srcuRscsi * rcuLink
+            if hasSRCU { order.formUnion((srcuLinkRscs.domain(SyncSrcu) & loc) | (srcuRscsLink.range(SyncSrcu) & loc)) }
             while true {
                 var next = order
-                next.formUnion(rcuGp * rcuLink * order * rcuLink * rcuRscsi)
-                next.formUnion(rcuRscsi * rcuLink * order * rcuLink * rcuGp)
+                let inner = rcuLink * order * rcuLink
+                next.formUnion((inner * rcuRscsi).domain(SyncRcu))
+                next.formUnion((rcuRscsi * inner).range(SyncRcu))
                 if hasSRCU {
-                    next.formUnion((srcuGp * rcuLink * order * rcuLink * srcuRscsi) & loc)
-                    next.formUnion((srcuRscsi * rcuLink * order * rcuLink * srcuGp) & loc)
+                    next.formUnion((inner * srcuRscsi).domain(SyncSrcu) & loc)
+                    next.formUnion((srcuRscsi * inner).range(SyncSrcu) & loc)
                 }
                 next.formUnion(order * rcuLink * order)
                 if next == order { break }
                 order = next
             }
-            rcuFence = po * order * poOpt
-            rb = prop * rcuFence * hbStar * pb.star * idMarked
+            let f0 = po * order
+            rcuFence = f0 | (f0 * po)
+            rb = (prop * rcuFence * hbPb).range(Marked)
             if !rb.irreflexive {
                 out.failedAxiom = "rcu"
                 if let i = (0..<n).first(where: { rb.contains($0, $0) }) { out.cycle = [i] }
@@ -285,15 +314,15 @@ struct LKMMModel {
         let fence2 = fence | rcuFence
         let strongFence2 = strongFence | rcuFence
         let xbstar = (hb | pb | rb).star
-        let vis = cumulStar * rfe.opt * idMarked * ((strongFence2 * idMarked * xbstar) | (xbstar & int))
-        let wPreBounded = idMarked * (addr | fence2).opt
-        let rPreBounded = idMarked * (addr | nonrwFence | (BitRelation.identity(on: R4rmb, count: n) * fencerelRmb).range(notNoreturn)).opt
-        let wPostBounded = fence2.opt * idMarked * rmwSequence
-        let rPostBounded = (nonrwFence | (fencerelRmb.domain(notNoreturn).range(R4rmb))).opt * idMarked
+        let vis0 = (cumulStar | (cumulStar * rfe)).range(Marked)
+        let vis = vis0 * ((strongFence2.range(Marked) * xbstar) | (xbstar & int))
+        let wPreBounded = (addr | fence2).domain(Marked) | identityMarked
+        let rPreBounded = (addr | nonrwFence | rmbToNonNoreturn).domain(Marked) | identityMarked
+        let wPostBounded = fence2.range(Marked).opt.range(Marked) * (rmwChain.isEmpty ? identity : rmwChain.star)
+        let rPostBounded = (nonrwFence | nonNoreturnRmb).range(Marked) | identityMarked
         let wwVis = fence2 | (strongFence2 * xbstar * wPreBounded) | (wPostBounded * vis * wPreBounded)
         let wrVis = fence2 | (strongFence2 * xbstar * rPreBounded) | (wPostBounded * vis * rPreBounded)
         let rwXbstar = fence2 | (rPostBounded * xbstar * wPreBounded)
-        let preRace = ext & (BitRelation.product(Plain, M, count: n) | BitRelation.product(M - IW, Plain, count: n))
         let rwXbstarInv = rwXbstar.inverse
         let incoherent = (preRace & rf & rwXbstarInv) | (preRace & fr & wrVis.inverse) | (preRace & co & wwVis.inverse)
         if !incoherent.isEmpty {
@@ -301,9 +330,9 @@ struct LKMMModel {
             if let p = incoherent.pairs.first { out.cycle = [p.0, p.1] }
             return out
         }
-        let wwNonrace = wwVis & (BitRelation.product(Marked, W, count: n) | rwXbstar) & (BitRelation.product(W, Marked, count: n) | wrVis)
+        let wwNonrace = wwVis & (markedToW | rwXbstar) & (wToMarked | wrVis)
         let wwRace = (preRace & co) - wwNonrace
-        let wrRace = ((preRace & (co.opt * rf)) - wrVis) - rwXbstarInv
+        let wrRace = ((preRace & (rf | (co * rf))) - wrVis) - rwXbstarInv
         let rwRace = (preRace & fr) - rwXbstar
         out.dataRace = !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty)
         return out

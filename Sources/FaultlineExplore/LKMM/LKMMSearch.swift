@@ -40,9 +40,14 @@ public struct LKMMReport: Sendable {
     /// the axiom it breaks (`happens-before`, `propagation`, `rcu`, `atomic`, `coherence`,
     /// `plain-coherence`, or lock.cat's `lock-nest`, `nested-is-locked`, `unmatched-locks`).
     public var forbidden: LKMMForbidden?
-    /// Candidate executions checked, and how many each axiom rejected (by name, sorted).
+    /// Candidate executions checked (those coherent and atomic per location), and how many each
+    /// later axiom rejected (by name, sorted).
     public var candidates: Int
     public var rejected: [(axiom: String, count: Int)]
+    /// Whether every candidate that may satisfy the claim's condition was checked (they are
+    /// searched first): then `never` is exact even when the result is incomplete, and so is
+    /// `sometimes` once an execution that does not satisfy it was found.
+    public var conditionDecided: Bool
 }
 
 /// A forbidden execution and why.
@@ -262,8 +267,7 @@ public struct LKMMSearch: Strategy {
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
-        var search = LKMMCandidates(ctx: ctx, prepared: prepared)
-        search.budget = budget
+        let search = LKMMCandidates(ctx: ctx, prepared: prepared, restrict: true)
         var witnessOf: [[Int64]: LKMMExecution] = [:]
         var forbidden: LKMMForbidden? = nil
         var forbiddenRank = -1
@@ -273,12 +277,11 @@ public struct LKMMSearch: Strategy {
         var stopped: StopReason? = nil
         let claim = ctx.machine.program.claimCondition
         let filter = ctx.machine.program.filterCondition
-        search.enumerate { execution, outcome, state in
+        let visit = { (execution: LKMMExecution, outcome: LKMMModel.Outcome, state: () -> State) -> Bool in
             candidates += 1
             if let axiom = outcome.failedAxiom {
                 rejected[axiom, default: 0] += 1
-                // The forbidden execution shown is the first that gets furthest through the axioms
-                // (one that only breaks coherence is seldom the interesting one).
+                // The forbidden execution shown is the first that gets furthest through the axioms.
                 let rank = LKMMSearch.axiomOrder.firstIndex(of: axiom) ?? 0
                 if rank > forbiddenRank, let claim, case .outcome(let values)? = ctx.terminal(state(), mask: 0),
                    filter?.evaluate(values) ?? true, claim.evaluate(values) {
@@ -293,257 +296,55 @@ public struct LKMMSearch: Strategy {
                 }
                 if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
             }
-            if candidates & 255 == 0, let r = budget.exhausted() { stopped = r; return false }
+            if candidates & 63 == 0, let r = budget.exhausted() { stopped = r; return false }
             return true
         }
-        if stopped == nil && search.ordersCut { stopped = budget.stopReason ?? .unsupported }
+        // First the candidates that may satisfy the claim's condition (that decides whether it
+        // can hold), then the rest.
+        let keepGoing = { () -> Bool in
+            if let r = budget.exhausted() { stopped = r; return false }
+            return true
+        }
+        var conditionDecided = false
+        if search.restriction != nil {
+            search.enumerate(.mayHold, keepGoing: keepGoing, visit)
+            conditionDecided = stopped == nil
+            if stopped == nil { search.enumerate(.rest, keepGoing: keepGoing, visit) }
+        } else {
+            search.enumerate(.all, keepGoing: keepGoing, visit)
+        }
+        // A condition that never holds: if no candidate got past coherence and atomicity, find
+        // the one that breaks them (the local pruning skipped it), within a budget.
+        if stopped == nil, forbidden == nil, claim != nil, builder.result.claimSatisfied == 0 {
+            var work = 200_000
+            let all = LKMMCandidates(ctx: ctx, prepared: prepared, restrict: true, prune: false)
+            all.enumerate(all.restriction != nil ? .mayHold : .all, keepGoing: {
+                work -= 256
+                return work > 0 && budget.exhausted() == nil
+            }) { execution, outcome, state in
+                work -= 1
+                if let axiom = outcome.failedAxiom, let rank = LKMMSearch.axiomOrder.firstIndex(of: axiom), rank > forbiddenRank,
+                   let claim, case .outcome(let values)? = ctx.terminal(state(), mask: 0), filter?.evaluate(values) ?? true, claim.evaluate(values) {
+                    forbidden = LKMMForbidden(execution: execution, axiom: axiom, cycle: outcome.cycle)
+                    forbiddenRank = rank
+                    if axiom == "atomic" { return false }
+                }
+                return work > 0
+            }
+        }
         if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
         result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
                                  witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
-                                 candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+                                 candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                 conditionDecided: conditionDecided || stopped == nil)
         return result
     }
 
     /// The execution `execution` names, with its events and relations (nil if it names none).
     public func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
         guard let prepared = try? LKMMSearch.prepare(ctx, unroll: unroll) else { return nil }
-        var search = LKMMCandidates(ctx: ctx, prepared: prepared)
-        return search.witness(execution)
-    }
-}
-
-/// The candidate executions of prepared paths, in a deterministic order: thread paths (first
-/// thread slowest), then coherence orders, then reads-from.
-struct LKMMCandidates {
-    let ctx: ExplorationContext
-    let prepared: Prepared
-    typealias Prepared = LKMMSearch.Prepared
-    let root: State
-    var frameCells: [[Int]]
-    let cellOf: [Int]
-    /// The run's budget, checked while a location's coherence orders are listed (they are listed
-    /// before the candidates: n writers have n! orders).
-    var budget: SearchBudget? = nil
-    /// Set when a combination's orders were cut short (too many, or the budget ran out): the
-    /// enumeration stops there and the result is incomplete.
-    private(set) var ordersCut = false
-    static let maxOrdersPerLocation = 100_000
-
-    init(ctx: ExplorationContext, prepared: Prepared) {
-        self.ctx = ctx
-        self.prepared = prepared
-        root = ctx.machine.initialState()
-        let n = prepared.paths.count
-        var frameCells = [[Int]](repeating: [], count: n)
-        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
-            let t = Int(root.objects[o].owner)
-            guard t >= 0 && t < n else { continue }
-            let b = Int(root.objects[o].base)
-            frameCells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
-        }
-        self.frameCells = frameCells
-        cellOf = prepared.addresses.map { AxiomaticSearch.cellIndex(ctx.machine.initialState(), $0) ?? -1 }
-    }
-
-    /// One combination of paths with its model and choice lists.
-    struct Combination {
-        var model: LKMMModel
-        /// Per location: the coherence orders to try (event indices, init write excluded).
-        var coOrders: [[[Int]]]
-        var coLocations: [Int]
-        /// Reads whose source is chosen: (read, candidate sources); lock reads are separate.
-        var reads: [(read: Int, sources: [Int])]
-    }
-
-    mutating func combination(_ choice: [Int]) -> Combination? {
-        let paths = (0..<choice.count).map { prepared.paths[$0][choice[$0]].events }
-        let model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
-        let nodes = model.nodes
-        let L = prepared.addresses.count
-        // Writes per location (init and unlocks excluded), and the critical section of each unlock.
-        var writes = [[Int]](repeating: [], count: L)
-        for i in L..<model.n where nodes[i].event.isWrite && !nodes[i].event.tags.contains(.ul) { writes[Int(nodes[i].event.slot)].append(i) }
-        var coOrders: [[[Int]]] = []
-        var coLocations: [Int] = []
-        for l in 0..<L where !writes[l].isEmpty {
-            var orders: [[Int]] = []
-            // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
-            let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
-            let budget = self.budget
-            let complete = permutations(model, writes[l], []) { o in
-                if orders.count >= LKMMCandidates.maxOrdersPerLocation { return false }
-                if orders.count & 1023 == 1023, let budget, budget.exhausted() != nil { return false }
-                if let u = unmatched.first, o.contains(where: { model.LKW.contains($0) && !unmatched.contains($0) && o.firstIndex(of: $0)! > o.firstIndex(of: u)! }) { return true }
-                // Unlocks go right after their lock write.
-                var full: [Int] = []
-                for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
-                orders.append(full)
-                return true
-            }
-            if !complete { ordersCut = true; return nil }
-            if orders.isEmpty { return nil }
-            coOrders.append(orders)
-            coLocations.append(l)
-        }
-        var reads: [(Int, [Int])] = []
-        for i in L..<model.n where nodes[i].event.isRead && !nodes[i].event.tags.contains(.lkr) {
-            let e = nodes[i].event
-            let l = Int(e.slot)
-            var src: [Int] = []
-            if !e.tags.isDisjoint(with: [.lf, .rl]) {
-                // In its own critical section: reads from that lock write; else from another thread's.
-                if let w = (L..<model.n).last(where: { model.LKW.contains($0) && model.poLoc.contains($0, i) }),
-                   !(L..<model.n).contains(where: { model.UL.contains($0) && model.poLoc.contains(w, $0) && model.poLoc.contains($0, i) }) {
-                    src = [w]
-                } else {
-                    src = (L..<model.n).filter { model.LKW.contains($0) && model.loc.contains($0, i) && nodes[$0].thread != nodes[i].thread }
-                }
-            } else if e.tags.contains(.ru) {
-                if let u = (L..<model.n).last(where: { model.UL.contains($0) && model.poLoc.contains($0, i) }) { src.append(u) }
-                src.append(l)
-                src += (L..<model.n).filter { model.UL.contains($0) && model.loc.contains($0, i) && nodes[$0].thread != nodes[i].thread }
-            } else {
-                if prepared.initial[l] == e.value { src.append(l) }
-                for w in writes[l] where nodes[w].event.value == e.value && model.LKW.contains(w) == false { src.append(w) }
-            }
-            if src.isEmpty { return nil }
-            reads.append((i, src))
-        }
-        return Combination(model: model, coOrders: coOrders, coLocations: coLocations, reads: reads)
-    }
-
-    func criticalUnlock(_ model: LKMMModel, _ lkw: Int) -> Int? {
-        let L = prepared.addresses.count
-        for u in L..<model.n where model.UL.contains(u) && model.poLoc.contains(lkw, u) {
-            let between = (L..<model.n).contains { x in (model.LKW.contains(x) || model.UL.contains(x)) && model.poLoc.contains(lkw, x) && model.poLoc.contains(x, u) }
-            if !between { return u }
-        }
-        return nil
-    }
-
-    /// Calls `body` with each order; false from `body` stops it (and is returned).
-    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Bool) -> Bool {
-        if rest.isEmpty { return body(prefix) }
-        for (i, w) in rest.enumerated() {
-            // Keep each thread's writes in program order (coherence forbids the rest).
-            if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
-            var r = rest; r.remove(at: i)
-            if !permutations(model, r, prefix + [w], body) { return false }
-        }
-        return true
-    }
-
-    /// rf and co of one choice of coherence orders and sources.
-    func relations(_ c: Combination, co coChoice: [Int], rf rfChoice: [Int]) -> (rf: BitRelation, co: BitRelation, final: [Int64]) {
-        let model = c.model
-        let n = model.n
-        var co = BitRelation(count: n)
-        var rf = BitRelation(count: n)
-        var final = prepared.initial
-        var predecessor = [Int](repeating: -1, count: n)
-        for (k, l) in c.coLocations.enumerated() {
-            let order = [l] + c.coOrders[k][coChoice[k]]
-            for a in 0..<order.count {
-                if a > 0 { predecessor[order[a]] = order[a - 1] }
-                for b in (a + 1)..<max(a + 1, order.count) { co.insert(order[a], order[b]) }
-            }
-            final[l] = model.nodes[order.last!].event.value
-            if model.UL.contains(order.last!) { final[l] = 0 }
-        }
-        for (k, rd) in c.reads.enumerated() { rf.insert(rd.sources[rfChoice[k]], rd.read) }
-        // Lock reads read from the write just before their lock write, if it is IW or an unlock.
-        for i in 0..<n where model.LKR.contains(i) {
-            let w = Int(model.nodes[i].event.partner) - model.nodes[i].index + i
-            let p = predecessor[w]
-            if p >= 0 && (model.IW.contains(p) || model.UL.contains(p)) { rf.insert(p, i) }
-        }
-        return (rf, co, final)
-    }
-
-    /// The state a candidate ends in (registers from the paths, memory from coherence).
-    func finalState(_ choice: [Int], _ final: [Int64]) -> State {
-        var s = root
-        for t in 0..<choice.count {
-            let ps = prepared.paths[t][choice[t]].state
-            s.threads[t] = ps.threads[t]
-            for c in frameCells[t] { s.cells[c] = ps.cells[c] }
-        }
-        for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
-        return s
-    }
-
-    /// Calls `body` with every candidate (its name, the model's verdict, its final state on
-    /// demand); stops when `body` returns false.
-    mutating func enumerate(_ body: (LKMMExecution, LKMMModel.Outcome, () -> State) -> Bool) {
-        let n = prepared.paths.count
-        guard prepared.paths.allSatisfy({ !$0.isEmpty }) else { return }
-        var choice = [Int](repeating: 0, count: n)
-        while true {
-            let combined = combination(choice)
-            if ordersCut { return }
-            if let c = combined {
-                var co = [Int](repeating: 0, count: c.coOrders.count)
-                var rf = [Int](repeating: 0, count: c.reads.count)
-                outer: while true {
-                    let (rfRel, coRel, final) = relations(c, co: co, rf: rf)
-                    let outcome = c.model.check(rf: rfRel, co: coRel)
-                    let ch = choice
-                    if !body(LKMMExecution(paths: choice, co: co, rf: rf), outcome, { finalState(ch, final) }) { return }
-                    var k = rf.count - 1
-                    while k >= 0 { rf[k] += 1; if rf[k] < c.reads[k].sources.count { break }; rf[k] = 0; k -= 1 }
-                    if k >= 0 { continue }
-                    var j = co.count - 1
-                    while j >= 0 { co[j] += 1; if co[j] < c.coOrders[j].count { break }; co[j] = 0; j -= 1 }
-                    if j < 0 { break outer }
-                }
-            }
-            var t = n - 1
-            while t >= 0 { choice[t] += 1; if choice[t] < prepared.paths[t].count { break }; choice[t] = 0; t -= 1 }
-            if t < 0 { return }
-        }
-    }
-
-    /// The witness of one named execution.
-    mutating func witness(_ x: LKMMExecution) -> LKMMWitness? {
-        let n = prepared.paths.count
-        guard x.paths.count == n, (0..<n).allSatisfy({ x.paths[$0] >= 0 && x.paths[$0] < prepared.paths[$0].count }),
-              let c = combination(x.paths), x.co.count == c.coOrders.count, x.rf.count == c.reads.count,
-              (0..<x.co.count).allSatisfy({ x.co[$0] >= 0 && x.co[$0] < c.coOrders[$0].count }),
-              (0..<x.rf.count).allSatisfy({ x.rf[$0] >= 0 && x.rf[$0] < c.reads[$0].sources.count }) else { return nil }
-        let (rf, co, final) = relations(c, co: x.co, rf: x.rf)
-        let outcome = c.model.check(rf: rf, co: co, keepRelations: true)
-        let machine = ctx.machine
-        let model = c.model
-        let events: [LKMMWitness.Event] = model.nodes.enumerated().map { i, node in
-            let e = node.event
-            let kind = e.kind == .read ? "R" : e.kind == .write ? "W" : "F"
-            let where_ = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : LKMMSearch.globalName(e.address, machine.program)
-            return LKMMWitness.Event(id: i, thread: node.thread, kind: kind, tags: e.tags.names, location: where_, value: e.value, source: e.location)
-        }
-        var relations: [(String, [LKMMWitness.Edge])] = []
-        var immediateCo = BitRelation(count: model.n)
-        for i in 0..<model.n { for j in co.successors(i) where !(0..<model.n).contains(where: { co.contains(i, $0) && co.contains($0, j) }) { immediateCo.insert(i, j) } }
-        for (name, r) in outcome.relations {
-            let shown = name == "co" ? immediateCo : r
-            let ordering = !["rf", "co", "fr"].contains(name)
-            let edges = shown.pairs.filter { !ordering || (model.nodes[$0.0].thread >= 0 && model.nodes[$0.1].thread >= 0) }
-                .map { LKMMWitness.Edge(from: $0.0, to: $0.1, label: name) }
-            relations.append((name, edges))
-        }
-        var cycle: [LKMMWitness.Edge] = []
-        if outcome.failedAxiom != nil, !outcome.cycle.isEmpty {
-            let cyc = outcome.cycle
-            for k in 0..<cyc.count {
-                let a = cyc[k], b = cyc[(k + 1) % cyc.count]
-                let label = outcome.relations.first { $0.1.contains(a, b) }?.0 ?? (model.po.contains(a, b) ? "po" : "")
-                cycle.append(LKMMWitness.Edge(from: a, to: b, label: label))
-            }
-        }
-        var values: [Int64]? = nil
-        if case .outcome(let v)? = ctx.terminal(finalState(x.paths, final), mask: 0) { values = v }
-        return LKMMWitness(execution: x, events: events, relations: relations, axiom: outcome.failedAxiom, cycle: cycle,
-                           dataRace: outcome.dataRace, outcome: values)
+        return LKMMCandidates(ctx: ctx, prepared: prepared, restrict: false).witness(execution)
     }
 }
 

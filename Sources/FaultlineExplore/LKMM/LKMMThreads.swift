@@ -3,7 +3,7 @@ import FaultlineMachine
 
 /// A set of events of one thread path (bit i: the path's i-th event): what a value, an address
 /// or a branch depends on. Four words: a thread path has at most 256 events.
-struct EventSet: Equatable, Sendable {
+struct EventSet: Hashable, Sendable {
     var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
 
     static let capacity = 256
@@ -128,6 +128,12 @@ struct LKEvent: Sendable {
     var slot: Int32 = -1
 
     var isRead: Bool { kind == .read }
+
+    /// Everything but the value: two paths with the same shapes have the same model relations.
+    struct Shape: Hashable {
+        var kind: Kind, tags: LKTags, address: Int64, addr: EventSet, data: EventSet, ctrl: EventSet, partner: Int32, slot: Int32
+    }
+    var shape: Shape { Shape(kind: kind, tags: tags, address: address, addr: addr, data: data, ctrl: ctrl, partner: partner, slot: slot) }
     var isWrite: Bool { kind == .write }
 }
 
