@@ -246,7 +246,7 @@ public struct LKMMSearch: Strategy {
         do {
             let prepared = try LKMMSearch.prepare(ctx, unroll: unroll)
             return explore(ctx, options: options, prepared: prepared, start: start)
-        } catch let e as LKMMUnsupported {
+        } catch is LKMMUnsupported {
             var r = ExplorationResult(strategy: name)
             r.complete = false
             r.stopReason = .unsupported
