@@ -19,6 +19,9 @@ public enum StopReason: String, Sendable, CaseIterable {
     case outOfScope = "out of scope (axiomatic: only loop-free reads, writes, barriers, RCU and SRCU)"
     /// An engine that cannot take the program (LKMM on a construct it does not model).
     case unsupported = "unsupported by this engine"
+    /// LKMM: a location had more coherence orders (or locally consistent choices) than the engine
+    /// lists (`LKMMCandidates.maxChoicesPerLocation`); the first ones were searched.
+    case orderLimit = "order limit (lkmm: over 100,000 coherence choices of one location)"
     /// replay: the schedule ended while threads could still run.
     case scheduleEnded = "schedule ends before the execution does"
 

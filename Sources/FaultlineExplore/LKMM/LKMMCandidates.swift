@@ -36,7 +36,15 @@ struct LKMMCandidates {
         var entries: [[Int]: LKMMModel] = [:]
         /// Set when `combination` gave up because `keepGoing` said stop.
         var aborted = false
+        /// Set when a location had more coherence orders or consistent choices than
+        /// `maxChoicesPerLocation`: the search went on with the first ones, and is incomplete.
+        var cut = false
     }
+
+    /// At most this many coherence orders, and locally consistent choices, are listed for one
+    /// location of a combination (n writers of one location have up to n! orders: 11 writers
+    /// once took gigabytes before the first candidate was checked).
+    static let maxChoicesPerLocation = 100_000
 
     /// The atoms of the top-level conjunction of a condition that a candidate's registers and
     /// final memory must meet to satisfy it.
@@ -156,17 +164,21 @@ struct LKMMCandidates {
         for l in 0..<L where !writes[l].isEmpty {
             var orders: [[Int]] = []
             // Lock writes: every matched LKW before an unmatched one (lock.cat's co0).
-            let unmatched = writes[l].filter { model.LKW.contains($0) && criticalUnlock(model, $0) == nil }
-            permutations(model, writes[l], []) { o in
+            let ws = writes[l]
+            let isLock = ws.map { model.LKW.contains($0) }
+            let unlock = ws.indices.map { isLock[$0] ? criticalUnlock(model, ws[$0]) : nil }
+            let unmatched = ws.indices.first { isLock[$0] && unlock[$0] == nil }
+            let models = self.models   // (the closure then captures no copy of `self`)
+            LKMMCandidates.permutations(ws.count, thread: ws.map { nodes[$0].thread }) { o in
                 work += 1
-                if work & 4095 == 0 && !keepGoing() { models.aborted = true }
-                if models.aborted { return }
-                if let u = unmatched.first, let ku = o.firstIndex(of: u),
-                   o.enumerated().contains(where: { $0.offset > ku && model.LKW.contains($0.element) }) { return }
+                if work & 4095 == 0 && !keepGoing() { models.aborted = true; return false }
+                if orders.count >= LKMMCandidates.maxChoicesPerLocation { models.cut = true; return false }
+                if let u = unmatched, let ku = o.firstIndex(of: u), o[(ku + 1)...].contains(where: { isLock[$0] }) { return true }
                 // Unlocks go right after their lock write.
                 var full: [Int] = []
-                for w in o { full.append(w); if model.LKW.contains(w), let u = criticalUnlock(model, w) { full.append(u) } }
+                for k in o { full.append(ws[k]); if let u = unlock[k] { full.append(u) } }
                 orders.append(full)
+                return true
             }
             if orders.isEmpty || models.aborted { return nil }
             locations[l].orders = orders
@@ -199,12 +211,14 @@ struct LKMMCandidates {
         for l in 0..<L {
             var loc = locations[l]
             let memoryAtoms = restriction?.memory.filter { $0.slot == l } ?? []
-            for (k, order) in loc.orders.enumerated() {
+            let frame = LocalFrame(model, loc)
+            choices: for (k, order) in loc.orders.enumerated() {
                 var rf = [Int](repeating: 0, count: loc.reads.count)
                 while true {
                     work += 1
                     if work & 4095 == 0 && !keepGoing() { models.aborted = true; return nil }
-                    if !prune || locallyConsistent(model, loc, order, rf) {
+                    if loc.choices.count >= LKMMCandidates.maxChoicesPerLocation { models.cut = true; break choices }
+                    if !prune || locallyConsistent(model, loc, frame, order, rf) {
                         loc.choices.append((k, rf))
                         let last = order.last.map { model.UL.contains($0) ? 0 : nodes[$0].event.value } ?? prepared.initial[l]
                         loc.choiceOK.append(memoryAtoms.allSatisfy { (last == $0.value) == $0.equals })
@@ -220,33 +234,56 @@ struct LKMMCandidates {
         return Combination(model: model, locations: locations)
     }
 
+    /// The events of one location (its initial write, writes, unlocks, reads, lock reads) and
+    /// their po-loc edges as a small relation: built once per location of a combination, copied
+    /// for each of its choices.
+    struct LocalFrame {
+        /// Per event of the model: its index in the small relation (-1: another location).
+        var index: [Int]
+        var poLoc: BitRelation
+        /// No reads and no lock events: every order (each thread's writes kept in program order)
+        /// is coherent and atomic, with nothing to check.
+        var alwaysConsistent: Bool
+
+        init(_ model: LKMMModel, _ loc: Location) {
+            alwaysConsistent = loc.reads.isEmpty && !(loc.orders.first ?? []).contains { model.LKW.contains($0) || model.UL.contains($0) }
+            var members = [loc.slot]
+            for i in 0..<model.n where i != loc.slot && model.loc.contains(loc.slot, i) { members.append(i) }
+            // Every order lists the same writes.
+            for w in loc.orders.first ?? [] where !members.contains(w) { members.append(w) }
+            for src in loc.sources { for w in src where !members.contains(w) { members.append(w) } }
+            for r in loc.reads where !members.contains(r) { members.append(r) }
+            index = [Int](repeating: -1, count: model.n)
+            for (k, i) in members.enumerated() { index[i] = k }
+            poLoc = BitRelation(count: members.count)
+            for (a, i) in members.enumerated() { for (b, j) in members.enumerated() where model.poLoc.contains(i, j) { poLoc.insert(a, b) } }
+        }
+    }
+
     /// po-loc | rf | co | fr acyclic and rmw & (fre ; coe) empty, on one location's events.
-    func locallyConsistent(_ model: LKMMModel, _ loc: Location, _ order: [Int], _ rfChoice: [Int]) -> Bool {
+    /// (co and fr as their immediate edges: the rest follows by transitivity and changes no cycle.)
+    func locallyConsistent(_ model: LKMMModel, _ loc: Location, _ frame: LocalFrame, _ order: [Int], _ rfChoice: [Int]) -> Bool {
+        if frame.alwaysConsistent { return true }
+        let index = frame.index
         let chain = [loc.slot] + order
-        var rank = [Int: Int]()
-        for (p, w) in chain.enumerated() { rank[w] = p }
+        // Position in the coherence order, by local index (-1: not a write of the chain).
+        var rank = [Int](repeating: -1, count: frame.poLoc.n)
+        for (p, w) in chain.enumerated() { rank[index[w]] = p }
         // Each read's source (lock reads: the write before their lock write, if IW or an unlock).
         var source: [(read: Int, from: Int)] = []
         for (k, r) in loc.reads.enumerated() { source.append((r, loc.sources[k][rfChoice[k]])) }
         for w in order where model.LKW.contains(w) {
             let r = Int(model.nodes[w].event.partner) - model.nodes[w].index + w
-            let p = chain[rank[w]! - 1]
+            let p = chain[rank[index[w]] - 1]
             if model.IW.contains(p) || model.UL.contains(p) { source.append((r, p)) }
         }
-        // Events of the location and their edges, in a small relation.
-        var ids = chain
-        for s in source where !ids.contains(s.read) { ids.append(s.read) }
-        for i in 0..<model.n where model.loc.contains(loc.slot, i) && !ids.contains(i) { ids.append(i) }
-        var local = [Int: Int]()
-        for (k, i) in ids.enumerated() { local[i] = k }
-        let m = ids.count
-        var rel = BitRelation(count: m)
-        for a in 0..<m { for b in 0..<m where model.poLoc.contains(ids[a], ids[b]) { rel.insert(a, b) } }
-        for p in 0..<chain.count { for q in (p + 1)..<max(p + 1, chain.count) { rel.insert(local[chain[p]]!, local[chain[q]]!) } }
+        var rel = frame.poLoc
+        for p in 1..<chain.count { rel.insert(index[chain[p - 1]], index[chain[p]]) }
         for s in source {
-            rel.insert(local[s.from]!, local[s.read]!)
-            // fr: the read before every write after its source.
-            if let p = rank[s.from] { for q in (p + 1)..<max(p + 1, chain.count) { rel.insert(local[s.read]!, local[chain[q]]!) } }
+            rel.insert(index[s.from], index[s.read])
+            // fr: the read before the write after its source.
+            let p = rank[index[s.from]]
+            if p >= 0 && p + 1 < chain.count { rel.insert(index[s.read], index[chain[p + 1]]) }
         }
         guard rel.acyclic else { return false }
         // atomic: no write of another thread between an RMW's read's source and its write.
@@ -254,7 +291,9 @@ struct LKMMCandidates {
             let partner = model.nodes[s.read].event.partner
             guard partner >= 0, model.rmw.contains(s.read, Int(partner) - model.nodes[s.read].index + s.read) else { continue }
             let w = Int(partner) - model.nodes[s.read].index + s.read
-            guard let ps = rank[s.from], let pw = rank[w] else { continue }
+            guard index[w] >= 0 else { continue }
+            let ps = rank[index[s.from]], pw = rank[index[w]]
+            guard ps >= 0 && pw >= 0 else { continue }
             // fre from the read to a write w' of another thread, coe from w' to w.
             let me = model.nodes[s.read].thread
             if ps + 1 < pw, chain[(ps + 1)..<pw].contains(where: { model.nodes[$0].thread != me }) { return false }
@@ -271,14 +310,25 @@ struct LKMMCandidates {
         return nil
     }
 
-    func permutations(_ model: LKMMModel, _ rest: [Int], _ prefix: [Int], _ body: ([Int]) -> Void) {
-        if rest.isEmpty { body(prefix); return }
-        for (i, w) in rest.enumerated() where !models.aborted {
-            // Keep each thread's writes in program order (coherence forbids the rest).
-            if rest[..<i].contains(where: { model.nodes[$0].thread == model.nodes[w].thread }) { continue }
-            var r = rest; r.remove(at: i)
-            permutations(model, r, prefix + [w], body)
+    /// Calls `body` with each order of the indices `0..<count` that keeps the indices of one
+    /// thread ascending (coherence forbids the rest), in lexicographic order; false from `body`
+    /// stops the listing (and is returned).
+    @discardableResult
+    static func permutations(_ count: Int, thread: [Int], _ body: ([Int]) -> Bool) -> Bool {
+        var order: [Int] = []
+        order.reserveCapacity(count)
+        var used = [Bool](repeating: false, count: count)
+        func extend() -> Bool {
+            if order.count == count { return body(order) }
+            for i in 0..<count where !used[i] {
+                if (0..<i).contains(where: { !used[$0] && thread[$0] == thread[i] }) { continue }
+                used[i] = true; order.append(i)
+                if !extend() { return false }
+                order.removeLast(); used[i] = false
+            }
+            return true
         }
+        return extend()
     }
 
     /// rf, co and final values of one choice per location.

@@ -308,11 +308,12 @@ public struct LKMMSearch: Strategy {
         var conditionDecided = false
         if search.restriction != nil {
             search.enumerate(.mayHold, keepGoing: keepGoing, visit)
-            conditionDecided = stopped == nil
+            conditionDecided = stopped == nil && !search.models.cut
             if stopped == nil { search.enumerate(.rest, keepGoing: keepGoing, visit) }
         } else {
             search.enumerate(.all, keepGoing: keepGoing, visit)
         }
+        if stopped == nil && search.models.cut { stopped = .orderLimit }
         // A condition that never holds: if no candidate got past coherence and atomicity, find
         // the one that breaks them (the local pruning skipped it), within a budget.
         if stopped == nil, forbidden == nil, claim != nil, builder.result.claimSatisfied == 0 {
