@@ -118,6 +118,11 @@ typedef unsigned long pte_t;
 #define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
 #define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
+/* include/linux/types.h: what call_rcu() queues (the callback thread keeps the queue) */
+struct rcu_head {
+	struct rcu_head *next;
+};
+
 /* Exactly 8 cells: a page frame and its struct page are one object. */
 struct page {
 	unsigned long flags;
