@@ -10,7 +10,8 @@ extension FunctionCompiler {
     ]
 
     static let noOps: Set<String> = [
-        "smp_read_barrier_depends", "cpu_relax", "cond_resched",
+        "smp_read_barrier_depends", "cpu_relax", "cond_resched", "schedule", "yield", "msleep", "usleep_range",
+        "schedule_timeout_uninterruptible", "schedule_timeout_idle", "io_schedule",
         "printk", "pr_info", "pr_warn", "pr_err", "pr_debug", "might_sleep", "lockdep_assert_held",
         "mmap_assert_locked", "mmap_assert_write_locked", "flush_tlb_page", "flush_tlb_range",
         "update_mmu_cache", "update_mmu_cache_range", "flush_cache_page", "smp_mb__before_spinlock",
@@ -348,6 +349,12 @@ extension FunctionCompiler {
 
     // MARK: locks, RCU, IRQs, allocation, assertions
 
+    /// Records an RCU callback (nil: kfree_rcu) so that the program gets its callback thread.
+    mutating func noteRCUCallback(_ fi: Int32?) {
+        if compiler.rcuCallbackSite < 0 { compiler.rcuCallbackSite = currentLocation }
+        if let fi, !compiler.rcuCallbackFunctions.contains(fi) { compiler.rcuCallbackFunctions.append(fi) }
+    }
+
     mutating func syncOp(_ name: String, _ args: [Expr], _ e: Expr) throws -> CType? {
         let l = e.location
         func simple(_ op: SyncOp, address: Bool, returns: Bool = false) throws -> CType {
@@ -419,6 +426,67 @@ extension FunctionCompiler {
         case "local_irq_restore":
             try expectArgs(args, 1, name, e)
             try rvalue(args[0]); at(l); emit(.sync(.irqRestore)); emit(.push(0)); return .void
+        case "call_rcu", "call_rcu_hurry":
+            // The callback runs on the RCU callback thread after a grace period. Callbacks are
+            // named, not stored: the language has no function pointers.
+            try expectArgs(args, 2, name, e)
+            guard case .name(let cb) = args[1].kind, let fi = compiler.functionIndex[cb] else {
+                throw Diagnostic("\(name)'s callback must be the name of a function defined in the file", at: args[1].location)
+            }
+            if file.functions[fi].params.count != 1 {
+                throw Diagnostic("RCU callback '\(cb)' must take one argument (the struct rcu_head *)", at: args[1].location)
+            }
+            _ = try pointerArgument(args[0])
+            emit(.push(Int64(fi)))
+            at(l); emit(.sync(.callRCU)); noteRCUCallback(Int32(fi))
+            emit(.push(0)); return .void
+        case "kfree_rcu", "kvfree_rcu", "kfree_rcu_mightsleep", "kvfree_rcu_mightsleep":
+            // kfree_rcu(ptr, rhf) names the rcu_head field; the object is what is freed.
+            guard args.count == 1 || args.count == 2 else { throw Diagnostic("\(name) takes a pointer and the name of its rcu_head field", at: l) }
+            _ = try pointerArgument(args[0])
+            emit(.push(-1))
+            at(l); emit(.sync(.callRCU)); noteRCUCallback(nil)
+            emit(.push(0)); return .void
+        case "cond_resched_rcu":
+            // rcu_read_unlock(); cond_resched(); rcu_read_lock(): a quiescent state.
+            try expectArgs(args, 0, name, e)
+            at(l); emit(.sync(.rcuReadUnlock)); emit(.sync(.rcuReadLock)); emit(.push(0)); return .void
+        case "wait_event", "wait_event_interruptible", "wait_event_killable", "wait_event_freezable", "wait_event_idle":
+            // prepare_to_wait() (read the queue's wake-up count), test the condition, sleep until
+            // a wake_up() moves the count; again. A wake-up between the test and the sleep is not
+            // lost; a condition made true without a wake_up() leaves the sleeper asleep.
+            try expectArgs(args, 2, name, e)
+            let seq = newSlot()
+            let top = pc
+            _ = try addressOf(args[0], name); at(l); emit(.read(kind: 0, mode: .acquire)); emit(.store(seq))
+            try rvalue(args[1])
+            let done = pc; emit(.jumpIfNotZero(0))
+            _ = try addressOf(args[0], name); emit(.load(seq)); at(l); emit(.sync(.waitEventSleep))
+            emit(.jump(Int32(top)))
+            patch(done, to: pc)
+            emit(.push(0)); return .int("int")
+        case "wake_up", "wake_up_all", "wake_up_interruptible", "wake_up_interruptible_all", "wake_up_var":
+            // Fully ordered when it wakes someone (the kernel's try_to_wake_up()): an RMW.
+            try expectArgs(args, 1, name, e)
+            _ = try pointerArgument(args[0]); emit(.push(1))
+            at(l); emit(.rmw(.fetchAdd, mode: .mb)); emit(.pop); emit(.push(0)); return .void
+        case "init_waitqueue_head", "init_completion", "reinit_completion":
+            try expectArgs(args, 1, name, e)
+            _ = try pointerArgument(args[0]); emit(.push(0))
+            at(l); emit(.write(kind: 0, mode: .once)); emit(.push(0)); return .void
+        case "complete", "complete_all":
+            try expectArgs(args, 1, name, e)
+            _ = try pointerArgument(args[0])
+            if n == "complete" { emit(.push(1)); at(l); emit(.rmw(.fetchAdd, mode: .mb)) }
+            else { emit(.push(Int64(UInt32.max))); at(l); emit(.rmw(.xchg, mode: .mb)) }
+            emit(.pop); emit(.push(0)); return .void
+        case "wait_for_completion", "wait_for_completion_killable", "wait_for_completion_interruptible", "wait_for_completion_io":
+            let t = try simple(.waitForCompletion, address: true)
+            return n == "wait_for_completion" || n == "wait_for_completion_io" ? t : .int("int")
+        case "completion_done":
+            try expectArgs(args, 1, name, e)
+            _ = try pointerArgument(args[0]); at(l); emit(.read(kind: 0, mode: .once))
+            emit(.push(0)); emit(.binary(.ne)); return .int("bool")
         case "tlb_shootdown", "flush_tlb_all", "flush_tlb_mm": 
             if !args.isEmpty { for a in args { try rvalue(a); emit(.pop) } }
             at(l); emit(.sync(.tlbShootdown)); emit(.push(0)); return .void

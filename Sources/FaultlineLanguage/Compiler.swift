@@ -16,12 +16,16 @@ public struct Compiler {
     var threadRegisters: [[String: RegisterHome]] = []
     var untypedGlobals: Set<String> = []
     var allocationTypes: [Int32: CType] = [:]
+    /// Functions `call_rcu` names as callbacks, in first-use order, and the first `call_rcu` /
+    /// `kfree_rcu` site (-1: none): the program then gets an RCU callback thread.
+    var rcuCallbackFunctions: [Int32] = []
+    var rcuCallbackSite: Int32 = -1
 
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
-        "srcu_down_read", "srcu_up_read", "call_rcu", "kfree_rcu", "rcu_barrier", "membarrier_private_expedited",
+        "srcu_down_read", "srcu_up_read", "rcu_barrier", "membarrier_private_expedited",
         "membarrier_register_private_expedited", "smp_cond_load_acquire", "smp_cond_load_relaxed", "smp_call_function",
-        "schedule", "msleep", "wait_event", "wake_up", "complete", "wait_for_completion", "llist_add",
+        "set_current_state", "__set_current_state", "wake_up_process", "wait_event_timeout", "llist_add",
         "for_each_online_cpu", "cpu_rq", "context_switch", "__schedule", "membarrier_arch_sched_in",
         "membarrier_arch_register_private_expedited", "llist_on_list", "llist_add_iff_not_on_list",
     ]
@@ -81,8 +85,15 @@ public struct Compiler {
             functions.append(compiled)
             if let t = threadIndex { threadRegisters[t] = fc.registerHomes }
         }
+        var rcuThread: Int? = nil
+        if rcuCallbackSite >= 0 {
+            rcuThread = threadFns.count
+            threadFns.append(functions.count)
+            functions.append(rcuDoBatch())
+            threadRegisters.append([:])
+        }
         // Register initialisers from the init block.
-        var registerInits: [[(RegisterHome, Int64)]] = Array(repeating: [], count: file.threads.count)
+        var registerInits: [[(RegisterHome, Int64)]] = Array(repeating: [], count: threadFns.count)
         for item in file.initItems {
             guard case .register(let t, let name) = item.target else { continue }
             guard t >= 0, t < file.threads.count else { throw Diagnostic("no thread P\(t) for register \(t):\(name)", at: item.location) }
@@ -98,6 +109,7 @@ public struct Compiler {
             kindNames: kindNames, observed: [], claim: file.claim, claimCondition: nil, filterCondition: nil,
             programHash: programHash, threadRegisters: threadRegisters)
         program.allocationTypes = allocationTypes
+        program.rcuCallbackThread = rcuThread
         program.referenceCells.globals = globals.map { references($0.type) }
         program.referenceCells.pageKinds = kindNames.map { name in
             guard let t = pageKindType(name) else { return [Bool](repeating: true, count: Address.pageCells) }
@@ -107,6 +119,24 @@ public struct Compiler {
         program.referenceCells.allocations = allocationTypes.mapValues { references($0) }
         try compileObservations(&program)
         return program
+    }
+
+    /// The RCU callback thread's code (the kernel's `rcu_do_batch()`, as an offloaded rcuo
+    /// kthread runs it, CONFIG_RCU_NOCB_CPU): take the oldest callback whose grace period has
+    /// ended, call it with its `rcu_head` (or kfree the object, for `kfree_rcu`), again. It
+    /// finishes whenever nothing is queued and comes back when a callback is.
+    mutating func rcuDoBatch() -> Function {
+        var code: [Instr] = [.sync(.rcuCallback)]          // pushes head, then function index
+        for fi in [Int32(-1)] + rcuCallbackFunctions {
+            code += [.dup, .push(Int64(fi)), .binary(.eq)]
+            code.append(.jumpIfZero(Int32(code.count + (fi < 0 ? 4 : 5))))
+            code += fi < 0 ? [.pop, .sync(.free)] : [.pop, .call(fi), .pop]
+            code.append(.jump(0))
+        }
+        code.append(.fail(.assertion, string("rcu_do_batch: a callback no call_rcu names")))   // unreachable
+        return Function(name: "rcu_do_batch", code: code, locations: Array(repeating: rcuCallbackSite, count: code.count),
+                        parameterCount: 0, slotCount: 0, frameSize: 0, frameSlot: -1, parametersInFrame: [],
+                        location: locations[Int(rcuCallbackSite)])
     }
 
     mutating func collectPageKinds() {

@@ -31,11 +31,25 @@ public enum SyncOp: UInt8, Sendable {
     case irqDisable, irqEnable, irqSave, irqRestore, tlbShootdown
     case waitOnBit, waitOnBitLock
     case free, freePage
+    /// `call_rcu(head, fn)` / `kfree_rcu(p, field)`: operands [head, callback function index
+    /// (-1: kfree)]. Queues the callback behind a grace period that waits for every read-side
+    /// (and IRQs-off) section in progress, the caller's own included.
+    case callRCU
+    /// The RCU callback thread (`Program.rcuCallbackThread`, the kernel's `rcu_do_batch()`):
+    /// blocks until the oldest queued callback's grace period has ended, dequeues it and
+    /// pushes [head, function index].
+    case rcuCallback
+    /// The sleep of `wait_event(wq, cond)`: operands [wq, seq]; blocks until a `wake_up(wq)`
+    /// has moved the queue's wake-up count past `seq`, the count read before `cond` was.
+    case waitEventSleep
+    /// `wait_for_completion(c)`: operand [c]; blocks until `c->done > 0`, then takes one
+    /// (`complete_all()` leaves `UINT_MAX`, which is never taken).
+    case waitForCompletion
 
     /// Operations that take an address operand (a lock, a word, an object).
     public var takesAddress: Bool {
         switch self {
-        case .rcuReadLock, .rcuReadUnlock, .synchronizeRCU, .irqDisable, .irqEnable, .irqSave, .irqRestore, .tlbShootdown: return false
+        case .rcuReadLock, .rcuReadUnlock, .synchronizeRCU, .irqDisable, .irqEnable, .irqSave, .irqRestore, .tlbShootdown, .rcuCallback: return false
         default: return true
         }
     }
@@ -196,6 +210,10 @@ public struct Program: Sendable {
     public var allocationTypes: [Int32: CType] = [:]
     /// Which cells can keep an object reachable, for the leak check.
     public var referenceCells = ReferenceCells()
+
+    /// The thread that runs RCU callbacks (`call_rcu`, `kfree_rcu`), after the file's threads;
+    /// nil when the program queues none.
+    public var rcuCallbackThread: Int? = nil
 
     public var threadCount: Int { threadFunctions.count }
 }

@@ -38,6 +38,12 @@ public struct Access: Sendable, Equatable {
     public static let gracePeriodEnd: Int64 = -7 // synchronize_rcu: waiting for `threads`
     public static let shootdownEnd: Int64 = -8   // tlb_shootdown: waiting for `threads`
     public static let irqRestore: Int64 = -9     // local_irq_restore: may enter or leave
+    /// call_rcu: queues a callback (the order of the queue is observable) and snapshots every
+    /// thread's section, as a grace period's start does.
+    public static let callRCU: Int64 = -10
+    /// The callback thread taking the oldest callback: waits for `threads` to leave their
+    /// sections, as a grace period's end does, and dequeues.
+    public static let rcuCallbackRun: Int64 = -11
     /// SRCU domain `d`: readers at -(16 + 2d), grace periods at -(17 + 2d).
     static func srcuReader(_ d: Int64) -> Int64 { -(16 + 2 * (d & (Int64.max >> 8))) }
     static func srcuGracePeriod(_ d: Int64) -> Int64 { srcuReader(d) - 1 }
@@ -51,6 +57,8 @@ public struct Access: Sendable, Equatable {
             case shootdown: return l == irqOff || l == irqOn || l == irqRestore
             case gracePeriodEnd: return (l == rcuExit || l == irqOn || l == irqRestore) && x.threads & y.threads != 0
             case shootdownEnd: return (l == irqOn || l == irqRestore) && x.threads & y.threads != 0
+            case callRCU: return l == rcuEnter || l == rcuExit || l == irqOff || l == irqOn || l == irqRestore || l == callRCU || l == rcuCallbackRun
+            case rcuCallbackRun: return (l == rcuExit || l == irqOn || l == irqRestore) && x.threads & y.threads != 0
             default:
                 // SRCU: a reader (even offset) against the grace period of its domain (reader - 1).
                 return x.location <= -16 && (-x.location) % 2 == 0 && l == x.location - 1
@@ -80,7 +88,7 @@ extension Machine {
         guard case .sync(let op)? = pending(s, t) else { return false }
         switch op {
         case .spinLock, .spinUnlockWait, .downRead, .downWrite, .waitOnBit, .waitOnBitLock,
-             .synchronizeRCU, .synchronizeSRCU, .tlbShootdown: return true
+             .synchronizeRCU, .synchronizeSRCU, .tlbShootdown, .rcuCallback, .waitEventSleep, .waitForCompletion: return true
         default: return false
         }
     }
@@ -133,6 +141,13 @@ extension Machine {
             case .waitOnBit: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
             case .waitOnBitLock: return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false)
             case .free, .freePage: return Access(location: th.pointee.values[top], write: true, wholeObject: true)
+            case .callRCU: return Access(location: Access.callRCU, write: true, wholeObject: false, threads: 1 << UInt64(t))
+            case .rcuCallback:
+                var waiting: UInt64 = 0
+                for (u, snap) in (s.rcuCallbacks.first?.snapshot ?? []).enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
+                return Access(location: Access.rcuCallbackRun, write: true, wholeObject: false, threads: waiting)
+            case .waitEventSleep: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
+            case .waitForCompletion: return Access(location: th.pointee.values[top], write: true, wholeObject: false)
             }
         default: return nil
         }

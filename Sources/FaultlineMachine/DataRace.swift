@@ -74,6 +74,12 @@ public struct RaceClocks: Sendable {
         let b = c * stride + 1 + n
         for u in 0..<n { shadow[b + u] = 0 }
     }
+    /// The callback thread `t` starts callback `cb`: it comes after what `call_rcu` saw and
+    /// after the exits of the sections its grace period waited for.
+    mutating func runCallback(_ cb: RCUCallback, on t: Int) {
+        for u in 0..<min(n, cb.clock.count) where cb.clock[u] > clocks[t * n + u] { clocks[t * n + u] = cb.clock[u] }
+        for (u, snap) in cb.snapshot.enumerated() where snap >= 0 && u < n { join(into: t, row: n + u) }
+    }
     func fenceRow(_ t: Int) -> Int { 5 * n + 2 + t }
     /// smp_wmb / smp_mb by thread `t`: what its later marked writes publish.
     mutating func fence(thread t: Int) { copy(row: t, to: fenceRow(t)) }
@@ -184,7 +190,19 @@ extension Machine {
                     r.join(into: me, row: 4 * n + me)
                     waited { u in r.join(into: me, row: exits + u) }
                 }
-            case .free, .freePage, .spinIsLocked:
+            case .waitEventSleep, .waitForCompletion:
+                if let c = cellIndex(s, ev.address) { r.join(into: me, cell: c) }
+            case .callRCU:
+                // A grace period starts: sections entered from now on come after it; the callback
+                // comes after the caller's steps so far and the sections that ended before.
+                guard ev.address != 0, !s.rcuCallbacks.isEmpty else { break }
+                r.join(into: 5 * n, row: me)
+                var clock = Array(r.clocks[(me * n)..<(me * n + n)])
+                for u in 0..<n where u != me {
+                    for v in 0..<n where r.clocks[(n + u) * n + v] > clock[v] { clock[v] = r.clocks[(n + u) * n + v] }
+                }
+                s.rcuCallbacks[s.rcuCallbacks.count - 1].clock = clock
+            case .rcuCallback, .free, .freePage, .spinIsLocked:
                 break
             }
         default:

@@ -21,6 +21,11 @@ extension State {
             for w in th.waitSnapshot { h.mix(UInt64(UInt32(bitPattern: w))) }
             for r in th.srcu { h.mix(UInt64(bitPattern: r.domain)); h.mix(UInt64(UInt32(bitPattern: r.depth)) | UInt64(UInt32(bitPattern: r.exits)) << 32) }
         }
+        h.mix(UInt64(rcuCallbacks.count))
+        for cb in rcuCallbacks {
+            h.mix(UInt64(UInt32(bitPattern: cb.function)) | UInt64(cb.snapshot.count) << 32); h.mix(UInt64(bitPattern: cb.head))
+            for w in cb.snapshot { h.mix(UInt64(UInt32(bitPattern: w))) }
+        }
         h.mix(pruned ? 1 : 0)
         return h.value
     }

@@ -27,6 +27,7 @@ public final class Machine: Sendable {
         for t in program.file.threads {
             args.append(t.params.map { p in program.globals.first { $0.name == p.name }?.address ?? 0 })
         }
+        if program.rcuCallbackThread != nil { args.append([]) }
         self.threadArguments = args
     }
 
@@ -175,24 +176,42 @@ public final class Machine: Sendable {
         case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
             if th.pointee.phase == 0 { return true }
             return waitSatisfied(s, th.pointee, op)
+        case .rcuCallback:
+            guard let head = s.rcuCallbacks.first else { return false }
+            return gracePeriodOver(s, head.snapshot)
+        case .waitEventSleep:
+            guard let v = peek(s, th.pointee.values[top - 1]) else { return true }
+            return v != th.pointee.values[top]
+        case .waitForCompletion:
+            guard let v = peek(s, th.pointee.values[top]) else { return true }
+            return v > 0
         default:
             return true
         }
     }
 
     func waitSatisfied(_ s: State, _ th: ThreadState, _ op: SyncOp) -> Bool {
+        if op == .synchronizeRCU { return gracePeriodOver(s, th.waitSnapshot) }
         for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 {
             let other = s.threads[u]
             if other.status == .finished { continue }
             let now: Int32
             switch op {
-            case .synchronizeRCU: now = other.rcuExits
             case .tlbShootdown: now = other.irqEnables
             default:
                 let d = th.values[th.values.count - 1]
                 now = other.srcu.first { $0.domain == d }?.exits ?? 0
             }
             if now == snap { return false }
+        }
+        return true
+    }
+
+    /// Whether every thread a callback's grace period waits for has left the section it was in.
+    func gracePeriodOver(_ s: State, _ snapshot: [Int32]) -> Bool {
+        for (u, snap) in snapshot.enumerated() where snap >= 0 {
+            let other = s.threads[u]
+            if other.status != .finished && other.rcuExits == snap { return false }
         }
         return true
     }
@@ -240,6 +259,8 @@ public final class Machine: Sendable {
         while th.status == .running && s.violation == nil {
             let instr = code[th.function][Int(th.pc)]
             if instr.isVisible {
+                // The RCU callback thread sleeps (is finished) while nothing is queued.
+                if case .sync(.rcuCallback) = instr, s.rcuCallbacks.isEmpty { th.status = .finished; return }
                 if !ownStackAccess(s, th, t, instr) { return }
                 _ = perform(&s, &th, t)
                 continue

@@ -184,6 +184,39 @@ extension Machine {
             ev.address = a; ev.value = nr
             guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .waitOnBit) else { return true }
             if op == .waitOnBitLock { s.cells[c] |= Int64(1) << (nr & 63) }
+        case .callRCU:
+            let fn = Int32(th.values.removeLast())
+            let head = th.values.removeLast()
+            ev.address = head; ev.value = Int64(fn)
+            if head == 0 {
+                if fn < 0 { return true }                   // kfree_rcu(NULL)
+                s.violation = Violation(kind: .nullDereference, facts: ViolationFacts(cause: .nullPointer, access: .write), thread: t, location: loc)
+                return true
+            }
+            // The grace period waits for every section in progress, the caller's own included.
+            var snap = [Int32](repeating: -1, count: s.threads.count)
+            for u in 0..<s.threads.count {
+                let o = u == t ? th : s.threads[u]
+                if o.status != .finished && inRCU(o) { snap[u] = o.rcuExits }
+            }
+            s.rcuCallbacks.append(RCUCallback(function: fn, head: head, snapshot: snap))
+            if let r = program.rcuCallbackThread, r != t, s.threads[r].status == .finished { s.threads[r].status = .running }
+        case .rcuCallback:
+            let cb = s.rcuCallbacks.removeFirst()
+            ev.address = cb.head; ev.value = Int64(cb.function)
+            if s.race != nil { s.race!.runCallback(cb, on: t) }
+            th.values.append(cb.head)
+            th.values.append(Int64(cb.function))
+        case .waitEventSleep:
+            let seq = th.values.removeLast()
+            let a = th.values.removeLast()
+            ev.address = a; ev.value = seq
+            guard cell(&s, a, kind: 0, t: t, loc: loc, access: .read) != nil else { return true }
+        case .waitForCompletion:
+            let a = th.values.removeLast()
+            ev.address = a
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .atomic) else { return true }
+            if s.cells[c] != Int64(UInt32.max) { s.cells[c] -= 1 }
         case .free, .freePage:
             let a = th.values.removeLast()
             ev.address = a
@@ -260,7 +293,8 @@ extension Machine {
                 return Violation(kind: .stepBound, facts: ViolationFacts(cause: .blockTooLong), thread: -1, location: location(th))
             }
             if instr.isVisible {
-                if case .sync(let op) = instr, [.spinLock, .downRead, .downWrite, .synchronizeRCU, .synchronizeSRCU, .tlbShootdown, .waitOnBit, .waitOnBitLock, .spinUnlockWait].contains(op) {
+                if case .sync(let op) = instr, [.spinLock, .downRead, .downWrite, .synchronizeRCU, .synchronizeSRCU, .tlbShootdown, .waitOnBit, .waitOnBitLock, .spinUnlockWait,
+                                                .rcuCallback, .waitEventSleep, .waitForCompletion, .callRCU].contains(op) {
                     return Violation(kind: .lockMisuse, facts: ViolationFacts(cause: .blockingInBlock), thread: -1, location: location(th))
                 }
                 if reads != nil, case .read = instr { reads!.append(th.values[th.values.count - 1]) }

@@ -61,6 +61,19 @@ public struct SRCUReader: Sendable {
     public var exits: Int32
 }
 
+/// A queued RCU callback (`call_rcu`, `kfree_rcu`): what to run, on what, and the grace period
+/// it waits for.
+public struct RCUCallback: Sendable {
+    /// Function index of the callback; -1: kfree the object (`kfree_rcu`).
+    public var function: Int32
+    public var head: Int64
+    /// For each thread, the RCU exit counter it must move past (-1: it was in no section).
+    public var snapshot: [Int32]
+    /// Happens-before: the queuing thread's clock, joined with the ends of the read-side sections
+    /// that ended before `call_rcu` (empty without the data-race check).
+    public var clock: [UInt32] = []
+}
+
 /// A violated invariant: what, where, which thread, and the facts the report puts into words
 /// (the machine builds no text: `FaultlineReport` words every violation).
 public struct Violation: Sendable, Equatable, Hashable {
@@ -169,6 +182,8 @@ public struct State: Sendable {
     public var race: RaceClocks? = nil
     /// Data races found so far; they do not end the execution.
     public var dataRaces: [DataRace] = []
+    /// Queued RCU callbacks, oldest first (the callback thread runs them in this order).
+    public var rcuCallbacks: [RCUCallback] = []
 
     public var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
 }

@@ -181,10 +181,16 @@ public enum TraceRenderer {
             case .waitOnBitLock: name = "bit \(e.value) locked"
             case .free: name = "kfree"
             case .freePage: name = "free_page"
+            case .callRCU: name = e.value < 0 ? "kfree_rcu queued" : "call_rcu queued"
+            case .rcuCallback: name = "grace period done, callback runs"
+            case .waitEventSleep: name = "woken"
+            case .waitForCompletion: name = "completion taken"
             }
             st.operation = name
             if !op.takesAddress || op == .synchronizeSRCU && e.address == 0 { st.cell = "" }
-            if op == .free || op == .freePage { st.cell = e.address == 0 ? "NULL" : n.objectName(Address.object(e.address)) }
+            if op == .free || op == .freePage || op == .callRCU || op == .rcuCallback {
+                st.cell = e.address == 0 ? "NULL" : n.objectName(Address.object(e.address))
+            }
             st.effect = st.cell.isEmpty ? name : "\(name) \(st.cell)"
         default: break
         }

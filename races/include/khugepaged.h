@@ -20,9 +20,9 @@
  * RCU page-table freeing (MMU_GATHER_RCU_TABLE_FREE): a table is freed only
  * after every IRQs-off walker that could see it is done — either an IPI
  * (tlb_remove_table_sync_one()) or a grace period (call_rcu() in
- * pte_free_defer(); the model waits for it in the caller with
- * synchronize_rcu(), which also waits for IRQs-off sections: the same
- * ordering of the free, the caller's own later steps delayed).
+ * pte_free_defer(): the RCU callback thread frees the table once every
+ * read-side and IRQs-off section in progress at call_rcu() has ended; the
+ * caller goes on at once, as in the kernel).
  */
 #ifndef _FAULTLINE_KHUGEPAGED_H
 #define _FAULTLINE_KHUGEPAGED_H
@@ -48,11 +48,19 @@ static void tlb_remove_table_sync_one(void)
 #endif
 }
 
-/* pte_free_defer() — mm/pgtable-generic.c v6.6: free after a grace period */
+/*
+ * pte_free_now(), pte_free_defer() — mm/pgtable-generic.c v6.6: free after a
+ * grace period.  The table is its own struct page in the model (its ptdesc
+ * fields live in the table, mm.h), so &page->rcu_head is the table's address
+ * and container_of() a cast; call_rcu() does not touch the rcu_head here.
+ */
+static void pte_free_now(struct rcu_head *head)
+{
+	pte_free(NULL /* mm not passed and not used */, (pte_t *)head);
+}
 static void pte_free_defer(struct mm_struct *mm, pte_t *table)
 {
-	synchronize_rcu();		/* call_rcu(&page->rcu_head, pte_free_now) */
-	pte_free(mm, table);
+	call_rcu((struct rcu_head *)table, pte_free_now);	/* &page->rcu_head */
 }
 
 /*

@@ -118,6 +118,11 @@ typedef unsigned long pte_t;
 #define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
 #define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
+/* include/linux/types.h: what call_rcu() queues (the callback thread keeps the queue) */
+struct rcu_head {
+	struct rcu_head *next;
+};
+
 /* Exactly 8 cells: a page frame and its struct page are one object. */
 struct page {
 	unsigned long flags;
@@ -357,6 +362,7 @@ static pud_t mk_huge_pud(struct page *page, unsigned long prot)
 #define __pmd_table(pte_table)	((((unsigned long)(pte_table)) & ~ENTRY_FLAGS_MASK) | _PAGE_PRESENT)
 #define __pte_page(page, prot)	((((unsigned long)(page)) & ~ENTRY_FLAGS_MASK) | (prot))
 #define __pud_huge(page, prot)	((((unsigned long)(page)) & ~ENTRY_FLAGS_MASK) | (prot) | _PAGE_PSE)
+#define __pmd_huge(page, prot)	((((unsigned long)(page)) & ~ENTRY_FLAGS_MASK) | (prot) | _PAGE_PSE)
 
 static pte_t pte_mkwrite(pte_t pte)	{ return pte | _PAGE_RW; }
 static pte_t pte_mkdirty(pte_t pte)	{ return pte | _PAGE_DIRTY; }
@@ -773,6 +779,17 @@ static pte_t ptep_get_and_clear(struct mm_struct *mm, unsigned long addr, pte_t 
 static void pte_clear(struct mm_struct *mm, unsigned long addr, pte_t *ptep)
 {
 	WRITE_ONCE(*ptep, 0);
+}
+
+/*
+ * flush_tlb_range() — the TLB flush of a user range.  By default every other
+ * CPU's IPI (tlb_shootdown()), as if every flush flushed every address;
+ * tlb.h replaces it for races where a CPU's stale entry for one address
+ * matters.
+ */
+__weak static void flush_tlb_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	tlb_shootdown();
 }
 
 /* ------------------------------------------------ the MMU, for user threads */

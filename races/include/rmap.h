@@ -34,7 +34,7 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
 	pte_t pte = ptep_get_and_clear(vma->vm_mm, address, ptep);
 
 	if (pte_present(pte))		/* pte_accessible() */
-		tlb_shootdown();	/* flush_tlb_page(): IPIs, waits for every ack */
+		flush_tlb_range(vma, address, address + 1);	/* flush_tlb_page(): IPIs, waits for every ack */
 	return pte;
 }
 

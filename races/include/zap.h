@@ -93,10 +93,10 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd,
 
 	/* Do the actual TLB flush before dropping ptl */
 	if (force_flush)
-		tlb_shootdown();		/* tlb_flush_mmu_tlbonly() */
+		flush_tlb_range(vma, start, end);	/* tlb_flush_mmu_tlbonly() */
 	pte_unmap_unlock(start_pte, ptl);
 	if (zapped && !force_flush)
-		tlb_shootdown();		/* tlb_finish_mmu() */
+		flush_tlb_range(vma, start, end);	/* tlb_finish_mmu() */
 #ifdef MARKER_AFTER_UNLOCK
 	if (late_pte)
 		zap_install_uffd_wp_if_needed(vma, late_addr, late_pte, details, late_val);
