@@ -19,15 +19,19 @@ public struct Observation: Sendable {
     public var complete: Bool
     /// Why the search stopped early (nil when complete).
     public var stopReason: String?
+    /// The claim's verdict is final although the search is incomplete (LKMM: the candidates that
+    /// may satisfy the condition were all searched first).
+    public var verdictDecided: Bool
 
     public init(verdict: Expectation.Verdict?, violations: Set<ViolationKind>, finished: Int, flags: [String] = [],
-                complete: Bool, stopReason: String? = nil) {
+                complete: Bool, stopReason: String? = nil, verdictDecided: Bool = false) {
         self.verdict = verdict
         self.violations = violations
         self.finished = finished
         self.flags = flags
         self.complete = complete
         self.stopReason = stopReason
+        self.verdictDecided = verdictDecided
     }
 
     /// herd7's data-race flag, or a data-race finding.
@@ -120,12 +124,18 @@ public struct Expectation: Sendable, Equatable {
     /// early because `isSettled` said so (what was asked for has been seen).
     public func evaluate(_ o: Observation, settled: Bool = false) -> Evaluation {
         var detail: [String] = []
-        var passed = o.complete || settled
-        if !o.complete && !settled { detail.append("exploration incomplete (\(o.stopReason ?? "stopped"))") }
+        // A verdict decided before a limit cut the search settles an expectation of a verdict alone
+        // (herd7's Result: line, or an Expect: line without violation kinds); the final states and
+        // flags are then those of the part searched.
+        let decided = !o.complete && !settled && o.verdictDecided && o.finished > 0 && (herdResult != nil || violations == nil)
+        var passed = o.complete || settled || decided
+        if decided { detail.append("verdict decided; final states and flags partial (\(o.stopReason ?? "stopped"))") }
+        else if !o.complete && !settled { detail.append("exploration incomplete (\(o.stopReason ?? "stopped"))") }
         if let herd = herdResult {
             let flagged = o.dataRace
             var observed = o.finished == 0 ? "deadlock" : (o.verdict?.rawValue ?? "-")
             if flagged { observed += " data-race" }
+            if decided { observed += " (decided)" }
             if herd.dataRace && !flagged { passed = false; detail.append("predicted data race not flagged") }
             if !herd.dataRace && flagged { passed = false; detail.append("unexpected data race flagged") }
             switch herd {

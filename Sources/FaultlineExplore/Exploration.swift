@@ -146,11 +146,22 @@ public struct ExplorationResult: Sendable {
 
     public var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
 
+    /// Whether the claim's verdict is final although the search is incomplete. The LKMM engine
+    /// searches the candidates that may satisfy the condition first: once they are all checked
+    /// (`LKMMReport.conditionDecided`) `never` is final, and `sometimes` is once an execution of
+    /// each kind was found; `always` needs the rest. Other strategies: only when complete.
+    public var verdictDecided: Bool {
+        if complete { return true }
+        guard let lk = lkmm else { return false }
+        if claimSatisfied > 0 && claimViolated > 0 { return true }
+        return lk.conditionDecided && claimSatisfied == 0
+    }
+
     /// The result in the terms expectations are written in (`Expectation.evaluate`).
     public func observation(hasClaim: Bool, flags: [String] = []) -> Observation {
         Observation(verdict: verdict(hasClaim: hasClaim), violations: violationKinds,
                     finished: hasClaim ? claimSatisfied + claimViolated : outcomes.reduce(0) { $0 + $1.1 },
-                    flags: flags, complete: complete, stopReason: stopReason?.rawValue)
+                    flags: flags, complete: complete, stopReason: stopReason?.rawValue, verdictDecided: hasClaim && verdictDecided)
     }
 }
 

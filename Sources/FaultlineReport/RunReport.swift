@@ -96,10 +96,20 @@ public struct RunReport: Sendable {
     /// What an incomplete search adds to a verdict that more executions could change (never,
     /// always, no violations): " so far (incomplete: timeout after N executions)"; empty for a
     /// complete one.
-    public var soFar: String {
+    public var soFar: String { result.complete ? "" : " so far (incomplete: \(stopped))" }
+
+    /// "timeout after N executions".
+    var stopped: String {
+        "\(result.stopReason?.rawValue ?? "stopped") after \(result.executions) execution\(result.executions == 1 ? "" : "s")"
+    }
+
+    /// What a verdict line adds: nothing when complete; " (decided before the search stopped:
+    /// timeout after N executions)" when the verdict is final anyway (LKMM searches the
+    /// condition's candidates first); else `soFar` for verdicts more executions could change.
+    func verdictNote(_ v: Expectation.Verdict) -> String {
         guard !result.complete else { return "" }
-        let n = "\(result.executions) execution\(result.executions == 1 ? "" : "s")"
-        return " so far (incomplete: \(result.stopReason?.rawValue ?? "stopped") after \(n))"
+        if result.verdictDecided { return " (decided before the search stopped: \(stopped))" }
+        return v == .sometimes ? "" : soFar
     }
 
     var configuration: String { defines.isEmpty ? "" : " [" + defines.map(\.description).joined(separator: " ") + "]" }
@@ -149,7 +159,8 @@ public struct RunReport: Sendable {
         if result.filteredOut > 0 { summary += ", \(result.filteredOut) filtered out" }
         o.append(summary)
         if !program.observed.isEmpty {
-            o.append("States \(renderedOutcomes.count)")
+            // LKMM: the final states of a search cut short are a partial list (the verdict may be decided).
+            o.append("States \(renderedOutcomes.count)" + (result.lkmm != nil && !result.complete ? " (partial)" : ""))
             let w = renderedOutcomes.map { String($0.1).count }.max() ?? 1
             for (s, n) in renderedOutcomes { o.append("  " + TraceRenderer.pad(String(n), w) + "  :> \(s)") }
         } else if !renderedOutcomes.isEmpty {
@@ -157,7 +168,7 @@ public struct RunReport: Sendable {
         }
         if let claim = program.claim, let v = verdict {
             let q = claim.quantifier.rawValue
-            o.append("\(q) \(claim.text): \(v.rawValue)\(v == .sometimes ? "" : soFar) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
+            o.append("\(q) \(claim.text): \(v.rawValue)\(verdictNote(v)) (\(result.claimSatisfied) of \(result.claimSatisfied + result.claimViolated) executions that finished satisfy it)")
         }
         if let lk = result.lkmm {
             var line = "Model lkmm (linux-kernel.cfg, unroll \(lk.unroll)): \(lk.candidates) candidate execution\(lk.candidates == 1 ? "" : "s")"
@@ -217,6 +228,7 @@ public struct RunReport: Sendable {
                 ("observed", .string(v.rawValue)),
                 ("satisfied", .int(result.claimSatisfied)),
                 ("unsatisfied", .int(result.claimViolated)),
+                ("decided", .bool(result.verdictDecided)),
             ])))
         }
         if !flags.isEmpty { kv.append(("flags", .array(flags.map { .string($0) }))) }

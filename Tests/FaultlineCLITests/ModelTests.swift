@@ -100,6 +100,13 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(forgiven.detail.contains("forgiven"), forgiven.detail)
         XCTAssertEqual(forgiven.observed, "sometimes data-race")
         XCTAssertFalse(e("Sometimes").evaluate(Observation(verdict: .sometimes, violations: [], finished: 3, complete: false, stopReason: "timeout")).passed)
+        // A verdict decided before the limit (LKMM searches the condition's candidates first).
+        let decided = Observation(verdict: .never, violations: [], finished: 3, complete: false, stopReason: "timeout", verdictDecided: true)
+        XCTAssertTrue(e("Never").evaluate(decided).passed)
+        XCTAssertEqual(e("Never").evaluate(decided).observed, "never (decided)")
+        XCTAssertFalse(e("Sometimes").evaluate(decided).passed)
+        XCTAssertFalse(e("DEADLOCK").evaluate(decided).passed)
+        XCTAssertFalse(e("Never DATARACE").evaluate(decided).passed)
     }
 
     func testModelOptionIsCheckedOnEveryCommand() {
@@ -313,6 +320,37 @@ final class LKMMCommandTests: XCTestCase {
             .write(toFile: dir + "/MP.litmus", atomically: true, encoding: .utf8)
         let (_, out3, _) = run(["check", dir + "/MP.litmus"])
         XCTAssertTrue(out3.contains("MISMATCH \(dir)/MP.litmus - lkmm: expected sometimes, observed never\n  forbidden by happens-before: faultline replay \(dir)/MP.litmus --model lkmm --trace lk1:"), out3)
+    }
+
+    /// Issue 8: a limit that cuts the search after every candidate that may satisfy the condition
+    /// was checked (those go first) leaves a decided verdict: explore prints it with the final
+    /// states marked partial (exit 4: the search is incomplete); check accepts it against the
+    /// file's `Result:` line.
+    func testDecidedVerdictOfAnIncompleteSearch() throws {
+        // 7 writers of x, 7 of y: 5040 × 5040 candidates, none of which can end with x=1.
+        let writers = (0..<14).map { "P\($0)(int *x, int *y) { WRITE_ONCE(*\($0 < 7 ? "x" : "y"), \($0 + 2)); }\n" }.joined()
+        let file = dir + "/W14.litmus"
+        try ("C W14\n(* Result: Never *)\n{}\n" + writers + "exists (x=1)\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let (rc, out, _) = run(["explore", file, "--model", "lkmm", "--no-trace", "--max-executions", "50"])
+        XCTAssertEqual(rc, 4, out)
+        XCTAssertNotNil(out.range(of: #"\nStates \d+ \(partial\)\n"#, options: .regularExpression), out)
+        XCTAssertTrue(out.contains("exists (x=1): never (decided before the search stopped: max-executions after 50 executions) (0 of 50 executions that finished satisfy it)\n"), out)
+        let (_, json, _) = run(["explore", file, "--model", "lkmm", "--no-trace", "--max-executions", "50", "--format", "json"])
+        let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+        XCTAssertEqual(o["complete"] as? Bool, false)
+        XCTAssertEqual((o["exists"] as? [String: Any])?["decided"] as? Bool, true)
+        // Without the condition searched first nothing is decided: a limit inside the condition's part.
+        let (_, cut, _) = run(["explore", file, "--model", "lkmm", "--no-trace", "--max-executions", "50", "--max-memory", "1"])
+        XCTAssertTrue(cut.contains("exists (x=1): never so far (incomplete: max-memory after "), cut)
+        // check: the Result: line is met although the timeout cuts the search.
+        let (rc2, out2, _) = run(["check", file, "--timeout", "2"])
+        XCTAssertEqual(rc2, 0, out2)
+        XCTAssertTrue(out2.contains("never (decided)"), out2)
+        XCTAssertTrue(out2.contains("1 passed, 0 failed"), out2)
+        try ("C W14\n(* Result: Sometimes *)\n{}\n" + writers + "exists (x=1)\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let (rc3, out3, _) = run(["check", file, "--timeout", "2"])
+        XCTAssertEqual(rc3, 1, out3)
+        XCTAssertTrue(out3.contains("expected sometimes, observed never"), out3)
     }
 
     /// Every kernel test with a `Result:` line (tools/memory-model/litmus-tests,

@@ -404,18 +404,30 @@ struct LKMMCandidates {
                         if !body(LKMMExecution(paths: choice, co: [], rf: []), outcome, { finalState(ch, prepared.initial) }) { return }
                     }
                 } else {
-                    var pick = [Int](repeating: 0, count: c.locations.count)
-                    while true {
-                        let ok = pathsOK && (0..<pick.count).allSatisfy { c.locations[$0].choiceOK[pick[$0]] }
-                        if part == .all || (part == .mayHold) == ok {
-                            let (rf, co, final) = relations(c, pick)
-                            let outcome = c.model.check(rf: rf, co: co, locallyChecked: prune)
-                            let ch = choice
-                            if !body(execution(choice, c, pick), outcome, { finalState(ch, final) }) { return }
+                    // Each location's choices to go through: for `mayHold`, only those whose final
+                    // value meets the restriction (the product of them is the part).
+                    let picks: [[Int]] = c.locations.map { loc in
+                        part == .mayHold ? loc.choices.indices.filter { loc.choiceOK[$0] } : Array(loc.choices.indices)
+                    }
+                    if picks.allSatisfy({ !$0.isEmpty }) {
+                        var at = [Int](repeating: 0, count: picks.count)
+                        var pick = picks.map { $0[0] }
+                        var skipped = 0
+                        while true {
+                            let ok = pathsOK && (0..<pick.count).allSatisfy { c.locations[$0].choiceOK[pick[$0]] }
+                            if part == .all || (part == .mayHold) == ok {
+                                let (rf, co, final) = relations(c, pick)
+                                let outcome = c.model.check(rf: rf, co: co, locallyChecked: prune)
+                                let ch = choice
+                                if !body(execution(choice, c, pick), outcome, { finalState(ch, final) }) { return }
+                            } else {
+                                skipped += 1
+                                if skipped & 4095 == 0 && !keepGoing() { return }
+                            }
+                            var k = pick.count - 1
+                            while k >= 0 { at[k] += 1; if at[k] < picks[k].count { pick[k] = picks[k][at[k]]; break }; at[k] = 0; pick[k] = picks[k][0]; k -= 1 }
+                            if k < 0 { break }
                         }
-                        var k = pick.count - 1
-                        while k >= 0 { pick[k] += 1; if pick[k] < c.locations[k].choices.count { break }; pick[k] = 0; k -= 1 }
-                        if k < 0 { break }
                     }
                 }
             }
