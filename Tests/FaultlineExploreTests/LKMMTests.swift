@@ -131,6 +131,45 @@ final class LKMMTests: XCTestCase {
         try expect(two("*x = 1;", "r0 = READ_ONCE(*x);", "1:r0=1"), .sometimes, race: true)
     }
 
+    /// herd7's other flags (linux-kernel.bell, lock.cat, linux-kernel.cat), each raised by a small
+    /// program and not by its variant (herd7 7.58's answers on these programs, recorded).
+    func testFlagsOfTheModelFiles() throws {
+        func flags(_ text: String) throws -> [String] {
+            let r = try lkmm(text)
+            XCTAssertTrue(r.complete)
+            return r.lkmm?.flags ?? ["?"]
+        }
+        let reader = "P1(int *x) { int r0; r0 = READ_ONCE(*x); }\nexists (1:r0=1)\n"
+        func one(_ params: String, _ body: String, _ tail: String = "") -> String { "C t\n{}\nP0(\(params)) { \(body) }\n" + reader + tail }
+        let locked = "spin_lock(s); WRITE_ONCE(*x, 1); spin_unlock(s);"
+        XCTAssertEqual(try flags(one("spinlock_t *s, int *x", locked)), [])
+        XCTAssertEqual(try flags(one("spinlock_t *s, int *x", locked, "locations [s]\n")), ["lock-final"])
+        XCTAssertEqual(try flags(one("spinlock_t *s, int *x", "WRITE_ONCE(*x, 1); spin_unlock(s);")), ["unmatched-unlock"])
+        XCTAssertEqual(try flags("C t\n{}\nP0(spinlock_t *s, int *x) { \(locked) }\nP1(int *s, int *x) { int r0; r0 = READ_ONCE(*s); }\nexists (1:r0=0)\n"),
+                       ["mixed-lock-accesses"])
+        XCTAssertEqual(try flags(one("int *x", "rcu_read_lock(); WRITE_ONCE(*x, 1); rcu_read_unlock();")), [])
+        XCTAssertEqual(try flags(one("int *x", "rcu_read_lock(); WRITE_ONCE(*x, 1);")), ["unmatched-rcu-lock"])
+        XCTAssertEqual(try flags(one("int *x", "WRITE_ONCE(*x, 1); rcu_read_unlock();")), ["unmatched-rcu-unlock"])
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", "rcu_read_lock(); WRITE_ONCE(*x, 1); synchronize_srcu(s); rcu_read_unlock();")), ["invalid-sleep"])
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", "rcu_read_lock(); WRITE_ONCE(*x, 1); rcu_read_unlock(); synchronize_srcu(s);")), [])
+        let srcu = "int r1; int r2; r1 = srcu_read_lock(s); WRITE_ONCE(*x, 1); srcu_read_unlock(s, r1);"
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", srcu)), [])
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", srcu + " srcu_read_unlock(s, r1); r2 = srcu_read_lock(s);")),
+                       ["multiple-srcu-matches", "unmatched-srcu-lock"])
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", "int r1; WRITE_ONCE(*x, 1); srcu_read_unlock(s, 0);")), ["unmatched-srcu-unlock"])
+        XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", "int r1; r1 = srcu_read_lock(s); WRITE_ONCE(*x, 1); srcu_read_unlock(s, r1 + 1);")), ["srcu-bad-value-match"])
+        XCTAssertEqual(try flags(one("int *x", "*x = 1; WRITE_ONCE(*x, 2);")), ["data-race", "mixed-accesses"])
+        XCTAssertEqual(try flags(one("int *x", "*x = 1; smp_mb(); WRITE_ONCE(*x, 2);")), ["data-race"])
+        // Raised only by allowed executions: this path is taken only in the forbidden one.
+        XCTAssertEqual(try flags("""
+            C t
+            {}
+            P0(int *x, int *y) { WRITE_ONCE(*x, 1); smp_wmb(); WRITE_ONCE(*y, 1); }
+            P1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); smp_rmb(); r1 = READ_ONCE(*x); if (r0 == 1) { if (r1 == 0) { rcu_read_lock(); } } }
+            exists (1:r0=1 /\\ 1:r1=0)
+            """), [])
+    }
+
     // MARK: lock.cat
 
     func testSpinlocksAreMutuallyExclusive() throws {

@@ -29,6 +29,8 @@ struct LKMMCandidates {
     let prune: Bool
     /// Per thread, per path: the index of its shape (its events without values).
     let shapeOf: [[Int]]
+    /// Per location: observed by the final condition or `locations` (herd7's `FW`, for lock-final).
+    let finalSlots: [Bool]
     let models = ModelCache()
 
     /// Models by the shapes of their paths (reference type: the search's functions share it).
@@ -105,6 +107,9 @@ struct LKMMCandidates {
             r = Restriction(c, program: program, prepared: prepared, root: root, machine: machine)
         }
         restriction = r
+        var finalSlots = [Bool](repeating: false, count: prepared.addresses.count)
+        for o in program.observed { if case .memory(let a, _, _) = o, let k = prepared.addresses.firstIndex(of: a) { finalSlots[k] = true } }
+        self.finalSlots = finalSlots
         shapeOf = prepared.paths.map { ps in
             var ids: [[LKEvent.Shape]: Int] = [:]
             return ps.map { p in
@@ -151,7 +156,8 @@ struct LKMMCandidates {
             var i = prepared.addresses.count
             for p in paths { for e in p { model.nodes[i].event.value = e.value; i += 1 } }
         } else {
-            model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses)
+            model = LKMMModel(paths: paths, locations: prepared.addresses.count, initialValues: prepared.initial, initialAddresses: prepared.addresses,
+                              finalSlots: finalSlots)
             if models.entries.count >= 256 { models.entries.removeAll() }
             models.entries[shapes] = model
         }

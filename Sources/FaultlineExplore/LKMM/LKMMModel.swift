@@ -3,6 +3,37 @@
 /// relations of one combination of thread paths that do not depend on reads-from and coherence
 /// are computed once (`init`), the rest per candidate (`check`). Each `let` of the `.cat` files
 /// is one line here, under the same name.
+/// herd7's flags: the model files' `flag ~empty <relation> as <name>` lines, raised by an
+/// execution the model allows (herd7 prints a flag when some allowed execution raises it).
+struct LKMMFlags: OptionSet, Sendable {
+    let rawValue: UInt16
+    static let dataRace = LKMMFlags(rawValue: 1 << 0)
+    static let mixedAccesses = LKMMFlags(rawValue: 1 << 1)
+    static let mixedLockAccesses = LKMMFlags(rawValue: 1 << 2)
+    static let lockFinal = LKMMFlags(rawValue: 1 << 3)
+    static let unmatchedUnlock = LKMMFlags(rawValue: 1 << 4)
+    static let unmatchedRcuLock = LKMMFlags(rawValue: 1 << 5)
+    static let unmatchedRcuUnlock = LKMMFlags(rawValue: 1 << 6)
+    static let unmatchedSrcuLock = LKMMFlags(rawValue: 1 << 7)
+    static let unmatchedSrcuUnlock = LKMMFlags(rawValue: 1 << 8)
+    static let multipleSrcuMatches = LKMMFlags(rawValue: 1 << 9)
+    static let invalidSleep = LKMMFlags(rawValue: 1 << 10)
+    static let srcuBadValueMatch = LKMMFlags(rawValue: 1 << 11)
+
+    /// The names herd7 prints (`Flag <name>`), sorted.
+    var names: [String] {
+        let all: [(LKMMFlags, String)] = [
+            (.dataRace, "data-race"), (.invalidSleep, "invalid-sleep"), (.lockFinal, "lock-final"),
+            (.mixedAccesses, "mixed-accesses"), (.mixedLockAccesses, "mixed-lock-accesses"),
+            (.multipleSrcuMatches, "multiple-srcu-matches"), (.srcuBadValueMatch, "srcu-bad-value-match"),
+            (.unmatchedRcuLock, "unmatched-rcu-lock"), (.unmatchedRcuUnlock, "unmatched-rcu-unlock"),
+            (.unmatchedSrcuLock, "unmatched-srcu-lock"), (.unmatchedSrcuUnlock, "unmatched-srcu-unlock"),
+            (.unmatchedUnlock, "unmatched-unlock"),
+        ]
+        return all.filter { contains($0.0) }.map(\.1)
+    }
+}
+
 struct LKMMModel {
     /// One event of the combination: init writes first (one per location), then each thread's.
     struct Node {
@@ -33,8 +64,11 @@ struct LKMMModel {
     let hasLocks, hasRCU, hasSRCU, hasPlain: Bool
     /// Set when lock.cat's static axioms (lock-nest, nested-is-locked, unmatched-locks) fail.
     let staticFailure: String?
+    /// The flags that depend on neither rf nor co (every allowed candidate raises them).
+    let staticFlags: LKMMFlags
 
-    init(paths: [[LKEvent]], locations: Int, initialValues: [Int64], initialAddresses: [Int64]) {
+    /// `finalSlots`: the locations the final condition and `locations` observe (herd7's `FW`).
+    init(paths: [[LKEvent]], locations: Int, initialValues: [Int64], initialAddresses: [Int64], finalSlots: [Bool]) {
         var nodes: [Node] = []
         for l in 0..<locations {
             nodes.append(Node(thread: -1, index: -1, event: LKEvent(kind: .write, tags: .initWrite, address: initialAddresses[l], value: initialValues[l], location: -1, slot: Int32(l))))
@@ -189,6 +223,23 @@ struct LKMMModel {
         }
         self.rcuRscsi = matched.inverse
         self.hasRCU = !(syncRcu.isEmpty && syncSrcu.isEmpty)
+
+        // The flags of linux-kernel.bell, lock.cat and linux-kernel.cat that need no rf/co.
+        var flags: LKMMFlags = []
+        let allLocks = LKR | LKW | UL | LF | RU | srcuLock | srcuUnlock | syncSrcu
+        if !(id(M - IW - allLocks) * loc * id(allLocks)).isEmpty { flags.insert(.mixedLockAccesses) }
+        if nodes.indices.contains(where: { allLocks.contains($0) && finalSlots[Int(nodes[$0].event.slot)] }) { flags.insert(.lockFinal) }
+        if !(UL - critical.range).isEmpty { flags.insert(.unmatchedUnlock) }
+        if !(rcuLock - matched.domain).isEmpty { flags.insert(.unmatchedRcuLock) }
+        if !(rcuUnlock - matched.range).isEmpty { flags.insert(.unmatchedRcuUnlock) }
+        if !(matched & (po * id(syncSrcu) * po)).isEmpty { flags.insert(.invalidSleep) }
+        let barrierEvents = tagged([.barrier, .rmb, .wmb, .beforeAtomic, .afterAtomic, .rcuLock, .rcuUnlock]) | Mb | syncRcu | syncSrcu
+            | Acquire | Release | srcuLock | srcuUnlock
+        let barrier = fencerel(barrierEvents) | (po * id(Release)) | (id(Acquire) * po)
+        let plainW = Plain & W
+        let unbarred = poLoc - barrier
+        if !((id(plainW) * unbarred * id(Marked)) | (id(Marked) * unbarred * id(plainW))).isEmpty { flags.insert(.mixedAccesses) }
+        self.staticFlags = flags
     }
 
     /// What `check` found about one candidate.
@@ -198,7 +249,9 @@ struct LKMMModel {
         /// For a failed acyclicity/irreflexivity axiom: a cycle of its relation; for an `empty`
         /// axiom: one offending pair.
         var cycle: [Int] = []
-        var dataRace = false
+        /// Flags this candidate raises (meaningful when it is allowed).
+        var flags: LKMMFlags = []
+        var dataRace: Bool { flags.contains(.dataRace) }
         /// The relations of the candidate, for witnesses (computed on request).
         var relations: [(String, BitRelation)] = []
     }
@@ -209,6 +262,7 @@ struct LKMMModel {
     func check(rf: BitRelation, co: BitRelation, keepRelations: Bool = false, locallyChecked: Bool = false) -> Outcome {
         var out = Outcome()
         if let f = staticFailure { out.failedAxiom = f; return out }
+        out.flags = staticFlags
         let fr = rf.inverse * co
         let rfe = rf & ext, rfi = rf & int
         if !locallyChecked {
@@ -267,6 +321,17 @@ struct LKMMModel {
         let pbStar = pbPlus | identity
         if keepRelations { out.relations.append(("pb", pb)) }
 
+        // SRCU read-side sections matched through data and rf (linux-kernel.bell), and their flags.
+        var srcuRscs = BitRelation(count: n)
+        if !SrcuLock.isEmpty || !SrcuUnlock.isEmpty {
+            let carrySrcuData = (dataToNonSrcuUnlock * rf).star
+            srcuRscs = (carrySrcuData * data0.range(SrcuUnlock)).domain(SrcuLock) & loc
+            if !(SrcuLock - srcuRscs.domain).isEmpty { out.flags.insert(.unmatchedSrcuLock) }
+            if !(SrcuUnlock - srcuRscs.range).isEmpty { out.flags.insert(.unmatchedSrcuUnlock) }
+            if !((srcuRscs.inverse * srcuRscs) - identity).isEmpty { out.flags.insert(.multipleSrcuMatches) }
+            if srcuRscs.pairs.contains(where: { nodes[$0.0].event.value != nodes[$0.1].event.value }) { out.flags.insert(.srcuBadValueMatch) }
+        }
+
         // RCU
         var rcuFence = BitRelation(count: n)
         var rb = BitRelation(count: n)
@@ -274,11 +339,7 @@ struct LKMMModel {
             let hbPb = hbStar * pbStar
             let l0 = hbPb * prop * po
             let rcuLink = l0 | (po * l0)
-            var srcuRscsi = BitRelation(count: n)
-            if hasSRCU {
-                let carrySrcuData = (dataToNonSrcuUnlock * rf).star
-                srcuRscsi = ((carrySrcuData * data0.range(SrcuUnlock)).domain(SrcuLock) & loc).inverse
-            }
+            let srcuRscsi = srcuRscs.inverse
             // let rec rcu-order, to its least fixpoint.
             var order = BitRelation.identity(on: SyncRcu | SyncSrcu, count: n)
             let linkRscs = rcuLink * rcuRscsi, rscsLink = rcuRscsi * rcuLink
@@ -334,7 +395,7 @@ struct LKMMModel {
         let wwRace = (preRace & co) - wwNonrace
         let wrRace = ((preRace & (rf | (co * rf))) - wrVis) - rwXbstarInv
         let rwRace = (preRace & fr) - rwXbstar
-        out.dataRace = !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty)
+        if !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty) { out.flags.insert(.dataRace) }
         return out
     }
 }

@@ -32,7 +32,7 @@ public struct LKMMReport: Sendable {
     /// (then executions needing more iterations are not counted, as in herd7).
     public var unroll: Int
     public var boundReached: Bool
-    /// herd7's flags raised by some consistent execution (`data-race`), sorted.
+    /// herd7's flags raised by some allowed execution (`data-race`, `mixed-accesses`, `unmatched-rcu-lock`, …: every `flag` of the model files), sorted.
     public var flags: [String]
     /// One execution per final state, in the order of `ExplorationResult.outcomes`.
     public var witnesses: [LKMMExecution]
@@ -271,7 +271,7 @@ public struct LKMMSearch: Strategy {
         var witnessOf: [[Int64]: LKMMExecution] = [:]
         var forbidden: LKMMForbidden? = nil
         var forbiddenRank = -1
-        var dataRace = false
+        var flags: LKMMFlags = []
         var candidates = 0
         var rejected: [String: Int] = [:]
         var stopped: StopReason? = nil
@@ -289,7 +289,7 @@ public struct LKMMSearch: Strategy {
                     forbiddenRank = rank
                 }
             } else {
-                if outcome.dataRace { dataRace = true }
+                flags.formUnion(outcome.flags)
                 if let term = ctx.terminal(state(), mask: 0) {
                     builder.add(term, schedule: [])
                     if case .outcome(let values) = term, filter?.evaluate(values) ?? true, witnessOf[values] == nil { witnessOf[values] = execution }
@@ -335,7 +335,7 @@ public struct LKMMSearch: Strategy {
         }
         if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
-        result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: dataRace ? ["data-race"] : [],
+        result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: flags.names,
                                  witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
                                  candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                  conditionDecided: conditionDecided || stopped == nil)
