@@ -228,8 +228,7 @@ public struct RunReport: Sendable {
                 ("observed", .string(v.rawValue)),
                 ("satisfied", .int(result.claimSatisfied)),
                 ("unsatisfied", .int(result.claimViolated)),
-                ("decided", .bool(result.verdictDecided)),
-            ])))
+            ] + (result.complete ? [] : [("decided", .bool(result.verdictDecided))]))))
         }
         if !flags.isEmpty { kv.append(("flags", .array(flags.map { .string($0) }))) }
         if let w = witness { kv.append(("witness", w.json())) }
