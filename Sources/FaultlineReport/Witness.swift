@@ -50,8 +50,9 @@ public struct WitnessReport: Sendable {
     }
 
     /// The execution as text: events per CPU with their source lines, rf, co, fr, ppo (what
-    /// orders a CPU's own events; `-` says nothing does) and, when the model forbids it, the axiom
-    /// and its cycle.
+    /// orders a CPU's own events; `-` says nothing does), the relations the axioms are about —
+    /// hb (happens-before), prop between CPUs, pb (propagates-before), rb (RCU, when the test has
+    /// grace periods) — and, when the model forbids it, the axiom and its cycle.
     public func text(program: Program) -> String {
         let w = witness
         var out = ""
@@ -65,8 +66,11 @@ public struct WitnessReport: Sendable {
         }
         let inits = w.events.filter { $0.thread < 0 }
         if !inits.isEmpty { out += "  init: " + inits.map { "e\($0.id) \($0.location)=\($0.value)" }.joined(separator: ", ") + "\n" }
-        for (rel, edges) in w.relations where ["rf", "co", "fr", "ppo"].contains(rel) {
-            out += "  \(rel): " + (edges.isEmpty ? "-" : edges.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
+        for (rel, edges) in w.relations where ["rf", "co", "fr", "ppo", "hb", "prop", "pb", "rb"].contains(rel) {
+            // prop within a CPU is part of hb; between CPUs it says which writes propagate before which.
+            let shown = rel == "prop" ? edges.filter { w.events[$0.from].thread != w.events[$0.to].thread } : edges
+            let name = rel == "prop" ? "prop (between CPUs)" : rel
+            out += "  \(name): " + (shown.isEmpty ? "-" : shown.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
         }
         if w.dataRace { out += "  data-race\n" }
         if let a = w.axiom {

@@ -252,6 +252,8 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("  rf: "), out)
         XCTAssertTrue(out.contains("  fr: "), out)
         XCTAssertTrue(out.contains("\n  ppo: -\n"), out)      // nothing orders either CPU's store before its load
+        // Each load reads before the other CPU's store propagates; nothing happens before anything.
+        XCTAssertTrue(out.contains("\n  hb: -\n  prop (between CPUs): e3→e4 e5→e2\n  pb: -\n"), out)
         let replay = try XCTUnwrap(out.split(separator: "\n").first { $0.contains("Replay: faultline replay") })
         let words = replay.split(separator: " ").dropFirst(2).map(String.init)   // "Replay:", "faultline"
         XCTAssertEqual(Array(words.suffix(4)).prefix(3), ["--model", "lkmm", "--trace"])
@@ -282,6 +284,8 @@ final class LKMMCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("Forbidden: the executions that satisfy the condition break happens-before; one of them\n"), out)
         XCTAssertTrue(out.contains("  violates happens-before: "), out)
         XCTAssertTrue(out.contains("\n  ppo: e2→e3 e4→e5\n"), out)  // the release and the acquire order each CPU's pair
+        let hb = try XCTUnwrap(out.split(separator: "\n").first { $0.hasPrefix("  hb: ") })
+        for e in ["e2→e3", "e3→e4", "e4→e5"] { XCTAssertTrue(hb.contains(e), String(hb)) }   // ppo, rfe, ppo: the cycle closes with fr
         let g = try String(contentsOfFile: dot, encoding: .utf8)
         XCTAssertTrue(g.contains("— forbidden by happens-before\""), g)
         XCTAssertGreaterThanOrEqual(g.components(separatedBy: "penwidth=2.5").count - 1, 2, g)   // a cycle has two edges or more

@@ -160,6 +160,18 @@ final class LKMMTests: XCTestCase {
         XCTAssertEqual(try flags(one("int *x, struct srcu_struct *s", "int r1; r1 = srcu_read_lock(s); WRITE_ONCE(*x, 1); srcu_read_unlock(s, r1 + 1);")), ["srcu-bad-value-match"])
         XCTAssertEqual(try flags(one("int *x", "*x = 1; WRITE_ONCE(*x, 2);")), ["data-race", "mixed-accesses"])
         XCTAssertEqual(try flags(one("int *x", "*x = 1; smp_mb(); WRITE_ONCE(*x, 2);")), ["data-race"])
+        // Raised only by executions the filter keeps (herd7: Sometimes 1 6 with the race flagged
+        // without the filter; with it, no flag).
+        let stern = """
+            C t
+            {}
+            P0(int *x) { WRITE_ONCE(*x, 1); }
+            P1(int *x, int *y) { int r1; r1 = READ_ONCE(*x); WRITE_ONCE(*x, 2); smp_store_release(y, 1); }
+            P2(int *x, int *y) { int r1; r1 = smp_load_acquire(y); if (r1) *x = 3; }
+            %@exists (2:r1=1 /\\ ~x=3)
+            """
+        XCTAssertEqual(try flags(stern.replacingOccurrences(of: "%@", with: "")), ["data-race"])
+        XCTAssertEqual(try flags(stern.replacingOccurrences(of: "%@", with: "filter (1:r1=1)\n")), [])
         // Raised only by allowed executions: this path is taken only in the forbidden one.
         XCTAssertEqual(try flags("""
             C t
@@ -168,6 +180,20 @@ final class LKMMTests: XCTestCase {
             P1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); smp_rmb(); r1 = READ_ONCE(*x); if (r0 == 1) { if (r1 == 0) { rcu_read_lock(); } } }
             exists (1:r0=1 /\\ 1:r1=0)
             """), [])
+    }
+
+    /// A pointer a thread writes and reads back: the first round of the values' fixpoint reads
+    /// the initial NULL and drops the path, but its write feeds the next round (herd7:
+    /// Sometimes 1 3).
+    func testPointerWrittenAndReadBackByItsThread() throws {
+        let r = try expect("""
+            C t
+            {}
+            P0(int *x, int *y) { WRITE_ONCE(*x, 1); smp_store_release(y, 1); }
+            P1(int *x, int *y, int *z) { int r1; int *r2; int r3; r1 = READ_ONCE(*y); WRITE_ONCE(*z, x); r2 = READ_ONCE(*z); r3 = READ_ONCE(*r2); }
+            exists (1:r1=1 /\\ 1:r2=x /\\ 1:r3=0)
+            """, .sometimes)
+        XCTAssertEqual(r.outcomes.count, 4)
     }
 
     // MARK: lock.cat

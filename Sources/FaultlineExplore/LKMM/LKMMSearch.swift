@@ -176,7 +176,7 @@ public struct LKMMSearch: Strategy {
             var written: [Int64: Set<Int64>] = [:]
             var bound = false
             for t in 0..<root.threads.count {
-                let ps = try runner.paths(root, t, values: &values, boundHit: &bound)
+                let ps = try runner.paths(root, t, values: &values, boundHit: &bound, droppedWrites: &written)
                 for p in ps { for e in p.events where e.isWrite { written[e.address, default: []].insert(e.value) } }
                 result.append(ps)
             }
@@ -289,10 +289,13 @@ public struct LKMMSearch: Strategy {
                     forbiddenRank = rank
                 }
             } else {
-                flags.formUnion(outcome.flags)
                 if let term = ctx.terminal(state(), mask: 0) {
                     builder.add(term, schedule: [])
-                    if case .outcome(let values) = term, filter?.evaluate(values) ?? true, witnessOf[values] == nil { witnessOf[values] = execution }
+                    if case .outcome(let values) = term, filter?.evaluate(values) ?? true {
+                        // Flags count for the executions the filter keeps (as herd7's do).
+                        flags.formUnion(outcome.flags)
+                        if witnessOf[values] == nil { witnessOf[values] = execution }
+                    }
                 }
                 if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
             }

@@ -228,10 +228,16 @@ struct LKThreadRunner {
         /// The value a choice point must take (set on the alternatives pushed for later).
         var forced: Int64? = nil
         var popped: (value: Int64, taint: EventSet) = (0, EventSet())
+        /// Dropped at a dereference of a value that is no location.
+        var badPointer = false
     }
 
     /// Every path of thread `t`; a read returns each value in `values` of its location.
-    func paths(_ root: State, _ t: Int, values: inout [Int64: Set<Int64>], boundHit: inout Bool) throws -> [LKPath] {
+    /// `droppedWrites` gets the writes of paths dropped at a dereference of a value that is no
+    /// location: such a path may have read a pointer too early in the values' fixpoint (its own
+    /// write of that pointer, read back, is among them), so its writes feed the next round.
+    func paths(_ root: State, _ t: Int, values: inout [Int64: Set<Int64>], boundHit: inout Bool,
+               droppedWrites: inout [Int64: Set<Int64>]) throws -> [LKPath] {
         var out: [LKPath] = []
         var work: [Run] = [Run(s: root, taint: [EventSet](repeating: EventSet(), count: root.threads[t].values.count))]
         while var r = work.popLast() {
@@ -240,6 +246,8 @@ struct LKThreadRunner {
                 if out.count > LKThreadRunner.maxPathsPerThread {
                     throw LKMMUnsupported(construct: "more than \(LKThreadRunner.maxPathsPerThread) paths in P\(t)", location: -1)
                 }
+            } else if r.badPointer {
+                for e in r.events where e.isWrite { droppedWrites[e.address, default: []].insert(e.value) }
             }
         }
         return out.reversed()
@@ -370,7 +378,7 @@ struct LKThreadRunner {
                 }
                 // A path that dereferences a value that is no location (a pointer read under a value
                 // choice no execution makes, or a NULL) is dropped: herd7 has no such execution.
-                guard let c = cellIndex(r.s, th.values[top]) else { return false }
+                guard let c = cellIndex(r.s, th.values[top]) else { r.badPointer = true; return false }
                 let v = choose(readChoices(th.values[top], c))
                 let a = th.values.removeLast(), ta = r.taint.removeLast()
                 try event(LKEvent(kind: .read, tags: .access(mode), address: a, value: v, addr: ta, ctrl: ctrl, location: loc))
@@ -379,7 +387,7 @@ struct LKThreadRunner {
                 let v = th.values.removeLast(), tv = r.taint.removeLast()
                 let a = th.values.removeLast(), ta = r.taint.removeLast()
                 if let c = ownStack(r.s, t, a) { r.s.cells[c] = v; r.cellTaint[c] = tv; break }
-                guard cellIndex(r.s, a) != nil else { return false }
+                guard cellIndex(r.s, a) != nil else { r.badPointer = true; return false }
                 try event(LKEvent(kind: .write, tags: .access(mode), address: a, value: v, addr: ta, data: tv, ctrl: ctrl, location: loc))
             case .rmw(let op, let mode):
                 let at = top - (op == .cmpxchg || op == .addUnless ? 2 : 1)
