@@ -86,9 +86,10 @@ public struct ExecutionChecker: Sendable {
     }
 
     /// Renders observed values herd-style: `0:r0=1; x=2;` (addresses of globals by name).
+    /// (`values` may be a prefix of the observed locations: LKMM leaves the filter's own out.)
     public func render(_ values: [Int64]) -> String {
         var parts: [String] = []
-        for (i, o) in program.observed.enumerated() {
+        for (i, o) in program.observed.enumerated() where i < values.count {
             let name: String
             switch o {
             case .register(_, _, let n): name = n

@@ -172,6 +172,10 @@ final class LKMMTests: XCTestCase {
             """
         XCTAssertEqual(try flags(stern.replacingOccurrences(of: "%@", with: "")), ["data-race"])
         XCTAssertEqual(try flags(stern.replacingOccurrences(of: "%@", with: "filter (1:r1=1)\n")), [])
+        // The final states name the condition's variables, not the filter's own (herd7: 2 states,
+        // 2:r1 and x).
+        let filtered = try lkmm(stern.replacingOccurrences(of: "%@", with: "filter (1:r1=1)\n"))
+        XCTAssertEqual(filtered.outcomes.map(\.0), [[0, 2], [1, 3]])
         // Raised only by allowed executions: this path is taken only in the forbidden one.
         XCTAssertEqual(try flags("""
             C t

@@ -338,8 +338,21 @@ public struct LKMMSearch: Strategy {
         }
         if let stopped { builder.stop(stopped) }
         var result = builder.finish(elapsed: monotonicSeconds() - start)
+        var witnesses = result.outcomes.map { witnessOf[$0.0]! }
+        // herd7's final states are over the condition's and `locations`' variables: one only the
+        // filter names (observed last) is left out, and states equal without it are one.
+        let shown = LKMMSearch.shownObserved(ctx.machine.program)
+        if shown < ctx.machine.program.observed.count {
+            var merged: [([Int64], Int)] = [], mergedWitnesses: [LKMMExecution] = []
+            for (k, o) in result.outcomes.enumerated() {
+                let values = Array(o.0.prefix(shown))
+                if merged.last?.0 == values { merged[merged.count - 1].1 += o.1 } else { merged.append((values, o.1)); mergedWitnesses.append(witnesses[k]) }
+            }
+            result.outcomes = merged
+            witnesses = mergedWitnesses
+        }
         result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: flags.names,
-                                 witnesses: result.outcomes.map { witnessOf[$0.0]! }, forbidden: forbidden,
+                                 witnesses: witnesses, forbidden: forbidden,
                                  candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                  conditionDecided: conditionDecided || stopped == nil)
         return result
@@ -353,6 +366,14 @@ public struct LKMMSearch: Strategy {
 }
 
 extension LKMMSearch {
+    /// How many of `program.observed` herd7 shows in a final state: the condition's and
+    /// `locations`' (the compiler observes the filter's own after them).
+    static func shownObserved(_ program: Program) -> Int {
+        var locs: [ConditionLocation] = []
+        for l in (program.file.claim?.condition.locations ?? []) + program.file.extraLocations where !locs.contains(l) { locs.append(l) }
+        return locs.count
+    }
+
     /// A litmus location by name (`x`, `y+1`) for witnesses: the engine's programs keep their
     /// shared state in globals (traces name cells in FaultlineReport).
     static func globalName(_ a: Int64, _ p: Program) -> String {
