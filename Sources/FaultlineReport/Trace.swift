@@ -183,7 +183,7 @@ public enum TraceRenderer {
             case .freePage: name = "free_page"
             case .callRCU: name = e.value < 0 ? "kfree_rcu queued" : "call_rcu queued"
             case .rcuCallback: name = "grace period done, callback runs"
-            case .waitEventSleep: name = "woken"
+            case .waitEventSleep: name = "woken (changed)"
             case .waitForCompletion: name = "completion taken"
             }
             st.operation = name

@@ -118,6 +118,18 @@ typedef unsigned long pte_t;
 #define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
 #define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
+/*
+ * include/linux/wait.h, completion.h: what wait_event()/wake_up() and
+ * wait_for_completion()/complete() work on (the first cell is the count the
+ * built-ins use, docs/language.md)
+ */
+typedef struct wait_queue_head {
+	long seq;
+} wait_queue_head_t;
+struct completion {
+	unsigned int done;
+};
+
 /* include/linux/types.h: what call_rcu() queues (the callback thread keeps the queue) */
 struct rcu_head {
 	struct rcu_head *next;
