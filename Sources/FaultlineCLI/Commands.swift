@@ -130,7 +130,7 @@ struct ExploreCommand {
         if reports.isEmpty { return (worst, []) }
         var dots: [String] = []
         for r in reports { if let w = r.witness { dots.append(w.dot(program: program, title: program.name.isEmpty ? path : program.name)) } }
-        if format == "json" { output.print(RunReport.json(reports).text + "\n") }
+        if format == "json" { output.print(RunReport.json(reports) + "\n") }
         else {
             if !first { output.print("\n") }
             output.print(RunReport.text(reports, layout: traces ? layout : nil))
@@ -205,10 +205,10 @@ struct ReplayCommand {
             if format == "text" {
                 output.print(report.text(layout: layout))
                 output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, layout: layout) + "\n")
-            } else { output.print(report.json().text + "\n") }
+            } else { output.print(report.json() + "\n") }
             return builder.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue
         }
-        output.print(format == "json" ? report.json().text + "\n" : report.text(layout: layout))
+        output.print(format == "json" ? report.json() + "\n" : report.text(layout: layout))
         return ExitCode.violation.rawValue
     }
 }
@@ -257,19 +257,30 @@ extension ReplayCommand {
 /// `faultline list`.
 struct ListCommand {
     let args: Arguments
-    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: ["--model"]) }
+    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: ["--model", "--format"]) }
 
     func run(_ output: Output) throws -> Int32 {
         let files = try CLI.raceFiles(args.positional.isEmpty ? ["races"] : args.positional)
         let only = try CLI.model(args)
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
         var rc: Int32 = 0
         for f in files {
             guard let header = Frontend.header(path: f) else {
                 output.error("faultline list: cannot read \(f): \(FileSystemLoader.unreadable(f) ?? "unreadable")\n"); rc = 2; continue
             }
             let (exps, errors) = Expectations.read(header)
-            output.print("\(f)  \(header.name)\n")
             let shown = exps.filter { only == nil || $0.model == nil || $0.model == only }
+            if format == "json" {
+                let entry = Schema.ListEntry(file: f, race: header.name, configurations: shown.map { e in
+                    Schema.ListEntry.Configuration(configuration: e.configuration, defines: e.defines.map(\.description),
+                                                   model: e.model?.rawValue, expected: e.expected)
+                }, errors: errors.map { Schema.ListEntry.Problem(line: $0.location.line, message: $0.message) })
+                output.print(Schema.encode(entry) + "\n")
+                if !errors.isEmpty { rc = 2 }
+                continue
+            }
+            output.print("\(f)  \(header.name)\n")
             for e in shown { output.print("  \(e.configuration) => \(e.model.map { $0.rawValue + " " } ?? "")\(e.expected)\n") }
             if exps.isEmpty && errors.isEmpty { output.print("  (no expectations)\n") }
             else if shown.isEmpty && errors.isEmpty { output.print("  (no expectations under \(only!.rawValue))\n") }
