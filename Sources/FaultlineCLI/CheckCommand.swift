@@ -11,8 +11,8 @@ import FaultlineReport
 struct CheckCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--junit", "--sarif", "--format", "--jobs", "--max-steps", "--timeout", "--max-memory", "-I",
-                                                        "--model", "--unroll"])
+        args = try Arguments(words, flags: [], valued: ["--junit", "--sarif", "--html", "--format", "--jobs", "--max-steps", "--timeout", "--max-memory",
+                                                        "-I", "--model", "--unroll"])
     }
 
     /// One race × configuration × memory model.
@@ -35,6 +35,8 @@ struct CheckCommand {
         var detail: String
         /// The violations found (shrunk, with traces), for JSON and SARIF.
         var violations: [ViolationReport] = []
+        /// With `--html`: the page's part for them.
+        var html: HTMLTrace.Part? = nil
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -65,9 +67,12 @@ struct CheckCommand {
         let includeDirs = args.all("-I")
         let unroll = try CLI.unroll(args)
         let planned = tasks
+        let html = args.has("--html")
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
-            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll)
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll,
+                                 html: html)
         }
+        if let f = args.last("--html") { CLI.writeHTML(f, title: "faultline check", outcomes.compactMap(\.html), output) }
         let failed = outcomes.filter { !$0.passed }
         if let sarif = args.last("--sarif") {
             let log = Schema.encode(Sarif.log(outcomes.map(\.sarifEntry), version: CLI.version))
@@ -124,7 +129,7 @@ struct CheckCommand {
         output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int) -> Outcome {
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int, html: Bool = false) -> Outcome {
         if Interrupts.shared.signal != 0 {
             return Outcome(task: task, observed: "-", expected: task.expectation?.expected ?? "?", passed: false,
                            executions: 0, seconds: 0, detail: "not run: interrupted")
@@ -166,9 +171,11 @@ struct CheckCommand {
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
         var violations: [ViolationReport] = []
+        var page: HTMLTrace.Part? = nil
         if !evaluation.passed || !result.violations.isEmpty {
             let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true, budget: budget)
             violations = report.violations
+            if html { page = HTMLTrace.violations(report, context: ctx) }
             for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }
@@ -179,7 +186,7 @@ struct CheckCommand {
             }
         }
         return Outcome(task: task, observed: evaluation.observed, expected: e.expected, passed: evaluation.passed,
-                       executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail, violations: violations)
+                       executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail, violations: violations, html: page)
     }
 
     static func xmlEscape(_ s: String) -> String {
