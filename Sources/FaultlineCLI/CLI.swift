@@ -123,6 +123,16 @@ public enum CLI {
 
     """
 
+    /// The trace options' help (explore and replay).
+    static let traceHelp = """
+      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
+      --full                  show every step of a trace (default: runs of one CPU's steps that touch
+                              nothing another CPU touches fold into one row)
+      --stacks                show each step's call chain
+      --html FILE             also write the traces as one self-contained HTML page (lanes per CPU,
+                              source and page-table panes; arrow keys step)
+    """
+
     static let exploreHelp = """
     OVERVIEW: Explore the interleavings of one or more race files.
 
@@ -164,12 +174,7 @@ public enum CLI {
                               default: half the physical memory); partial report
       --format text|json      output format (json: one object per file, one per line)
       --no-trace              do not print traces in text output
-      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
-      --full                  show every step of a trace (default: runs of one CPU's steps that touch
-                              nothing another CPU touches fold into one row)
-      --stacks                show each step's call chain
-      --html FILE             also write the traces as one self-contained HTML page (lanes per CPU,
-                              source and page-table panes; arrow keys step)
+    \(traceHelp)
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
@@ -223,12 +228,7 @@ public enum CLI {
       -I DIR                  Also search DIR for #include files
       --max-steps N           as for explore
       --format text|json      output format
-      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
-      --full                  show every step of a trace (default: runs of one CPU's steps that touch
-                              nothing another CPU touches fold into one row)
-      --stacks                show each step's call chain
-      --html FILE             also write the traces as one self-contained HTML page (lanes per CPU,
-                              source and page-table panes; arrow keys step)
+    \(traceHelp)
       --help                  Show this help
 
     Exits 1 when the replayed execution violates something (lkmm: an axiom), 0 when it does not.

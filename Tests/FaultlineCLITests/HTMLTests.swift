@@ -4,17 +4,7 @@ import Foundation
 
 /// The HTML trace viewer: self-contained, and stepping works in a real browser (headless
 /// Chromium; `.ci/run` installs Debian's `chromium` when it is missing).
-final class HTMLTests: XCTestCase {
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-    }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
-    }
-
+final class HTMLTests: CLITestCase {
     static var chromium: String? {
         for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium"] where FileManager.default.isExecutableFile(atPath: p) { return p }
         return nil

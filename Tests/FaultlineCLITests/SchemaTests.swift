@@ -4,19 +4,7 @@ import Foundation
 import FaultlineReport
 
 /// JSON schema 1 (written and read by the same Codable types) and SARIF 2.1.0.
-final class SchemaTests: XCTestCase {
-    let golden = "Tests/FaultlineCLITests/Golden"
-
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-    }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
-    }
-
+final class SchemaTests: CLITestCase {
     func testReportReadsBackWithStructuredOutcomesLocationsAndSteps() throws {
         let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json"])
         XCTAssertEqual(rc, 1)
