@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import FaultlineCLI
+import FaultlineReport
 
 /// The HTML trace viewer: self-contained, and stepping works in a real browser (headless
 /// Chromium; `.ci/run` installs Debian's `chromium` when it is missing).
@@ -46,18 +47,22 @@ final class HTMLTests: CLITestCase {
         for remote in ["http://", "https://", "<link", "@import", "src=\""] {
             XCTAssertFalse(html.contains(remote), "the page loads something: \(remote)")
         }
-        // At first the violating step (23) is selected; ↓ three times from step 1 selects step 4.
+        // The violating step, from the JSON report of the same run.
+        let (_, json, _) = run(["explore", "races/B1-pmd-alloc-into-thp.litmus", "--format", "json"])
+        let report = try Schema.decode(Schema.Report.self, from: Substring(json.split(separator: "\n")[0]))
+        let bad = try XCTUnwrap(report.violations.first?.steps.first { $0.violation != nil })
+        // At first the violating step is selected; ↓ three times from step 1 selects step 4.
         let first = try dom(page, fragment: "")
-        XCTAssertTrue(first.contains("data-step=\"23\""), String(first.prefix(400)))
+        XCTAssertTrue(first.contains("data-step=\"\(bad.step)\""), String(first.prefix(400)))
         XCTAssertTrue(first.contains("class=\"step violation selected\""))
         let moved = try dom(page, fragment: "keys=3")
         XCTAssertTrue(moved.contains("data-step=\"4\""), String(moved.prefix(400)))
         XCTAssertTrue(moved.contains("class=\"step selected\" data-i=\"3\""))
         // The source pane follows the step into the headers; the memory pane draws the tables.
-        let last = try dom(page, fragment: "keys=22")
-        XCTAssertTrue(last.contains("data-step=\"23\""))
-        XCTAssertTrue(last.contains("<h2 id=\"file\">races/include/fault.h:424</h2>"), last)
-        XCTAssertTrue(last.contains("class=\"hl\" id=\"hl\"><span class=\"ln\">424</span>"))
+        let last = try dom(page, fragment: "keys=\(bad.step - 1)")
+        XCTAssertTrue(last.contains("data-step=\"\(bad.step)\""))
+        XCTAssertTrue(last.contains("<h2 id=\"file\">\(bad.shown.file):\(bad.shown.line)</h2>"), last)
+        XCTAssertTrue(last.contains("class=\"hl\" id=\"hl\"><span class=\"ln\">\(bad.shown.line)</span>"))
         XCTAssertTrue(last.contains("data-table=\"pud_page0\""))
         XCTAssertTrue(last.contains("huge pfn=hpage PRESENT"))
     }
