@@ -51,7 +51,8 @@ public enum Schema {
         case .typeMismatch(let type, let c): return "field '\(path(c.codingPath))': not \(describe(type))"
         case .valueNotFound(let type, let c): return "field '\(path(c.codingPath))': null, expected \(describe(type))"
         case .dataCorrupted(let c):
-            if c.codingPath.isEmpty { return "not a JSON object" }
+            // Foundation says this also of a number too large for its field, with no path.
+            if c.codingPath.isEmpty { return "not valid JSON (or a number out of range)" }
             if c.debugDescription.contains("does not fit") || c.debugDescription.contains("not representable") {
                 return "field '\(path(c.codingPath))': out of range"
             }
@@ -178,7 +179,8 @@ public enum Schema {
         public var kind: String
         public var facts: ViolationFacts
         public var thread: Int
-        public var location: Int32
+        /// An index into the program's locations (-1: none).
+        public var location: Int
         public var schedule: [Int]
         public var seed: String?
         public var occurrences: Int

@@ -33,7 +33,7 @@ public struct ShardData: Sendable {
                             outcomes: r.outcomes.map { Schema.FinalValues(values: $0.0, count: $0.1) },
                             violations: r.violations.map { f in
                                 Schema.FoundViolation(kind: f.violation.kind.rawValue, facts: f.violation.facts, thread: f.violation.thread,
-                                                      location: f.violation.location, schedule: f.schedule, seed: f.seed.map { String($0) },
+                                                      location: Int(f.violation.location), schedule: f.schedule, seed: f.seed.map { String($0) },
                                                       occurrences: f.occurrences)
                             })
     }
@@ -75,7 +75,8 @@ public struct ShardData: Sendable {
             let at = "parts.violations[\(i)]"
             guard let kind = ViolationKind(rawValue: x.kind) else { throw bad(at + ".kind", "'\(x.kind)' is not a violation kind") }
             let thread = try count(x.thread, at + ".thread", min: -1)
-            let location = try count(Int(x.location), at + ".location", min: -1)
+            let location = try count(x.location, at + ".location", min: -1)
+            guard let loc32 = Int32(exactly: location) else { throw bad(at + ".location", "\(location) is out of range") }
             guard x.schedule.allSatisfy({ $0 >= 0 && $0 < 64 }) else { throw bad(at + ".schedule", "not a list of thread numbers") }
             let occurrences = try count(x.occurrences, at + ".occurrences", min: 1)
             var seed: UInt64? = nil
@@ -83,7 +84,7 @@ public struct ShardData: Sendable {
                 guard let v = UInt64(text) else { throw bad(at + ".seed", "not a decimal seed") }
                 seed = v
             }
-            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: x.facts, thread: thread, location: Int32(location)),
+            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: x.facts, thread: thread, location: loc32),
                                                schedule: x.schedule, seed: seed, occurrences: occurrences))
         }
         result = r
