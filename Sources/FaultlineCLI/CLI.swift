@@ -123,6 +123,16 @@ public enum CLI {
 
     """
 
+    /// The trace options' help (explore and replay).
+    static let traceHelp = """
+      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
+      --full                  show every step of a trace (default: runs of one CPU's steps that touch
+                              nothing another CPU touches fold into one row)
+      --stacks                show each step's call chain
+      --html FILE             also write the traces as one self-contained HTML page (lanes per CPU,
+                              source and page-table panes; arrow keys step)
+    """
+
     static let exploreHelp = """
     OVERVIEW: Explore the interleavings of one or more race files.
 
@@ -164,10 +174,7 @@ public enum CLI {
                               default: half the physical memory); partial report
       --format text|json      output format (json: one object per file, one per line)
       --no-trace              do not print traces in text output
-      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
-      --full                  show every step of a trace (default: runs of one CPU's steps that touch
-                              nothing another CPU touches fold into one row)
-      --stacks                show each step's call chain
+    \(traceHelp)
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
@@ -221,10 +228,7 @@ public enum CLI {
       -I DIR                  Also search DIR for #include files
       --max-steps N           as for explore
       --format text|json      output format
-      --width N               lay text traces out in N columns (default: the terminal's width, 100 when not a terminal)
-      --full                  show every step of a trace (default: runs of one CPU's steps that touch
-                              nothing another CPU touches fold into one row)
-      --stacks                show each step's call chain
+    \(traceHelp)
       --help                  Show this help
 
     Exits 1 when the replayed execution violates something (lkmm: an axiom), 0 when it does not.
@@ -234,7 +238,7 @@ public enum CLI {
     static let listHelp = """
     OVERVIEW: List race files with their configurations and expectations.
 
-    USAGE: faultline list [<path>...] [--model lkmm|sc]
+    USAGE: faultline list [<path>...] [--format text|json] [--model lkmm|sc]
 
     ARGUMENTS:
       <path>                  Files or directories (searched for *.litmus, include/ skipped); default races/
@@ -256,6 +260,10 @@ public enum CLI {
     OPTIONS:
       -I DIR                  Also search DIR for #include files (before the race's include/ and the catalogue's)
       --junit FILE            Also write JUnit XML (one testcase per race and configuration)
+      --sarif FILE            Also write SARIF 2.1.0 for code scanning (one result per mismatch or violation,
+                              the interleaving as code flows)
+      --html FILE             Also write every violation's trace as one HTML page (a list to choose from)
+      --format text|json      the table (default) or one JSON object (docs/json.md)
       --jobs N                Run configurations in parallel (default: number of CPUs); output is the same
       --max-steps N           as for explore
       --timeout SECONDS       per configuration (default 300)
@@ -322,6 +330,13 @@ extension CLI {
             if ioctl(fd, UInt(TIOCGWINSZ), &w) == 0, w.ws_col > 0 { return Int(w.ws_col) }
         }
         return nil
+    }
+
+    /// Writes the trace viewer page (`--html FILE`).
+    static func writeHTML(_ file: String, title: String, _ parts: [HTMLTrace.Part], _ output: Output) {
+        do { try HTMLTrace.page(title: title, parts).write(toFile: file, atomically: true, encoding: .utf8) } catch {
+            output.error("faultline: cannot write \(file): \(error)\n")
+        }
     }
 
     /// `--shard I/N`, else `JOB_COMPLETION_INDEX` with `JOB_COMPLETIONS` (a Kubernetes Indexed Job).

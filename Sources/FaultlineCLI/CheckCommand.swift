@@ -11,7 +11,8 @@ import FaultlineReport
 struct CheckCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: [], valued: ["--junit", "--jobs", "--max-steps", "--timeout", "--max-memory", "-I", "--model", "--unroll"])
+        args = try Arguments(words, flags: [], valued: ["--junit", "--sarif", "--html", "--format", "--jobs", "--max-steps", "--timeout", "--max-memory",
+                                                        "-I", "--model", "--unroll"])
     }
 
     /// One race × configuration × memory model.
@@ -32,6 +33,10 @@ struct CheckCommand {
         var stoppedEarly = false
         var seconds: Double
         var detail: String
+        /// The violations found (shrunk, with traces), for JSON and SARIF.
+        var violations: [ViolationReport] = []
+        /// With `--html`: the page's part for them.
+        var html: HTMLTrace.Part? = nil
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -41,6 +46,8 @@ struct CheckCommand {
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
         let timeout = try args.double("--timeout") ?? 300
         let maxMemory = try args.bytes("--max-memory") ?? defaultMaxMemory()
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
         let only = try CLI.model(args)
         var tasks: [Task] = []
         for f in files {
@@ -60,10 +67,44 @@ struct CheckCommand {
         let includeDirs = args.all("-I")
         let unroll = try CLI.unroll(args)
         let planned = tasks
+        let html = args.has("--html")
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
-            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll)
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll,
+                                 html: html)
         }
-        // The table.
+        if let f = args.last("--html") { CLI.writeHTML(f, title: "faultline check", outcomes.compactMap(\.html), output) }
+        let failed = outcomes.filter { !$0.passed }
+        if let sarif = args.last("--sarif") {
+            let log = Schema.encode(Sarif.log(outcomes.map(\.sarifEntry), version: CLI.version))
+            do { try (log + "\n").write(toFile: sarif, atomically: true, encoding: .utf8) } catch {
+                output.error("faultline check: cannot write \(sarif): \(error)\n")
+                return ExitCode.badInput.rawValue
+            }
+        }
+        if format == "json" {
+            let results = outcomes.map { o in
+                Schema.Check.Result(file: o.task.path, race: o.task.name, configuration: o.task.expectation?.configuration ?? "?",
+                                    model: o.task.model.rawValue, expected: o.expected, observed: o.observed, passed: o.passed,
+                                    executions: o.executions, stoppedEarly: o.stoppedEarly, detail: o.detail,
+                                    violations: o.violations.map(\.document))
+            }
+            output.print(Schema.encode(Schema.Check(results: results, passed: outcomes.count - failed.count, failed: failed.count)) + "\n")
+        } else {
+            printTable(outcomes, output)
+        }
+        if let junit = args.last("--junit") {
+            let xml = CheckCommand.junit(outcomes)
+            do { try xml.write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                output.error("faultline check: cannot write \(junit): \(error)\n")
+                return ExitCode.badInput.rawValue
+            }
+        }
+        if Interrupts.shared.signal != 0 { return Interrupts.exitCode(Interrupts.shared.signal) }
+        return failed.isEmpty ? 0 : ExitCode.violation.rawValue
+    }
+
+    /// The text report: one row per race × configuration, then each mismatch.
+    func printTable(_ outcomes: [Outcome], _ output: Output) {
         let headers = ["RACE", "CONFIGURATION", "MODEL", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
         var rows: [[String]] = []
         for o in outcomes {
@@ -86,18 +127,9 @@ struct CheckCommand {
             output.print("(N+: a buggy configuration stops once every expected violation kind has been found)\n")
         }
         output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
-        if let junit = args.last("--junit") {
-            let xml = CheckCommand.junit(outcomes)
-            do { try xml.write(toFile: junit, atomically: true, encoding: .utf8) } catch {
-                output.error("faultline check: cannot write \(junit): \(error)\n")
-                return ExitCode.badInput.rawValue
-            }
-        }
-        if Interrupts.shared.signal != 0 { return Interrupts.exitCode(Interrupts.shared.signal) }
-        return failed.isEmpty ? 0 : ExitCode.violation.rawValue
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int) -> Outcome {
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int, html: Bool = false) -> Outcome {
         if Interrupts.shared.signal != 0 {
             return Outcome(task: task, observed: "-", expected: task.expectation?.expected ?? "?", passed: false,
                            executions: 0, seconds: 0, detail: "not run: interrupted")
@@ -138,8 +170,12 @@ struct CheckCommand {
         let met = result.stopReason == .expectationMet
         let evaluation = e.evaluate(answer.observation(hasClaim: hasClaim), settled: met)
         var detail = evaluation.detail
+        var violations: [ViolationReport] = []
+        var page: HTMLTrace.Part? = nil
         if !evaluation.passed || !result.violations.isEmpty {
             let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true, budget: budget)
+            violations = report.violations
+            if html { page = HTMLTrace.violations(report, context: ctx) }
             for v in report.violations.prefix(3) {
                 detail += "\n  \(v.kind.rawValue) at \(v.location): \(v.message)\n  replay: \(v.replayCommand)"
             }
@@ -150,7 +186,7 @@ struct CheckCommand {
             }
         }
         return Outcome(task: task, observed: evaluation.observed, expected: e.expected, passed: evaluation.passed,
-                       executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail)
+                       executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail, violations: violations, html: page)
     }
 
     static func xmlEscape(_ s: String) -> String {
@@ -177,5 +213,13 @@ struct CheckCommand {
         }
         x += "</testsuite></testsuites>\n"
         return x
+    }
+}
+
+extension CheckCommand.Outcome {
+    var sarifEntry: Sarif.Entry {
+        Sarif.Entry(path: task.path, race: task.name, configuration: task.expectation?.configuration ?? "?", model: task.model.rawValue,
+                    expected: expected, observed: observed, passed: passed, detail: detail,
+                    expectation: task.expectation?.location, violations: violations)
     }
 }

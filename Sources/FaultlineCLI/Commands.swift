@@ -13,7 +13,8 @@ struct ExploreCommand {
         self.environment = environment
         args = try Arguments(words, flags: CLI.traceFlags.union(["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"]),
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
-                                      "--max-executions", "--timeout", "--max-memory", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot", "--width"])
+                                      "--max-executions", "--timeout", "--max-memory", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot",
+                                      "--width", "--html"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -60,17 +61,20 @@ struct ExploreCommand {
         let settings = ModelAnswer.Settings(strategy: strategy, unroll: try CLI.unroll(args))
         var worst: Int32 = 0
         var dots: [String] = []
+        var htmlParts: [HTMLTrace.Part] = []
+        defer { if let f = args.last("--html") { CLI.writeHTML(f, title: args.positional.joined(separator: " "), htmlParts, output) } }
         for (i, path) in args.positional.enumerated() {
             if Interrupts.shared.signal != 0 { break }
             // One budget per file, from before its front end to its last line of output.
             let budget = SearchBudget(timeout: options.timeout, maxExecutions: options.maxExecutions, maxMemory: options.maxMemory,
                                       progress: ProgressLine.make(label: path, output: output))
-            let (rc, drawn) = Interrupts.shared.during(budget) {
+            let (rc, drawn, pages) = Interrupts.shared.during(budget) {
                 explore(path, first: i == 0, defines: defines, chosen: chosen, settings: settings, format: format, maxSteps: maxSteps,
                         traces: traces, layout: layout, options: options, budget: budget, output: output)
             }
             worst = ExitCode.worst(worst, rc)
             dots += drawn
+            htmlParts += pages
         }
         if let dot = args.last("--dot") {
             if dots.isEmpty { output.error("faultline explore: no LKMM execution to draw (--dot draws the witness of an exists clause under lkmm)\n") }
@@ -80,16 +84,17 @@ struct ExploreCommand {
         return worst
     }
 
-    /// One file: its exit code (0, 1 violation, 2 bad input, 4 incomplete and nothing found) and
-    /// the witnesses to draw (`--dot`).
+    /// One file: its exit code (0, 1 violation, 2 bad input, 4 incomplete and nothing found), the
+    /// witnesses to draw (`--dot`) and its violations for the `--html` page.
     func explore(_ path: String, first: Bool, defines: [Define], chosen: MemoryModel?, settings: ModelAnswer.Settings, format: String,
-                 maxSteps: Int, traces: Bool, layout: TraceLayout, options: ExplorationOptions, budget: SearchBudget, output: Output) -> (Int32, [String]) {
+                 maxSteps: Int, traces: Bool, layout: TraceLayout, options: ExplorationOptions, budget: SearchBudget, output: Output)
+        -> (Int32, [String], [HTMLTrace.Part]) {
         let program: Program
         do {
             program = try Frontend.load(path: path, defines: defines, includeDirs: args.all("-I"), deadline: budget.deadline)
         } catch {
             output.error((error as? Diagnostic)?.rendered ?? "faultline: internal error: \(error)\n")
-            return (error is Diagnostic ? ExitCode.badInput.rawValue : ExitCode.internalError.rawValue, [])
+            return (error is Diagnostic ? ExitCode.badInput.rawValue : ExitCode.internalError.rawValue, [], [])
         }
         let machine = Machine(program: program, maxSteps: maxSteps)
         var ctx = ExplorationContext(machine: machine)
@@ -98,7 +103,7 @@ struct ExploreCommand {
         let models = options.shard != nil ? [MemoryModel.sc] : CLI.models(chosen, program)
         if models.contains(.sc) && settings.strategy == .axiomatic && !AxiomaticSearch.applies(ctx) {
             output.error("faultline explore: \(path): outside the axiomatic strategy's scope (it takes threads of loop-free reads, writes, barriers, RCU and SRCU only, with no check that can fail and no final/invariant block); use --strategy dpor or auto\n")
-            return (ExitCode.badInput.rawValue, [])
+            return (ExitCode.badInput.rawValue, [], [])
         }
         var worst: Int32 = 0
         var reports: [RunReport] = []
@@ -127,16 +132,17 @@ struct ExploreCommand {
             worst = ExitCode.worst(worst, !answer.result.violations.isEmpty ? ExitCode.violation.rawValue
                                           : answer.result.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue)
         }
-        if reports.isEmpty { return (worst, []) }
+        if reports.isEmpty { return (worst, [], []) }
         var dots: [String] = []
         for r in reports { if let w = r.witness { dots.append(w.dot(program: program, title: program.name.isEmpty ? path : program.name)) } }
-        if format == "json" { output.print(RunReport.json(reports).text + "\n") }
+        if format == "json" { output.print(RunReport.json(reports) + "\n") }
         else {
             if !first { output.print("\n") }
             output.print(RunReport.text(reports, layout: traces ? layout : nil))
         }
         output.error(String(format: "faultline: %@: %d executions in %.3f s\n", path, executions, elapsed))
-        return (worst, dots)
+        let pages = args.has("--html") ? reports.map { HTMLTrace.violations($0, context: ctx) } : []
+        return (worst, dots, pages)
     }
 }
 
@@ -144,7 +150,7 @@ struct ExploreCommand {
 struct ReplayCommand {
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: CLI.traceFlags, valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model", "--unroll", "--dot", "--width"])
+        args = try Arguments(words, flags: CLI.traceFlags, valued: ["-D", "-I", "--trace", "--seed", "--format", "--max-steps", "--model", "--unroll", "--dot", "--width", "--html"])
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -199,16 +205,19 @@ struct ReplayCommand {
         }
         builder.violations = found
         let report = RunReport(path: path, defines: defines, includeDirs: args.all("-I"), context: ctx, result: builder)
+        if let f = args.last("--html") {
+            CLI.writeHTML(f, title: path, [found.isEmpty ? HTMLTrace.replay(ctx, schedule: schedule, path: path) : HTMLTrace.violations(report, context: ctx)], output)
+        }
         if found.isEmpty {
             // Still show the trace of the replayed schedule.
             let steps = (try? TraceRenderer.record(ctx, schedule: schedule).steps) ?? []
             if format == "text" {
                 output.print(report.text(layout: layout))
                 output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, layout: layout) + "\n")
-            } else { output.print(report.json().text + "\n") }
+            } else { output.print(report.json() + "\n") }
             return builder.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue
         }
-        output.print(format == "json" ? report.json().text + "\n" : report.text(layout: layout))
+        output.print(format == "json" ? report.json() + "\n" : report.text(layout: layout))
         return ExitCode.violation.rawValue
     }
 }
@@ -257,19 +266,30 @@ extension ReplayCommand {
 /// `faultline list`.
 struct ListCommand {
     let args: Arguments
-    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: ["--model"]) }
+    init(_ words: [String]) throws { args = try Arguments(words, flags: [], valued: ["--model", "--format"]) }
 
     func run(_ output: Output) throws -> Int32 {
         let files = try CLI.raceFiles(args.positional.isEmpty ? ["races"] : args.positional)
         let only = try CLI.model(args)
+        let format = args.last("--format") ?? "text"
+        guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
         var rc: Int32 = 0
         for f in files {
             guard let header = Frontend.header(path: f) else {
                 output.error("faultline list: cannot read \(f): \(FileSystemLoader.unreadable(f) ?? "unreadable")\n"); rc = 2; continue
             }
             let (exps, errors) = Expectations.read(header)
-            output.print("\(f)  \(header.name)\n")
             let shown = exps.filter { only == nil || $0.model == nil || $0.model == only }
+            if format == "json" {
+                let entry = Schema.ListEntry(file: f, race: header.name, configurations: shown.map { e in
+                    Schema.ListEntry.Configuration(configuration: e.configuration, defines: e.defines.map(\.description),
+                                                   model: e.model?.rawValue, expected: e.expected)
+                }, errors: errors.map { Schema.ListEntry.Problem(line: $0.location.line, message: $0.message) })
+                output.print(Schema.encode(entry) + "\n")
+                if !errors.isEmpty { rc = 2 }
+                continue
+            }
+            output.print("\(f)  \(header.name)\n")
             for e in shown { output.print("  \(e.configuration) => \(e.model.map { $0.rawValue + " " } ?? "")\(e.expected)\n") }
             if exps.isEmpty && errors.isEmpty { output.print("  (no expectations)\n") }
             else if shown.isEmpty && errors.isEmpty { output.print("  (no expectations under \(only!.rawValue))\n") }

@@ -31,21 +31,18 @@ struct MergeCommand {
             }
             for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
                 let where_ = "\(path):\(n + 1)"
-                guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                    throw UsageError("\(where_): not a JSON object")
-                }
-                guard let shard = o["shard"] as? [String: Any], let parts = o["parts"] as? [String: Any] else {
+                let doc: Schema.Report
+                do { doc = try Schema.decodeReport(line) } catch { throw UsageError("\(where_): \(error)") }
+                guard let shard = doc.shard, let parts = doc.parts else {
                     throw UsageError("\(where_): not a shard report (write it with 'faultline explore --shard I/N --format json')")
                 }
-                guard let count = shard["count"] as? Int, count >= 1, count <= 1_000_000 else { throw UsageError("\(where_): field 'shard.count': missing or not in 1…1000000") }
-                guard let index = shard["index"] as? Int, index >= 0, index < count else { throw UsageError("\(where_): field 'shard.index': missing or not in 0…\(count - 1)") }
-                guard let file = o["file"] as? String, !file.isEmpty else { throw UsageError("\(where_): field 'file': missing or empty") }
-                guard let defines = o["defines"] as? [String] else { throw UsageError("\(where_): field 'defines': missing or not a list of strings") }
-                guard let strategy = o["strategy"] as? String, StrategyName(rawValue: strategy) != nil else {
-                    throw UsageError("\(where_): field 'strategy': missing or not a strategy")
-                }
+                let (index, count, file, defines, strategy) = (shard.index, shard.count, doc.file, doc.defines, doc.strategy)
+                guard count >= 1, count <= 1_000_000 else { throw UsageError("\(where_): field 'shard.count': \(count) is not in 1…1000000") }
+                guard index >= 0, index < count else { throw UsageError("\(where_): field 'shard.index': \(index) is not in 0…\(count - 1)") }
+                guard !file.isEmpty else { throw UsageError("\(where_): field 'file': empty") }
+                guard StrategyName(rawValue: strategy) != nil else { throw UsageError("\(where_): field 'strategy': '\(strategy)' is not a strategy") }
                 let d: ShardData
-                do { d = try ShardData(parsing: parts, strategy: strategy) } catch { throw UsageError("\(where_): \(error)") }
+                do { d = try ShardData(parts: parts, strategy: strategy) } catch { throw UsageError("\(where_): \(error)") }
                 var g = groups.firstIndex { $0.file == file && $0.defines == defines && $0.strategy == strategy }
                 if g == nil { groups.append(Group(file: file, defines: defines, strategy: strategy, count: count)); g = groups.count - 1 }
                 guard groups[g!].count == count else { throw UsageError("\(where_): shard count \(count), another report of \(file) says \(groups[g!].count)") }
@@ -86,7 +83,7 @@ struct MergeCommand {
             var result = mergeResults(parts.map(\.result), program: program)
             if first.shrink { result.shrinkViolations(ctx) }
             let report = RunReport(path: g.file, defines: defines, includeDirs: first.includeDirs, context: ctx, result: result)
-            if format == "json" { output.print(report.json().text + "\n") }
+            if format == "json" { output.print(report.json() + "\n") }
             else {
                 if i > 0 { output.print("\n") }
                 output.print(report.text(layout: try CLI.traceLayout(args)))

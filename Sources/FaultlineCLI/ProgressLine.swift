@@ -37,6 +37,8 @@ final class ProgressLine: ProgressSink, @unchecked Sendable {
             let left = e - Double(executions)
             line += String(format: ", ~%.2g left (estimate)", left)
         }
+        // Never wider than the terminal: a wrapped line cannot be redrawn in place.
+        if let cols = CLI.terminalColumns(), line.count > cols - 1 { line = String(line.prefix(max(1, cols - 2))) + "…" }
         Output.writeAll(STDERR_FILENO, "\r\u{1B}[K" + line)
         drawn = true
     }

@@ -3,7 +3,7 @@ import FaultlineLanguage
 
 /// Why a search ended before it had explored everything it set out to. `rawValue` is the word
 /// reports print (`INCOMPLETE (timeout)`, JSON `stop_reason`).
-public enum StopReason: String, Sendable, CaseIterable {
+public enum StopReason: String, Sendable, CaseIterable, Codable {
     case timeout = "timeout"
     case maxExecutions = "max-executions"
     case maxMemory = "max-memory"

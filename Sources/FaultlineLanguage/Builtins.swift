@@ -465,6 +465,24 @@ extension FunctionCompiler {
             emit(.jump(Int32(top)))
             patch(done, to: pc)
             emit(.push(0)); return .int("int")
+        case "smp_cond_load_acquire", "smp_cond_load_relaxed", "atomic_cond_read_acquire", "atomic_cond_read_relaxed":
+            // A spin-wait on one location until `cond` (over VAL, the value read) holds. A CPU
+            // that re-reads an unchanged value makes no progress, so it sleeps until the location
+            // changes instead (fair: nothing else can happen to it meanwhile): a wait that can
+            // never be satisfied is a deadlock, not a livelock.
+            try expectArgs(args, 2, name, e)
+            let p = newSlot(), val = newSlot()
+            let t = try pointerArgument(args[0]); emit(.store(p))
+            let top = pc
+            emit(.load(p)); at(l); emit(.read(kind: 0, mode: n.hasSuffix("acquire") ? .acquire : .once)); emit(.store(val))
+            scopes.append(["VAL": .slot(val, t)])
+            try rvalue(args[1])
+            scopes.removeLast()
+            let done = pc; emit(.jumpIfNotZero(0))
+            emit(.load(p)); emit(.load(val)); at(l); emit(.sync(.waitEventSleep))
+            emit(.jump(Int32(top)))
+            patch(done, to: pc)
+            emit(.load(val)); return t
         case "wake_up", "wake_up_all", "wake_up_interruptible", "wake_up_interruptible_all", "wake_up_var":
             // Fully ordered when it wakes someone (the kernel's try_to_wake_up()): an RMW.
             try expectArgs(args, 1, name, e)

@@ -24,7 +24,7 @@ public struct Compiler {
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
         "srcu_down_read", "srcu_up_read", "rcu_barrier", "membarrier_private_expedited",
-        "membarrier_register_private_expedited", "smp_cond_load_acquire", "smp_cond_load_relaxed", "smp_call_function",
+        "membarrier_register_private_expedited", "smp_call_function",
         "set_current_state", "__set_current_state", "wake_up_process", "wait_event_timeout", "llist_add",
         "for_each_online_cpu", "cpu_rq", "context_switch", "__schedule", "membarrier_arch_sched_in",
         "membarrier_arch_register_private_expedited", "llist_on_list", "llist_add_iff_not_on_list",
@@ -87,6 +87,10 @@ public struct Compiler {
         }
         var rcuThread: Int? = nil
         if rcuCallbackSite >= 0 {
+            if threadFns.count >= Parser.maxThreads {
+                throw Diagnostic("too many threads: call_rcu/kfree_rcu need a thread for their callbacks, so at most \(Parser.maxThreads - 1) (P0…P\(Parser.maxThreads - 2)) are supported",
+                                 at: locations[Int(rcuCallbackSite)])
+            }
             rcuThread = threadFns.count
             threadFns.append(functions.count)
             functions.append(rcuDoBatch())

@@ -40,7 +40,8 @@ public enum SyncOp: UInt8, Sendable {
     /// pushes [head, function index].
     case rcuCallback
     /// The sleep of `wait_event(wq, cond)`: operands [wq, seq]; blocks until a `wake_up(wq)`
-    /// has moved the queue's wake-up count past `seq`, the count read before `cond` was.
+    /// has moved the queue's wake-up count past `seq`, the count read before `cond` was (and
+    /// of `smp_cond_load_*(p, cond)`: until `*p` is no longer the value `cond` rejected).
     case waitEventSleep
     /// `wait_for_completion(c)`: operand [c]; blocks until `c->done > 0`, then takes one
     /// (`complete_all()` leaves `UINT_MAX`, which is never taken).

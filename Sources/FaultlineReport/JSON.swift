@@ -52,3 +52,46 @@ public indirect enum JSON: Sendable {
         out += "\""
     }
 }
+
+/// A hand-built JSON value inside a Codable document (the LKMM witness).
+extension JSON: Codable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { return nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        if let o = try? decoder.container(keyedBy: Key.self) {
+            self = .object(try o.allKeys.sorted { $0.stringValue < $1.stringValue }.map { ($0.stringValue, try o.decode(JSON.self, forKey: $0)) })
+            return
+        }
+        if var a = try? decoder.unkeyedContainer() {
+            var xs: [JSON] = []
+            while !a.isAtEnd { xs.append(try a.decode(JSON.self)) }
+            self = .array(xs)
+            return
+        }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .object(let kvs):
+            var c = encoder.container(keyedBy: Key.self)
+            for (k, v) in kvs { try c.encode(v, forKey: Key(stringValue: k)) }
+        case .array(let xs):
+            var c = encoder.unkeyedContainer()
+            for x in xs { try c.encode(x) }
+        case .string(let s): var c = encoder.singleValueContainer(); try c.encode(s)
+        case .int(let i): var c = encoder.singleValueContainer(); try c.encode(i)
+        case .bool(let b): var c = encoder.singleValueContainer(); try c.encode(b)
+        case .null: var c = encoder.singleValueContainer(); try c.encodeNil()
+        }
+    }
+}

@@ -174,10 +174,77 @@ public struct Namer {
 
     /// Runs the race language's formatter on a value: the concatenated `pr_cont` text.
     func format(_ function: Int, _ v: Int64) -> String? {
+        formatWithPointees(function, v)?.0
+    }
+
+    /// The formatter's text and the objects its `%p` arguments name.
+    func formatWithPointees(_ function: Int, _ v: Int64) -> (String, [Int])? {
         guard let parts = machine.runFormatter(function: function, argument: v, on: state) else { return nil }
         var out = ""
-        for p in parts { out += render(program.strings[Int(p.format)], p.arguments) }
-        return out.isEmpty ? nil : out
+        var pointees: [Int] = []
+        for p in parts {
+            let f = program.strings[Int(p.format)]
+            out += render(f, p.arguments)
+            pointees += pointerArguments(f, p.arguments).map(Address.object)
+        }
+        return out.isEmpty ? nil : (out, pointees)
+    }
+
+    /// The arguments a format prints with `%p`.
+    func pointerArguments(_ format: String, _ args: [Int64]) -> [Int64] {
+        var out: [Int64] = [], next = 0
+        var it = format.makeIterator()
+        while let c = it.next() {
+            guard c == "%" else { continue }
+            var spec = ""
+            while let d = it.next() { spec.append(d); if d.isLetter && d != "l" || d == "%" { break } }
+            if spec == "%" { continue }
+            if spec.last == "p", next < args.count, args[next] > 0 { out.append(args[next]) }
+            next += 1
+        }
+        return out
+    }
+
+    /// The typedef whose formatter a type reads through, if any.
+    public func formatterName(_ type: CType) -> String? {
+        var t: CType? = type
+        while let n = t {
+            guard case .named(let name, let u) = n else { return nil }
+            if formatters[name] != nil { return name }
+            t = u
+        }
+        return nil
+    }
+
+    /// A value through its type's formatter, with the objects it points at.
+    public func formatted(_ v: Int64, type: CType) -> (String, [Int]) {
+        if let name = formatterName(type), let f = formatters[name], let r = formatWithPointees(f, v) { return r }
+        return (value(v, type: type), [])
+    }
+
+    /// Whether an object is a table of values read through a formatter (a page table, in
+    /// mm.h's model): a global array, or an allocation, of such a type.
+    public func hasFormattedCells(_ o: Int) -> Bool {
+        guard o > 0, o < state.objects.count, state.objects[o].origin != .stack, var t = objectType(o) else { return false }
+        while case .array(let el, _) = t.resolved { t = el }
+        return formatterName(t) != nil
+    }
+
+    /// The language's lock types: `spinlock_t` (and `raw_`, `arch_`), `struct mutex`, `struct rw_semaphore`.
+    public func isLock(_ t: CType) -> Bool {
+        guard let n = t.nominalName(structs: program.file.structs) else { return false }
+        return n.hasSuffix("spinlock_t") || n == "struct mutex" || n == "struct rw_semaphore"
+    }
+
+    /// Who holds a lock cell (nil when free): `P1`, `P0 (write)`, `2 readers`.
+    public func lockHolder(_ t: CType, _ v: Int64) -> String? {
+        guard v != 0 else { return nil }
+        if t.nominalName(structs: program.file.structs) == "struct rw_semaphore" {
+            if RWSem.writer(v) > 0 { return "P\(RWSem.writer(v) - 1) (write)" }
+            let r = RWSem.readers(v)
+            return r > 0 ? "\(r) reader\(r == 1 ? "" : "s")" : nil
+        }
+        return "P\(v - 1)"
     }
 
     /// printf-style: `%d %u %ld %lu` decimal, `%x %lx` hex (with 0x), `%p` the object a pointer

@@ -26,6 +26,8 @@ public struct RunReport: Sendable {
     public var violations: [ViolationReport]
     public var observedNames: [String]
     public var renderedOutcomes: [(String, Int)]
+    /// Each final state's values as herd7 spells them (`1`, `x`), in `observedNames` order.
+    var renderedValues: [[String]]
     /// Set for a shard's report: what `faultline merge` needs to rebuild the whole result.
     public var shardData: ShardData? = nil
     /// The memory model the verdict is under.
@@ -45,6 +47,7 @@ public struct RunReport: Sendable {
         self.result = result
         let checker = context.checker
         renderedOutcomes = result.outcomes.map { (checker.render($0.0), $0.1) }
+        renderedValues = result.outcomes.map { $0.0.map(checker.renderValue) }
         observedNames = program.observed.map { o in
             switch o { case .register(_, _, let n): return n; case .memory(_, let n, _): return n }
         }
@@ -206,65 +209,69 @@ public struct RunReport: Sendable {
 
     // MARK: JSON
 
-    public func json() -> JSON {
-        var kv: [(String, JSON)] = [
-            ("race", .string(program.name)),
-            ("file", .string(path)),
-            ("defines", .array(defines.map { .string($0.description) })),
-            ("strategy", .string(result.strategy)),
-            ("model", .string(model.rawValue)),
-            ("complete", .bool(result.complete)),
-            ("executions", .int(result.executions)),
-        ]
-        if let r = result.stopReason { kv.append(("stop_reason", .string(r.rawValue))) }
-        kv.append(("pruned", .int(result.pruned)))
-        if let d = result.distinctStates { kv.append(("distinct_states", .int(d))) }
-        kv.append(("observed", .array(observedNames.map { .string($0) })))
-        kv.append(("outcomes", .array(renderedOutcomes.map { .object([("state", .string($0.0)), ("count", .int($0.1))]) })))
+    /// The report as schema 1 (docs/json.md).
+    public func document() -> Schema.Report {
+        var d = Schema.Report(race: program.name, file: path, defines: defines.map(\.description), strategy: result.strategy,
+                              model: model.rawValue, complete: result.complete, stopReason: result.stopReason,
+                              executions: result.executions, pruned: result.pruned, distinctStates: result.distinctStates,
+                              observed: observedNames, outcomes: [], claim: nil, flags: flags.isEmpty ? nil : flags,
+                              witness: witness?.json(), violations: violations.map(\.document))
+        for (k, (values, count)) in result.outcomes.enumerated() {
+            var named: [String: Schema.Value] = [:]
+            for (i, name) in observedNames.enumerated() where i < values.count {
+                let r = renderedValues[k][i]
+                named[name] = Int64(r).map(Schema.Value.int) ?? .name(r)
+            }
+            d.outcomes.append(Schema.Outcome(values: named, state: renderedOutcomes[k].0, count: count))
+        }
         if let claim = program.claim, let v = verdict {
-            kv.append(("exists", .object([
-                ("clause", .string((claim.quantifier == .exists ? "" : claim.quantifier.rawValue + " ") + claim.text)),
-                ("quantifier", .string(claim.quantifier.rawValue)),
-                ("observed", .string(v.rawValue)),
-                ("satisfied", .int(result.claimSatisfied)),
-                ("unsatisfied", .int(result.claimViolated)),
-            ] + (result.complete ? [] : [("decided", .bool(result.verdictDecided))]))))
+            d.claim = Schema.Claim(kind: claim.quantifier.rawValue, condition: claim.text, verdict: v.rawValue,
+                                   satisfied: result.claimSatisfied, unsatisfied: result.claimViolated,
+                                   decided: result.complete ? nil : result.verdictDecided, location: Schema.Location(claim.location))
         }
-        if !flags.isEmpty { kv.append(("flags", .array(flags.map { .string($0) }))) }
-        if let w = witness { kv.append(("witness", w.json())) }
-        kv.append(("violations", .array(violations.map { v in
-            .object([
-                ("kind", .string(v.kind.rawValue)),
-                ("message", .string(v.message)),
-                ("location", .string(v.location.line > 0 ? v.location.description : "")),
-                ("thread", v.thread >= 0 ? .int(v.thread) : .null),
-                ("occurrences", .int(v.occurrences)),
-                ("trace", .array(v.steps.map { s in
-                    .object([("step", .int(s.index)), ("thread", .int(s.thread)), ("location", .string(s.location.description)),
-                             ("function", .string(s.frames.last?.function ?? "")),
-                             ("source", .string(s.source)), ("effect", .string(s.effect))])
-                })),
-                ("token", .string(v.token)),
-                ("replay", .string(v.replayCommand)),
-            ])
-        })))
-        if let d = shardData, let shard = result.shard {
-            kv.append(("shard", .object([("index", .int(shard.index)), ("count", .int(shard.count))])))
-            kv.append(("parts", d.json()))
+        if let data = shardData, let shard = result.shard {
+            d.shard = Schema.ShardIndex(index: shard.index, count: shard.count)
+            d.parts = data.parts()
         }
-        return .object(kv)
+        return d
     }
 
-    /// One file answered under several models: the first model's report (its `exists` and
+    /// One line of JSON.
+    public func json() -> String { Schema.encode(document()) }
+
+    /// One file answered under several models: the first model's report (its claim and
     /// `outcomes` at the top, as with one model), each other model's beside it under its name.
-    public static func json(_ reports: [RunReport]) -> JSON {
-        guard case .object(var kv)? = reports.first?.json() else { return .null }
+    public static func json(_ reports: [RunReport]) -> String {
+        guard var d = reports.first?.document() else { return "null" }
         for r in reports.dropFirst() {
-            guard case .object(let other) = r.json() else { continue }
-            kv.append((r.model.rawValue, .object(other.filter { !["race", "file", "defines"].contains($0.0) })))
+            let nested = Schema.Nested.report(r.document())
+            switch r.model {
+            case .lkmm: d.lkmm = nested
+            case .sc: d.sc = nested
+            }
         }
-        if let d = difference(reports) { kv.append(("difference", .string(d))) }
-        return .object(kv)
+        d.difference = difference(reports)
+        return Schema.encode(d)
+    }
+}
+
+extension ViolationReport {
+    /// The violation as schema 1.
+    public var document: Schema.Violation {
+        Schema.Violation(kind: kind.rawValue, cause: facts.cause.rawValue, message: message,
+                         location: location.line > 0 ? Schema.Location(location) : nil, thread: thread >= 0 ? thread : nil,
+                         occurrences: occurrences, steps: steps.map(\.document), token: token, replay: replayCommand)
+    }
+}
+
+extension TraceStep {
+    /// The step as schema 1.
+    public var document: Schema.Step {
+        Schema.Step(step: index, thread: thread, location: Schema.Location(location), shown: Schema.Location(shownLocation),
+                    function: frames.last?.function ?? "",
+                    stack: frames.map { Schema.Frame(function: $0.function, location: Schema.Location($0.location)) },
+                    source: source, operation: operation, cell: cell.isEmpty ? nil : cell, value: value.isEmpty ? nil : value,
+                    before: before.isEmpty ? nil : before, effect: effect, violation: violation?.rawValue, local: local ? true : nil)
     }
 }
 

@@ -23,116 +23,69 @@ public struct ShardData: Sendable {
         self.includeDirs = includeDirs
     }
 
-    func json() -> JSON {
+    /// The parts as schema 1.
+    func parts() -> Schema.Parts {
         let r = result
-        var kv: [(String, JSON)] = [
-            ("program_hash", .string(String(format: "%016llx", programHash))),
-            ("max_steps", .int(maxSteps)),
-            ("leak_check", .bool(leakCheck)),
-            ("shrink", .bool(shrink)),
-            ("include_dirs", .array(includeDirs.map { .string($0) })),
-            ("complete", .bool(r.complete)),
-        ]
-        if let s = r.stopReason { kv.append(("stop_reason", .string(s.rawValue))) }
-        kv += [
-            ("executions", .int(r.executions)), ("pruned", .int(r.pruned)), ("filtered_out", .int(r.filteredOut)),
-            ("claim_satisfied", .int(r.claimSatisfied)), ("claim_violated", .int(r.claimViolated)),
-            ("violated_executions", .int(r.violatedExecutions)), ("steps", .int(r.steps)), ("sleep_blocked", .int(r.sleepBlocked)),
-            ("outcomes", .array(r.outcomes.map { .object([("values", .array($0.0.map { .int(Int($0)) })), ("count", .int($0.1))]) })),
-            ("violations", .array(r.violations.map { f in
-                .object([
-                    ("kind", .string(f.violation.kind.rawValue)), ("facts", ShardData.json(f.violation.facts)),
-                    ("thread", .int(f.violation.thread)), ("location", .int(Int(f.violation.location))),
-                    ("schedule", .array(f.schedule.map { .int($0) })),
-                    ("seed", f.seed.map { .string(String($0)) } ?? .null),
-                    ("occurrences", .int(f.occurrences)),
-                ])
-            })),
-        ]
-        return .object(kv)
-    }
-
-    static func json(_ f: ViolationFacts) -> JSON {
-        .object([("cause", .string(f.cause.rawValue)), ("access", .string(f.access.rawValue)), ("address", .int(Int(f.address))),
-                 ("object", .int(Int(f.object))), ("site", .int(Int(f.site))), ("site_thread", .int(Int(f.siteThread))),
-                 ("count", .int(Int(f.count))), ("text", .int(Int(f.text))), ("block", .string(f.block.rawValue))])
-    }
-
-    static func facts(_ any: Any?) -> ViolationFacts? {
-        guard let o = any as? [String: Any], let c = o["cause"] as? String, let cause = ViolationCause(rawValue: c),
-              let a = o["access"] as? String, let access = AccessKind(rawValue: a), let b = o["block"] as? String, let block = CheckBlock(rawValue: b),
-              let address = o["address"] as? Int, let object = o["object"] as? Int, let site = o["site"] as? Int,
-              let siteThread = o["site_thread"] as? Int, let count = o["count"] as? Int, let text = o["text"] as? Int else { return nil }
-        return ViolationFacts(cause: cause, access: access, address: Int64(address), object: Int32(object), site: Int32(site),
-                              siteThread: Int16(siteThread), count: Int64(count), text: Int32(text), block: block)
+        return Schema.Parts(programHash: String(format: "%016llx", programHash), maxSteps: maxSteps, leakCheck: leakCheck, shrink: shrink,
+                            includeDirs: includeDirs, complete: r.complete, stopReason: r.stopReason, executions: r.executions,
+                            pruned: r.pruned, filteredOut: r.filteredOut, claimSatisfied: r.claimSatisfied, claimViolated: r.claimViolated,
+                            violatedExecutions: r.violatedExecutions, steps: r.steps, sleepBlocked: r.sleepBlocked,
+                            outcomes: r.outcomes.map { Schema.FinalValues(values: $0.0, count: $0.1) },
+                            violations: r.violations.map { f in
+                                Schema.FoundViolation(kind: f.violation.kind.rawValue, facts: f.violation.facts, thread: f.violation.thread,
+                                                      location: Int(f.violation.location), schedule: f.schedule, seed: f.seed.map { String($0) },
+                                                      occurrences: f.occurrences)
+                            })
     }
 
     public struct ReadError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// Reads back the `parts` object of a shard report (as parsed by `JSONSerialization`). Every
-    /// field is checked for its type and range; an error names the field (`parts.violations[2].schedule`).
-    public init(parsing o: [String: Any], strategy: String) throws {
-        func bad(_ field: String, _ why: String = "missing or not valid") -> ReadError {
-            ReadError(description: "shard report: field '\(field)': \(why)")
-        }
-        func int(_ x: [String: Any], _ k: String, _ field: String, min: Int = 0) throws -> Int {
-            guard let v = x[k] as? Int else { throw bad(field, "missing or not an integer") }
+    /// Reads back the `parts` of a shard report (decoded by `Schema`, which already refused wrong
+    /// types, unknown stop reasons and out-of-range integers, naming the field). Every field is
+    /// checked here for its range; an error names the field (`parts.violations[2].schedule`).
+    public init(parts p: Schema.Parts, strategy: String) throws {
+        func bad(_ field: String, _ why: String) -> ReadError { ReadError(description: "shard report: field '\(field)': \(why)") }
+        func count(_ v: Int, _ field: String, min: Int = 0) throws -> Int {
             guard v >= min else { throw bad(field, "\(v) is below \(min)") }
             return v
         }
-        guard let h = o["program_hash"] as? String, let hash = UInt64(h, radix: 16) else { throw bad("parts.program_hash") }
+        guard let hash = UInt64(p.programHash, radix: 16) else { throw bad("parts.program_hash", "not a hexadecimal hash") }
         programHash = hash
-        maxSteps = try int(o, "max_steps", "parts.max_steps", min: 1)
+        maxSteps = try count(p.maxSteps, "parts.max_steps", min: 1)
         guard maxSteps <= Int(Int32.max) else { throw bad("parts.max_steps", "\(maxSteps) is too large") }
-        func bool(_ k: String) throws -> Bool {
-            guard let v = o[k] else { return true }
-            guard let b = v as? Bool else { throw bad("parts.\(k)", "not true or false") }
-            return b
-        }
-        leakCheck = try bool("leak_check")
-        shrink = try bool("shrink")
-        guard let dirs = o["include_dirs"] as? [String] ?? (o["include_dirs"] == nil ? [] : nil) else { throw bad("parts.include_dirs", "not a list of strings") }
-        includeDirs = dirs
+        leakCheck = p.leakCheck
+        shrink = p.shrink
+        includeDirs = p.includeDirs
         var r = ExplorationResult(strategy: strategy)
-        r.complete = o["complete"] as? Bool ?? false
-        if let s = o["stop_reason"] {
-            guard let text = s as? String, let reason = StopReason(rawValue: text) else { throw bad("parts.stop_reason", "not a known reason") }
-            r.stopReason = reason
-        }
-        r.executions = try int(o, "executions", "parts.executions"); r.pruned = try int(o, "pruned", "parts.pruned")
-        r.filteredOut = try int(o, "filtered_out", "parts.filtered_out")
-        r.claimSatisfied = try int(o, "claim_satisfied", "parts.claim_satisfied"); r.claimViolated = try int(o, "claim_violated", "parts.claim_violated")
-        r.violatedExecutions = try int(o, "violated_executions", "parts.violated_executions"); r.steps = try int(o, "steps", "parts.steps")
-        r.sleepBlocked = try int(o, "sleep_blocked", "parts.sleep_blocked")
+        r.complete = p.complete
+        r.stopReason = p.stopReason
+        r.executions = try count(p.executions, "parts.executions"); r.pruned = try count(p.pruned, "parts.pruned")
+        r.filteredOut = try count(p.filteredOut, "parts.filtered_out")
+        r.claimSatisfied = try count(p.claimSatisfied, "parts.claim_satisfied"); r.claimViolated = try count(p.claimViolated, "parts.claim_violated")
+        r.violatedExecutions = try count(p.violatedExecutions, "parts.violated_executions"); r.steps = try count(p.steps, "parts.steps")
+        r.sleepBlocked = try count(p.sleepBlocked, "parts.sleep_blocked")
         guard r.pruned <= r.executions else { throw bad("parts.pruned", "more than the executions") }
         guard r.violatedExecutions <= r.executions else { throw bad("parts.violated_executions", "more than the executions") }
-        guard let outs = o["outcomes"] as? [[String: Any]] else { throw bad("parts.outcomes", "missing or not a list of objects") }
-        guard let vios = o["violations"] as? [[String: Any]] else { throw bad("parts.violations", "missing or not a list of objects") }
-        for (i, x) in outs.enumerated() {
-            guard let values = x["values"] as? [Int] else { throw bad("parts.outcomes[\(i)].values", "missing or not a list of integers") }
-            let count = try int(x, "count", "parts.outcomes[\(i)].count", min: 1)
-            r.outcomes.append((values.map { Int64($0) }, count))
+        for (i, o) in p.outcomes.enumerated() {
+            r.outcomes.append((o.values, try count(o.count, "parts.outcomes[\(i)].count", min: 1)))
         }
-        for (i, x) in vios.enumerated() {
+        for (i, x) in p.violations.enumerated() {
             let at = "parts.violations[\(i)]"
-            guard let k = x["kind"] as? String, let kind = ViolationKind(rawValue: k) else { throw bad(at + ".kind", "missing or not a violation kind") }
-            guard let facts = ShardData.facts(x["facts"]) else { throw bad(at + ".facts") }
-            let thread = try int(x, "thread", at + ".thread", min: -1)
-            let location = try int(x, "location", at + ".location", min: -1)
-            guard let loc32 = Int32(exactly: location) else { throw bad(at + ".location", "out of range") }
-            guard let schedule = x["schedule"] as? [Int], schedule.allSatisfy({ $0 >= 0 && $0 < 64 }) else {
-                throw bad(at + ".schedule", "missing or not a list of thread numbers")
-            }
-            let occurrences = try int(x, "occurrences", at + ".occurrences", min: 1)
+            guard let kind = ViolationKind(rawValue: x.kind) else { throw bad(at + ".kind", "'\(x.kind)' is not a violation kind") }
+            let thread = try count(x.thread, at + ".thread", min: -1)
+            let location = try count(x.location, at + ".location", min: -1)
+            guard let loc32 = Int32(exactly: location) else { throw bad(at + ".location", "\(location) is out of range") }
+            guard x.schedule.allSatisfy({ $0 >= 0 && $0 < 64 }) else { throw bad(at + ".schedule", "not a list of thread numbers") }
+            let occurrences = try count(x.occurrences, at + ".occurrences", min: 1)
             var seed: UInt64? = nil
-            if let sv = x["seed"], !(sv is NSNull) {
-                guard let text = sv as? String, let v = UInt64(text) else { throw bad(at + ".seed", "not a decimal seed") }
+            if let text = x.seed {
+                guard let v = UInt64(text) else { throw bad(at + ".seed", "not a decimal seed") }
                 seed = v
             }
-            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: facts, thread: thread, location: loc32),
-                                               schedule: schedule, seed: seed, occurrences: occurrences))
+            r.violations.append(FoundViolation(violation: Violation(kind: kind, facts: x.facts, thread: thread, location: loc32),
+                                               schedule: x.schedule, seed: seed, occurrences: occurrences))
         }
         result = r
     }

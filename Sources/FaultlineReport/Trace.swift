@@ -67,16 +67,20 @@ public enum TraceRenderer {
     public struct Recording {
         public var steps: [TraceStep]
         public var outcome: Replay.Outcome
+        /// With `keepStates`: the state after each step.
+        public var states: [State] = []
     }
 
     /// Replays `schedule`, reading each step's call stack and access before it runs.
-    public static func record(_ ctx: ExplorationContext, schedule: [Int]) throws -> Recording {
+    public static func record(_ ctx: ExplorationContext, schedule: [Int], keepStates: Bool = false) throws -> Recording {
         let m = ctx.machine, p = m.program
         var stacks: [[TraceFrame]] = []
         var accesses: [Access?] = []
         var shown: [Int] = []
         var after: [Int64?] = []
+        var states: [State] = []
         let outcome = try Replay.run(ctx, schedule: schedule) { s, t in
+            if keepStates && !accesses.isEmpty { states.append(s) }
             if let a = accesses.last { after.append(a.flatMap { m.peek(s, $0.location) }) }
             let (frames, k) = callStack(s.threads[t], program: p)
             stacks.append(frames)
@@ -94,7 +98,8 @@ public enum TraceRenderer {
             st.access = accesses[i]
             steps.append(st)
         }
-        return Recording(steps: steps, outcome: outcome)
+        if keepStates { states.append(outcome.state) }
+        return Recording(steps: steps, outcome: outcome, states: states)
     }
 
     /// The frames of a thread parked at its next step, outermost first, and the frame to show.
@@ -183,7 +188,7 @@ public enum TraceRenderer {
             case .freePage: name = "free_page"
             case .callRCU: name = e.value < 0 ? "kfree_rcu queued" : "call_rcu queued"
             case .rcuCallback: name = "grace period done, callback runs"
-            case .waitEventSleep: name = "woken"
+            case .waitEventSleep: name = "woken (changed)"
             case .waitForCompletion: name = "completion taken"
             }
             st.operation = name

@@ -94,7 +94,7 @@ public enum Wording {
             case .waitOnBit, .waitOnBitLock: what = "bit \(th.values[top]) of \(n.cell(th.values[top - 1]).name)"
             case .spinUnlockWait: what = "lock \(n.cell(th.values[top]).name) to be released"
             case .rcuCallback: what = "the grace period of a queued RCU callback"
-            case .waitEventSleep: what = "a wake_up() on \(n.cell(th.values[top - 1]).name)"
+            case .waitEventSleep: what = "a wake_up() on (or a store to) \(n.cell(th.values[top - 1]).name)"
             case .waitForCompletion: what = "a complete() on \(n.cell(th.values[top]).name)"
             default: what = "\(op)"
             }

@@ -55,7 +55,7 @@ final class CLITests: XCTestCase {
         for line in two.split(separator: "\n") {
             let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             XCTAssertNotNil(obj)
-            for key in ["race", "file", "defines", "strategy", "complete", "executions", "outcomes", "exists", "violations"] {
+            for key in ["schema", "race", "file", "defines", "strategy", "complete", "executions", "outcomes", "claim", "violations"] {
                 XCTAssertNotNil(obj?[key], "missing key \(key)")
             }
         }
@@ -158,7 +158,7 @@ final class CLITests: XCTestCase {
             let text = try String(contentsOfFile: f, encoding: .utf8)
             if text.range(of: #"Result:\s*Never"#, options: .regularExpression) != nil {
                 nevers += 1
-                let observed = (obj["exists"] as? [String: Any])?["observed"] as? String
+                let observed = (obj["claim"] as? [String: Any])?["verdict"] as? String
                 XCTAssertEqual(observed, "never", f)
             }
         }
@@ -188,7 +188,7 @@ final class CLITests: XCTestCase {
             var files: [String] = []
             for k in 0..<3 {
                 let (_, part, _) = run(["explore"] + c + ["--format", "json", "--shard", "\(k)/3"])
-                XCTAssertTrue(part.contains("\"shard\":{\"index\":\(k),\"count\":3}"))
+                XCTAssertTrue(part.contains("\"shard\":{\"count\":3,\"index\":\(k)}"))
                 let f = "\(dir)/\(k).json"
                 try part.write(toFile: f, atomically: true, encoding: .utf8)
                 files.append(f)
@@ -207,7 +207,7 @@ final class CLITests: XCTestCase {
         let rc = CLI.run(["explore", "\(golden)/uaf.litmus", "--format", "json"], output: o,
                          environment: ["JOB_COMPLETION_INDEX": "1", "JOB_COMPLETIONS": "2"])
         XCTAssertNotEqual(rc, 2, o.err)
-        XCTAssertTrue(o.out.contains("\"shard\":{\"index\":1,\"count\":2}"), o.out + o.err)
+        XCTAssertTrue(o.out.contains("\"shard\":{\"count\":2,\"index\":1}"), o.out + o.err)
         let bad = Output(streaming: false)
         XCTAssertEqual(CLI.run(["explore", "\(golden)/uaf.litmus", "--format", "json"], output: bad,
                                environment: ["JOB_COMPLETION_INDEX": "2", "JOB_COMPLETIONS": "2"]), 2)

@@ -211,16 +211,16 @@ final class LKMMCommandTests: XCTestCase {
         // JSON: the LKMM answer at the top, the SC one beside it.
         let obj = try JSONSerialization.jsonObject(with: Data(run(["explore", dir + "/SB.litmus", "--format", "json"]).1.utf8)) as! [String: Any]
         XCTAssertEqual(obj["model"] as? String, "lkmm")
-        XCTAssertEqual((obj["exists"] as? [String: Any])?["observed"] as? String, "sometimes")
+        XCTAssertEqual((obj["claim"] as? [String: Any])?["verdict"] as? String, "sometimes")
         XCTAssertEqual((obj["outcomes"] as? [Any])?.count, 4)
         let sc = try XCTUnwrap(obj["sc"] as? [String: Any])
         XCTAssertEqual(sc["model"] as? String, "sc")
-        XCTAssertEqual((sc["exists"] as? [String: Any])?["observed"] as? String, "never")
+        XCTAssertEqual((sc["claim"] as? [String: Any])?["verdict"] as? String, "never")
         XCTAssertEqual((sc["outcomes"] as? [Any])?.count, 3)
         XCTAssertEqual(obj["difference"] as? String, "allowed by LKMM, not under SC: the outcome needs weak ordering")
         // One --model: that model's exists and outcomes, nothing beside.
         let one = try JSONSerialization.jsonObject(with: Data(run(["explore", dir + "/SB.litmus", "--format", "json", "--model", "sc"]).1.utf8)) as! [String: Any]
-        XCTAssertEqual((one["exists"] as? [String: Any])?["observed"] as? String, "never")
+        XCTAssertEqual((one["claim"] as? [String: Any])?["verdict"] as? String, "never")
         XCTAssertNil(one["sc"])
         XCTAssertNil(one["difference"])
     }
@@ -342,7 +342,7 @@ final class LKMMCommandTests: XCTestCase {
         let (_, json, _) = run(["explore", file, "--model", "lkmm", "--no-trace", "--max-executions", "50", "--format", "json"])
         let o = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         XCTAssertEqual(o["complete"] as? Bool, false)
-        XCTAssertEqual((o["exists"] as? [String: Any])?["decided"] as? Bool, true)
+        XCTAssertEqual((o["claim"] as? [String: Any])?["decided"] as? Bool, true)
         // Without the condition searched first nothing is decided: a limit inside the condition's part.
         let (_, cut, _) = run(["explore", file, "--model", "lkmm", "--no-trace", "--max-executions", "50", "--max-memory", "1"])
         XCTAssertTrue(cut.contains("exists (x=1): never so far (incomplete: max-memory after "), cut)

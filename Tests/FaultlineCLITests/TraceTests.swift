@@ -8,19 +8,7 @@ import FaultlineReport
 
 /// Text traces as a reviewer reads them: cells by object and field, values by type (a formatter
 /// the race declares), one-line helpers at their caller, folding, width, no tabs.
-final class TraceTests: XCTestCase {
-    let golden = "Tests/FaultlineCLITests/Golden"
-
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-    }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
-    }
-
+final class TraceTests: CLITestCase {
     func testFoldedTraceGolden() {
         let (rc, out, _) = run(["explore", "\(golden)/trace.litmus"])
         XCTAssertEqual(rc, 1)

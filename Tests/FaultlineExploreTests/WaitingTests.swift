@@ -122,6 +122,12 @@ final class WaitingTests: XCTestCase {
         XCTAssertTrue(error("call_rcu(h, nothing);").contains("callback must be the name of a function defined in the file"))
         XCTAssertTrue(error("call_rcu(h, two);").contains("RCU callback 'two' must take one argument"))
         XCTAssertTrue(error("call_rcu(h);").contains("call_rcu takes 2 arguments"))
+        // The callback thread counts against the 64-thread limit.
+        let threads = (0..<64).map { "P\($0)(struct rcu_head *h) { \($0 == 0 ? "call_rcu(h, one);" : "") }" }.joined(separator: "\n")
+        do {
+            _ = try Frontend.load(text: "C d\nstruct rcu_head { long n; };\nstatic void one(struct rcu_head *h) { }\n{ struct rcu_head h; }\n" + threads + "\n")
+            XCTFail("64 threads and a callback thread accepted")
+        } catch { XCTAssertTrue("\(error)".contains("at most 63 (P0…P62) are supported"), "\(error)") }
     }
 
     static let sleeper = """
@@ -197,15 +203,53 @@ final class WaitingTests: XCTestCase {
         XCTAssertEqual(kinds(try explore(src, defines: ["TWO_WAITERS", "COMPLETE_ALL"]).0), [])
     }
 
-    /// Small programs mixing call_rcu, kfree_rcu, read-side sections, wait_event/wake_up and
-    /// completions: dpor reports what dfs reports.
+    func testSmpCondLoadIsAFairSpin() throws {
+        let src = """
+        C cond-load
+        { int flag; int data; }
+        P0(int *flag, int *data)
+        {
+            *data = 1;
+        #ifdef RELAXED
+            WRITE_ONCE(*flag, 2);
+        #elif !defined(NO_STORE)
+            smp_store_release(flag, 2);
+        #endif
+        }
+        P1(int *flag, int *data)
+        {
+            int r0, r1;
+        #ifdef RELAXED
+            r0 = smp_cond_load_relaxed(flag, VAL != 0);
+        #else
+            r0 = smp_cond_load_acquire(flag, VAL != 0);
+        #endif
+            r1 = *data;
+            BUG_ON(r0 != 2 || r1 != 1);
+        }
+        """
+        let (ok, _) = try explore(src)
+        XCTAssertEqual(kinds(ok), [])
+        XCTAssertTrue(ok.complete)
+        // Never set: the spinner would spin forever; it sleeps, so it is a hang (deadlock).
+        let never = try explore(src, defines: ["NO_STORE"]).0
+        XCTAssertEqual(kinds(never), ["deadlock"])
+        XCTAssertEqual(never.verdict(hasClaim: false), .always)
+        // A WRITE_ONCE flag (no release) orders nothing: the plain accesses race.
+        XCTAssertEqual(kinds(try explore(src, defines: ["RELAXED"]).0), ["data-race"])
+        XCTAssertEqual(kinds(try explore(src, defines: ["RELAXED"], strategy: DepthFirstSearch()).0), ["data-race"])
+    }
+
+    /// Small programs mixing call_rcu, kfree_rcu, read-side sections, wait_event/wake_up,
+    /// smp_cond_load_acquire and completions: dpor reports what dfs reports.
     static func generate(_ g: inout SplitMix64) -> String {
         var body: [String] = []
         let threads = 2 + g.below(2)
         for t in 0..<threads {
             var lines: [String] = []
             for _ in 0..<(1 + g.below(2)) {
-                switch g.below(10) {
+                switch g.below(11) {
+                case 10: lines.append("r\(t) = smp_cond_load_acquire(x, VAL != 0);")
                 case 9: lines.append("o = READ_ONCE(*gp); if (o) kfree_rcu(o, rcu);")
                 case 0: lines.append("o = xchg(gp, 0); if (o) call_rcu(&o->rcu, obj_free);")
                 case 1: lines.append("o = xchg(gp, 0); kfree_rcu(o, rcu);")

@@ -118,6 +118,18 @@ typedef unsigned long pte_t;
 #define PG_zone_device		7	/* stands for is_zone_device_page(): DAX/devmap pfns */
 #define PG_swapbacked		8	/* anon page backed by swap; clear = MADV_FREE'd (lazyfree) */
 
+/*
+ * include/linux/wait.h, completion.h: what wait_event()/wake_up() and
+ * wait_for_completion()/complete() work on (the first cell is the count the
+ * built-ins use, docs/language.md)
+ */
+typedef struct wait_queue_head {
+	long seq;
+} wait_queue_head_t;
+struct completion {
+	unsigned int done;
+};
+
 /* include/linux/types.h: what call_rcu() queues (the callback thread keeps the queue) */
 struct rcu_head {
 	struct rcu_head *next;
@@ -661,12 +673,16 @@ static pmd_t *pmd_alloc(struct mm_struct *mm, pud_t *pud, unsigned long address)
 /*
  * A kernel loop that sleeps and retries (schedule_timeout(), cond_resched()
  * + goto again, wait_event()) makes progress only once another CPU changed
- * what it polls.  The model blocks such a waiter on a bit that the CPU it
- * waits for clears (wait_on_bit()), so the explorer does not run schedules in
- * which the poller spins forever while that CPU never runs — a fair
- * scheduler has none.  The executions left out only repeat the poll.  A loop
- * that can spin while nobody else makes progress (a real livelock) must not
- * be written this way: keep its retry visible.
+ * what it polls.  Write it so that the waiter takes no steps until then:
+ * wait_event(wq, cond) with the waker's wake_up(&wq) where the kernel sleeps
+ * on a wait queue (a condition set without a wake_up() is then a deadlock, as
+ * in the kernel); smp_cond_load_acquire(p, cond) for a spin on one location
+ * (it sleeps until *p changes); or block on a bit the awaited CPU clears
+ * (wait_on_bit()).  The explorer then does not run schedules in which the
+ * poller spins forever while that CPU never runs — a fair scheduler has none;
+ * the executions left out only repeat the poll.  A loop that can spin while
+ * nobody else makes progress (a real livelock) must not be written this way:
+ * keep its retry visible.
  */
 
 /* ------------------------------------------------------------ mmap_lock */
