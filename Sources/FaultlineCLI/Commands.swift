@@ -213,7 +213,7 @@ struct ReplayCommand {
             let steps = (try? TraceRenderer.record(ctx, schedule: schedule).steps) ?? []
             if format == "text" {
                 output.print(report.text(layout: layout))
-                output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, layout: layout) + "\n")
+                output.print("Trace (\(steps.count) steps):\n" + TraceRenderer.render(steps, threads: program.threadCount, rcuThread: program.rcuCallbackThread, layout: layout) + "\n")
             } else { output.print(report.json() + "\n") }
             return builder.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue
         }

@@ -198,7 +198,7 @@ public struct RunReport: Sendable {
                 o.append("  Trace (\(v.steps.count) step\(v.steps.count == 1 ? "" : "s")" + (folded > 0 ? ", \(folded) folded; --full shows them" : "") + "):")
                 var inner = layout
                 inner.width = max(40, layout.width - 2)
-                for l in TraceRenderer.render(v.steps, threads: program.threadCount, layout: inner).split(separator: "\n", omittingEmptySubsequences: false) {
+                for l in TraceRenderer.render(v.steps, threads: program.threadCount, rcuThread: program.rcuCallbackThread, layout: inner).split(separator: "\n", omittingEmptySubsequences: false) {
                     o.append("  " + l)
                 }
             }

@@ -275,7 +275,8 @@ public enum TraceRenderer {
 
     /// Columns, one per CPU: for each step where it is (`file:line function()`), the source line
     /// and what it did; folded runs as one line. No tabs; every line fits `layout.width`.
-    public static func render(_ steps: [TraceStep], threads: Int, layout: TraceLayout = TraceLayout()) -> String {
+    /// `rcuThread`: the program's RCU callback thread, whose column is headed `P<n> rcu`.
+    public static func render(_ steps: [TraceStep], threads: Int, rcuThread: Int? = nil, layout: TraceLayout = TraceLayout()) -> String {
         let rows = rows(steps, full: layout.full)
         var labels: [String] = []
         for r in rows {
@@ -298,7 +299,7 @@ public enum TraceRenderer {
         }
         var lines: [String] = []
         var header = String(repeating: " ", count: numberWidth) + "  "
-        for t in 0..<n { header += fit("P\(t)") + (t < n - 1 ? " | " : "") }
+        for t in 0..<n { header += fit(t == rcuThread ? "P\(t) rcu" : "P\(t)") + (t < n - 1 ? " | " : "") }
         lines.append(header.trimmedRight())
         for (k, r) in rows.enumerated() {
             switch r {

@@ -24,7 +24,7 @@ public enum Wording {
         case .wildPointer: return "\(what) through a wild pointer (\(Namer.hex(f.address)))"
         case .afterFree:
             var s = "\(what) of \(cellName) after it was freed"
-            if f.site >= 0 { s += " (by P\(f.siteThread) at \(site(f.site)))" }
+            if f.site >= 0 { s += " (by P\(f.siteThread)\(Int(f.siteThread) == p.rcuCallbackThread ? ", the RCU callback thread," : "") at \(site(f.site)))" }
             return s
         case .pastEnd:
             let size = f.object > 0 && Int(f.object) < n.state.objects.count ? n.state.objects[Int(f.object)].size : 0

@@ -56,6 +56,38 @@ final class TraceTests: CLITestCase {
         XCTAssertEqual(TraceRenderer.rows(rec.steps, full: true).count, 11)
     }
 
+    /// The RCU callback thread of a program that calls call_rcu is named as such.
+    func testTheRCUCallbackThreadIsNamed() throws {
+        let path = NSTemporaryDirectory() + "faultline-rcu-\(getpid()).litmus"
+        try """
+        C rcu-named
+        struct rcu_head { long next; };
+        struct obj { struct rcu_head rcu; int val; };
+        static void obj_free(struct rcu_head *head) { kfree(head); }
+        { struct obj *gp; }
+        P0(struct obj **gp)
+        {
+            struct obj *o = kzalloc(sizeof(struct obj), GFP_KERNEL);
+            rcu_assign_pointer(*gp, o);
+            o = xchg(gp, 0);
+            call_rcu(&o->rcu, obj_free);
+        }
+        P1(struct obj **gp)
+        {
+            struct obj *p = READ_ONCE(*gp);
+            int r0 = 0;
+            if (p)
+                r0 = READ_ONCE(p->val);     /* no read-side section */
+        }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (rc, out, _) = run(["explore", path, "--width", "100"])
+        XCTAssertEqual(rc, 1)
+        XCTAssertTrue(out.contains("after it was freed (by P2, the RCU callback thread, at "), out)
+        XCTAssertTrue(out.contains("| P2 rcu"), out)
+        XCTAssertTrue(out.contains("grace period done, callbac"), out)
+    }
+
     func testNoTraceBuildsNoTrace() {
         let (_, out, _) = run(["explore", "\(golden)/trace.litmus", "--no-trace"])
         XCTAssertFalse(out.contains("Trace ("))
