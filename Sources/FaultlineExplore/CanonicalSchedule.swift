@@ -91,7 +91,7 @@ enum CanonicalSchedule {
             return (v, schedule)
         }
         let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-        if case .violation(let w)? = ctx.terminal(s, mask: mask), w.kind == v.kind, w.location == v.location { return (w, lin) }
+        if case .violation(let w)? = ctx.terminal(s, mask: mask), Shrinker.same(w, v) { return (w, lin) }
         return (v, schedule)
     }
 }

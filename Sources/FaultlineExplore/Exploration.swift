@@ -206,6 +206,8 @@ struct ResultBuilder {
     /// A livelock is one entry per thread, wherever in its loop the step bound ran out.
     static func key(_ v: Violation) -> ViolationKey {
         if v.kind == .stepBound { return ViolationKey(kind: v.kind, thread: v.thread, location: 0, facts: ViolationFacts()) }
+        // A livelock: one entry per set of spinning CPUs, wherever the lap closed.
+        if v.kind == .livelock { return ViolationKey(kind: v.kind, thread: -1, location: 0, facts: ViolationFacts(address: v.facts.address)) }
         // A data race: one entry per pair of source lines, in either order (`count`, see DataRace.swift).
         if v.kind == .dataRace { return ViolationKey(kind: v.kind, thread: -1, location: 0, facts: ViolationFacts(count: v.facts.count)) }
         return ViolationKey(kind: v.kind, thread: -1, location: v.location, facts: v.location < 0 ? v.facts : ViolationFacts())

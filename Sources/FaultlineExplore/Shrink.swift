@@ -131,13 +131,14 @@ public struct Shrinker {
         }
     }
 
-    /// The same violation: kind and source line (a livelock by the same thread, wherever in its
-    /// loop the step bound ran out).
+    /// The same violation: kind and source line (a step bound by the same thread, wherever in its
+    /// loop it ran out; a livelock of the same CPUs, wherever its lap closed).
     static func same(_ a: Violation, _ b: Violation) -> Bool {
         guard a.kind == b.kind else { return false }
         if a.kind == .dataRace {   // the same pair of accesses, in either order
             return (a.location == b.location && a.otherLocation == b.otherLocation) || (a.location == b.otherLocation && a.otherLocation == b.location)
         }
+        if a.kind == .livelock { return a.facts.address == b.facts.address }
         return a.kind == .stepBound ? a.thread == b.thread : a.location == b.location
     }
 }

@@ -63,6 +63,7 @@ public enum ViolationKind: String, Sendable, CaseIterable, Comparable {
     case deadlock
     case doubleFree = "double-free"
     case leak
+    case livelock
     case lockMisuse = "lock-misuse"
     case nullDereference = "null-dereference"
     case outOfBounds = "out-of-bounds"

@@ -27,6 +27,7 @@ extension State {
             for w in cb.snapshot { h.mix(UInt64(UInt32(bitPattern: w))) }
         }
         h.mix(pruned ? 1 : 0)
+        h.mix(yielding)
         return h.value
     }
 }

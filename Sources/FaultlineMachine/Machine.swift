@@ -153,7 +153,7 @@ public final class Machine: Sendable {
 
     @inline(__always)
     func isEnabled(_ s: State, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Bool {
-        guard th.pointee.status == .running else { return false }
+        guard th.pointee.status == .running, (s.yielding >> UInt64(t)) & 1 == 0 else { return false }
         guard case .sync(let op) = code[th.pointee.function][Int(th.pointee.pc)] else { return true }
         let top = th.pointee.values.count - 1
         switch op {
@@ -231,6 +231,8 @@ public final class Machine: Sendable {
     public func step(_ s: inout State, _ t: Int) -> StepEvent {
         var ev = StepEvent(thread: t, location: -1, instr: .pop, address: 0, value: 0, result: 0, registered: false)
         s.scheduleLength &+= 1
+        s.yielding = 0              // a CPU outside an unfair lap ran (`LoopWatch`)
+        var looped = false
         withThread(&s, t) { m, s, th in
             if m.checksDataRaces {
                 let phase = th.phase, snapshot = th.waitSnapshot
@@ -248,7 +250,11 @@ public final class Machine: Sendable {
                 }
             }
             if s.violation == nil { m.park(&s, &th, t) }
+            looped = th.loopedBack
+            th.loopedBack = false
         }
+        // Livelocks as cycles (`LoopWatch`): nothing to do until a thread has looped.
+        if s.violation == nil && (looped || s.loop != nil) { watchForCycle(&s, t, ev, sample: looped) }
         return ev
     }
 
@@ -317,11 +323,13 @@ public final class Machine: Sendable {
                 return
             }
             th.values[th.values.count - 1] = r
-        case .jump(let target): th.pc = target; return
+        case .jump(let target):
+            if target <= th.pc { th.loopedBack = true }
+            th.pc = target; return
         case .jumpIfZero(let target):
-            if th.values.removeLast() == 0 { th.pc = target; return }
+            if th.values.removeLast() == 0 { if target <= th.pc { th.loopedBack = true }; th.pc = target; return }
         case .jumpIfNotZero(let target):
-            if th.values.removeLast() != 0 { th.pc = target; return }
+            if th.values.removeLast() != 0 { if target <= th.pc { th.loopedBack = true }; th.pc = target; return }
         case .call(let fi):
             let f = program.functions[Int(fi)]
             let n = f.parameterCount

@@ -49,6 +49,8 @@ public struct ThreadState: Sendable {
     /// SRCU read-side sections: (domain address, depth, exits).
     public var srcu: [SRCUReader] = []
     public var steps: Int32 = 0
+    /// The last step jumped backwards (a loop): its state is a sample for `LoopWatch`.
+    public var loopedBack = false
 
     @inline(__always) public var frameBase: Int { Int(frames[frames.count - 1].base) }
     @inline(__always) public var function: Int { Int(frames[frames.count - 1].function) }
@@ -126,6 +128,7 @@ public enum ViolationCause: String, Sendable, Codable, CaseIterable {
     case deadlock              // no thread can run (the report reads the waits off the state)
     case leak                  // `object`, allocated at `site`, is unreachable
     case dataRace              // with the access at `site` by `siteThread`; `text`: DataRace.describe bits
+    case livelock              // a lap of `count` steps back to the same state; `address`: the CPUs that step in it (bit i = Pi)
 }
 
 /// The access a violating step was making.
@@ -184,6 +187,11 @@ public struct State: Sendable {
     public var dataRaces: [DataRace] = []
     /// Queued RCU callbacks, oldest first (the callback thread runs them in this order).
     public var rcuCallbacks: [RCUCallback] = []
+    /// Samples of this execution's states once a thread has looped, to find a state it comes
+    /// back to (`Machine.watchForCycle`).
+    public var loop: LoopWatch? = nil
+    /// The CPUs of an unfair lap (`LoopWatch`): they cannot run until another CPU has taken a step.
+    public var yielding: UInt64 = 0
 
     public var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
 }

@@ -56,9 +56,11 @@ public struct RunReport: Sendable {
             let token = ReplayToken(programHash: context.machine.program.programHash, schedule: f.schedule).description
             var steps: [TraceStep] = []
             var final = context.machine.initialState()
+            var events: [StepEvent] = []
             if traces, let rec = try? TraceRenderer.record(context, schedule: f.schedule) {
                 steps = rec.steps
                 final = rec.outcome.state
+                events = rec.outcome.events
                 // The step that violated shows the violation, not a value it never produced.
                 if let last = steps.indices.last, f.violation.thread == steps[last].thread, f.violation.location == rec.outcome.events[last].location {
                     steps[last].violation = f.violation.kind
@@ -79,12 +81,24 @@ public struct RunReport: Sendable {
                 }
             } else if let out = try? Replay.run(context, schedule: f.schedule) {
                 final = out.state
+                events = out.events
+            }
+            // A livelock shows one lap of its cycle, the steps keeping their numbers (the replay
+            // runs the whole schedule, the way into the cycle included); its last step closes it.
+            var loop: [Int32] = []
+            if f.violation.kind == .livelock {
+                let lap = Int(f.violation.facts.count)
+                loop = events.suffix(lap).map(\.location)
+                if !steps.isEmpty {
+                    steps = Array(steps.suffix(lap))
+                    steps[steps.count - 1].violation = .livelock
+                }
             }
             let namer = Namer(machine: context.machine, state: final)
             let loc = f.violation.location >= 0 ? context.machine.program.locations[Int(f.violation.location)] : SourceLocation.unknown
             let flags = includeDirs.map { " -I " + shellQuote($0) }.joined() + defines.map { " " + shellQuote($0.description) }.joined()
             let how = f.seed.map { "--seed 0x" + String($0, radix: 16) } ?? "--trace \(token)"
-            vs.append(ViolationReport(kind: f.violation.kind, facts: f.violation.facts, message: Wording.message(f.violation, namer),
+            vs.append(ViolationReport(kind: f.violation.kind, facts: f.violation.facts, message: Wording.message(f.violation, namer, loop: loop),
                                       location: loc, thread: f.violation.thread,
                                       occurrences: f.occurrences, steps: steps, token: token,
                                       replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))

@@ -5,8 +5,8 @@ import FaultlineMachine
 /// (`ViolationFacts`); this is the one place that puts them into sentences.
 public enum Wording {
     /// The message line of a violation, with the objects named as of `namer`'s state (the state
-    /// the violating execution ended in).
-    public static func message(_ v: Violation, _ n: Namer) -> String {
+    /// the violating execution ended in). `loop`: a livelock's lap, the location of each step.
+    public static func message(_ v: Violation, _ n: Namer, loop: [Int32] = []) -> String {
         let f = v.facts
         let p = n.program
         func site(_ l: Int32) -> String {
@@ -54,6 +54,15 @@ public enum Wording {
         case .blockingInBlock: return "blocking operation in the \(f.block.rawValue) block"
         case .blockTooLong: return "\(f.block.rawValue) block runs too long"
         case .stepBound: return "P\(v.thread) exceeded \(f.count) steps (a possible livelock; see --max-steps)"
+        case .livelock:
+            let bits = UInt64(bitPattern: f.address)
+            let cpus = (0..<64).filter { (bits >> UInt64($0)) & 1 == 1 }.map { "P\($0)" }
+            let who = cpus.count == 1 ? "\(cpus[0]) spins" : cpus.dropLast().joined(separator: ", ") + " and \(cpus.last ?? "?") spin"
+            var lines: [String] = []
+            for l in loop where l >= 0 && !lines.contains(site(l)) { lines.append(site(l)) }
+            let shown = lines.count > 8 ? lines.prefix(8).joined(separator: ", ") + ", … (\(lines.count) lines)" : lines.joined(separator: ", ")
+            return "\(who) forever: after \(f.count) step\(f.count == 1 ? "" : "s") the execution is back in a state it was in, and every CPU that could run took a step"
+                + (lines.isEmpty ? "" : " (the loop: \(shown))")
         case .localLoop: return "P\(v.thread) ran \(f.count) instructions without a shared access (an endless loop?)"
         case .callDepth: return "call depth exceeds \(f.count) (unbounded recursion?)"
         case .deadlock:
