@@ -205,13 +205,19 @@ final class ExplorationTests: XCTestCase {
         """).0), ["deadlock"])
     }
 
-    func testStepBoundReportsLivelock() throws {
+    func testSpinNobodyEndsIsALivelockAndGrowthIsStepBound() throws {
         let r = try explore("""
         C spin
         {}
         P0(int *flag) { while (READ_ONCE(*flag) == 0) { } }
         """, maxSteps: 50).0
-        XCTAssertEqual(kinds(r), ["step-bound"])
+        XCTAssertEqual(kinds(r), ["livelock"])
+        let g = try explore("""
+        C count
+        {}
+        P0(int *flag, int *n) { while (READ_ONCE(*flag) == 0) { WRITE_ONCE(*n, READ_ONCE(*n) + 1); } }
+        """, maxSteps: 50).0
+        XCTAssertEqual(kinds(g), ["step-bound"])
     }
 
     func testLockMisuse() throws {
