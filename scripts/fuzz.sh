@@ -14,14 +14,15 @@ litmus=${FAULTLINE_LITMUS_DIR:-../shared/litmus/linux}
 modules="FaultlineLanguage FaultlineMachine FaultlineCheck FaultlineExplore FaultlineReport FaultlineCLI"
 
 build() {
-  mkdir -p "$out"
+  # From a copy of the sources, so that editing the tree during the (long) build cannot mix versions.
+  rm -rf "$out/src" && mkdir -p "$out/src" && cp -R Sources Fuzz "$out/src/"
   for m in $modules; do
     # shellcheck disable=SC2046
     "$SWIFTC" -O -wmo -parse-as-library -swift-version 6 -package-name Faultline -sanitize=fuzzer -enforce-exclusivity=unchecked \
       -module-name "$m" -emit-module -emit-module-path "$out/$m.swiftmodule" -I "$out" \
-      -c $(find "Sources/$m" -name '*.swift' | sort) -o "$out/$m.o"
+      -c $(find "$out/src/Sources/$m" -name '*.swift' | sort) -o "$out/$m.o"
   done
-  "$SWIFTC" -O -parse-as-library -swift-version 6 -package-name Faultline -sanitize=fuzzer -I "$out" Fuzz/FuzzTarget.swift \
+  "$SWIFTC" -O -parse-as-library -swift-version 6 -package-name Faultline -sanitize=fuzzer -I "$out" "$out/src/Fuzz/FuzzTarget.swift" \
     $(for m in $modules; do echo "$out/$m.o"; done) -o "$out/faultline-fuzz"
   echo "built $out/faultline-fuzz"
 }
