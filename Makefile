@@ -5,7 +5,7 @@ BENCH := .build/release/faultline-bench
 LITMUS ?= $(or $(FAULTLINE_LITMUS_DIR),../shared/litmus/linux)
 export FAULTLINE_LITMUS_DIR := $(LITMUS)
 
-.PHONY: all build release run test stress check corpus bench clean
+.PHONY: all build release run test stress check corpus bench fuzz clean
 
 all: release
 
@@ -40,6 +40,13 @@ corpus: release
 # Measurements (not a test): docs/benchmarks.md, one row per race configuration and litmus group.
 bench: release
 	scripts/bench.sh $(BENCH) docs/benchmarks.md
+
+# Coverage-guided fuzzing of the front end and a bounded exploration (libFuzzer, `swiftc
+# -sanitize=fuzzer`; not part of `make test`): builds .build/fuzz/faultline-fuzz and runs it for
+# FUZZ_SECONDS (default 600), seeded from races/ and the kernel litmus corpus. Crashes land in
+# .build/fuzz/crashes/; `scripts/fuzz.sh run FILE` replays one.
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) nice -n 19 scripts/fuzz.sh
 
 clean:
 	rm -rf .build

@@ -122,12 +122,13 @@ public struct AxiomaticSearch: Strategy {
                     events.append(Event(kind: .gpStart, address: 0, value: 0))
                     events.append(Event(kind: .gpEnd, address: 0, value: 0))
                 // SRCU: the same with the domain (the srcu_struct's address) in `address`; RCU is domain 0.
+                // An SRCU section is named by its index (overlapping sections are two).
                 case .sync(.srcuReadLock):
                     let ev = machine.step(&s, t)
-                    events.append(Event(kind: .enter, address: ev.address, value: 0))
+                    events.append(Event(kind: .enter, address: ev.address, value: ev.result + 1))
                 case .sync(.srcuReadUnlock):
                     let ev = machine.step(&s, t)
-                    events.append(Event(kind: .exit, address: ev.address, value: 0))
+                    events.append(Event(kind: .exit, address: ev.address, value: ev.value + 1))
                 case .sync(.synchronizeSRCU):
                     let ev = machine.step(&s, t)
                     events.append(Event(kind: .gpStart, address: ev.address, value: 0))
@@ -138,10 +139,9 @@ public struct AxiomaticSearch: Strategy {
                 guard s.violation == nil, !s.pruned else { return nil }
                 if s.objects.count != root.objects.count { return nil }   // allocation: out of scope
             }
-            // A thread that ends inside a read-side section is out of scope.
-            var depth: [Int64: Int] = [:]
-            for e in events { if e.kind == .enter { depth[e.address, default: 0] += 1 } else if e.kind == .exit { depth[e.address, default: 0] -= 1 } }
-            guard depth.values.allSatisfy({ $0 == 0 }) else { return nil }
+            // A thread that ends inside a read-side section (an srcu_down_read another CPU ends)
+            // is out of scope.
+            guard s.threads[t].rcuDepth == 0, s.threads[t].srcu.isEmpty else { return nil }
             out.append(Path(events: events, state: s))
             if out.count > maxPathsPerThread { return nil }
         }
@@ -289,16 +289,19 @@ struct CandidateSolver {
         var gps: [(thread: Int, domain: Int64, start: Int, end: Int)] = []
         var sections: [(thread: Int, domain: Int64, enter: Int, exit: Int)] = []
         for t in 0..<(firstOfThread.count - 1) {
-            var open: [(domain: Int64, depth: Int, at: Int)] = []
+            // RCU (value 0) nests: its outermost section counts. SRCU sections (value: index + 1)
+            // are matched by index, as the machine ends them.
+            var open: [(domain: Int64, index: Int64, depth: Int, at: Int)] = []
             for i in firstOfThread[t]..<firstOfThread[t + 1] {
                 let e = events[i].event
                 switch e.kind {
                 case .gpStart: gps.append((t, e.address, i, i + 1))
                 case .enter:
-                    if let k = open.firstIndex(where: { $0.domain == e.address }) { open[k].depth += 1 }
-                    else { open.append((e.address, 1, i)) }
+                    if e.value == 0, let k = open.firstIndex(where: { $0.domain == e.address && $0.index == 0 }) { open[k].depth += 1 }
+                    else { open.append((e.address, e.value, 1, i)) }
                 case .exit:
-                    if let k = open.firstIndex(where: { $0.domain == e.address }) {
+                    let k = open.lastIndex(where: { $0.domain == e.address && $0.index == e.value }) ?? open.lastIndex(where: { $0.domain == e.address })
+                    if let k {
                         open[k].depth -= 1
                         if open[k].depth == 0 { sections.append((t, e.address, open[k].at, i)); open.remove(at: k) }
                     }

@@ -408,12 +408,14 @@ extension FunctionCompiler {
         case "rcu_read_unlock", "rcu_read_unlock_bh", "rcu_read_unlock_sched", "preempt_enable": return try simple(.rcuReadUnlock, address: false)
         case "synchronize_rcu", "synchronize_rcu_expedited", "synchronize_sched", "synchronize_rcu_bh", "synchronize_net":
             return try simple(.synchronizeRCU, address: false)
-        case "srcu_read_lock", "srcu_read_lock_nmisafe": return try simple(.srcuReadLock, address: true, returns: true)
-        case "srcu_read_unlock", "srcu_read_unlock_nmisafe":
-            // The index is evaluated and popped right before the operation (the LKMM engine reads
-            // it there: srcu_read_unlock writes it).
+        // srcu_down_read/srcu_up_read are srcu_read_lock/unlock whose section may end on another
+        // CPU (linux-kernel.def: the same srcu-lock and srcu-unlock events).
+        case "srcu_read_lock", "srcu_read_lock_nmisafe", "srcu_down_read": return try simple(.srcuReadLock, address: true, returns: true)
+        case "srcu_read_unlock", "srcu_read_unlock_nmisafe", "srcu_up_read":
+            // The operands: the index, then the srcu_struct (on top, where every SRCU operation
+            // has it); the unlock ends the section the index names and the LKMM engine writes it.
             try expectArgs(args, 2, name, e)
-            _ = try pointerArgument(args[0]); try rvalue(args[1]); emit(.pop)
+            try rvalue(args[1]); _ = try pointerArgument(args[0])
             at(l); emit(.sync(.srcuReadUnlock)); emit(.push(0)); return .void
         case "synchronize_srcu", "synchronize_srcu_expedited": return try simple(.synchronizeSRCU, address: true)
         case "local_irq_disable": return try simple(.irqDisable, address: false)

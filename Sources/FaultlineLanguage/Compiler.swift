@@ -23,7 +23,7 @@ public struct Compiler {
 
     /// Names that are understood but not modelled yet: named in the diagnostic.
     static let unsupportedBuiltins: Set<String> = [
-        "srcu_down_read", "srcu_up_read", "rcu_barrier", "membarrier_private_expedited",
+        "rcu_barrier", "membarrier_private_expedited",
         "membarrier_register_private_expedited", "smp_call_function",
         "set_current_state", "__set_current_state", "wake_up_process", "wait_event_timeout", "llist_add",
         "for_each_online_cpu", "cpu_rq", "context_switch", "__schedule", "membarrier_arch_sched_in",

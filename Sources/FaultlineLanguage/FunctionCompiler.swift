@@ -415,7 +415,13 @@ struct FunctionCompiler {
         case .slot(let s, let t): emit(.load(s)); return t
         case .memory(let t):
             if case .array(let el, _) = t.resolved { return .pointer(el) }
-            if t.isStruct { throw Diagnostic(Diagnostic.Message.unsupported("struct values (use a pointer or a field)"), at: l) }
+            if t.isStruct {
+                // A one-cell struct (an opaque one, e.g. `struct srcu_struct`, which herd7 tests
+                // also read as an int) is its cell; a bigger one is no value.
+                guard sizeOf(t) == 1 else { throw Diagnostic(Diagnostic.Message.unsupported("struct values of more than one cell (use a pointer or a field)"), at: l) }
+                emit(.read(kind: 0, mode: mode))
+                return .int("long")
+            }
             emit(.read(kind: compiler.kindId(of: t), mode: mode))
             return t
         }
@@ -558,7 +564,26 @@ struct FunctionCompiler {
             emit(.dup); emit(.store(s))
             return t
         case .memory(let t):
-            if t.isStruct || t.isArray { throw Diagnostic(Diagnostic.Message.unsupported("struct assignment"), at: loc) }
+            if t.isArray { throw Diagnostic(Diagnostic.Message.unsupported("array assignment"), at: loc) }
+            if t.isStruct && (sizeOf(t) > 1 || op != nil) {
+                // `a = b` of structs: every cell of b into a, one plain access at a time.
+                guard op == nil else { throw Diagnostic("compound assignment to a struct", at: loc) }
+                let dst = newSlot()
+                emit(.store(dst))
+                guard case .memory(let rt) = try lvalue(r), rt.isStruct, sizeOf(rt) == sizeOf(t) else {
+                    throw Diagnostic(Diagnostic.Message.unsupported("struct assignment from anything but a struct of the same size"), at: loc)
+                }
+                let src = newSlot()
+                emit(.store(src))
+                for k in 0..<sizeOf(t) {
+                    for base in [dst, src] { emit(.load(base)); if k > 0 { emit(.push(Int64(k))); emit(.binary(.add)) } }
+                    at(loc)
+                    emit(.read(kind: 0, mode: .plain))
+                    emit(.write(kind: 0, mode: .plain))
+                }
+                emit(.push(0))
+                return t
+            }
             let addr = newSlot()
             emit(.store(addr))
             if op == nil {

@@ -19,7 +19,8 @@ extension State {
             h.mix(UInt64(th.values.count))
             for v in th.values { h.mix(UInt64(bitPattern: v)) }
             for w in th.waitSnapshot { h.mix(UInt64(UInt32(bitPattern: w))) }
-            for r in th.srcu { h.mix(UInt64(bitPattern: r.domain)); h.mix(UInt64(UInt32(bitPattern: r.depth)) | UInt64(UInt32(bitPattern: r.exits)) << 32) }
+            h.mix(UInt64(th.srcu.count) | UInt64(UInt32(bitPattern: th.srcuEntered)) << 32)
+            for r in th.srcu { h.mix(UInt64(bitPattern: r.domain)); h.mix(UInt64(UInt32(bitPattern: r.index)) | UInt64(UInt32(bitPattern: r.serial)) << 32) }
         }
         h.mix(UInt64(rcuCallbacks.count))
         for cb in rcuCallbacks {

@@ -122,9 +122,11 @@ extension State {
                 for v in th.values { h.mix(renamed(v)) }
                 for (u, snap) in th.waitSnapshot.enumerated() {
                     let o = threads[u]
-                    h.mix(snap < 0 ? 7 : (o.rcuExits == snap ? 1 : 0) | (o.irqEnables == snap ? 2 : 0) | (o.srcu.contains { $0.exits == snap } ? 4 : 0))
+                    h.mix(snap < 0 ? 7 : (o.rcuExits == snap ? 1 : 0) | (o.irqEnables == snap ? 2 : 0) | (o.srcu.contains { $0.serial <= snap } ? 4 : 0))
                 }
-                for r in th.srcu { h.mix(renamed(r.domain)); h.mix(UInt64(UInt32(bitPattern: r.depth))) }
+                // SRCU: which sections are open, not how many came before (serials only order them).
+                h.mix(UInt64(th.srcu.count))
+                for r in th.srcu { h.mix(renamed(r.domain)); h.mix(UInt64(UInt32(bitPattern: r.index))) }
             }
             h.mix(UInt64(rcuCallbacks.count))
             for cb in rcuCallbacks {

@@ -194,15 +194,13 @@ public final class Machine: Sendable {
         if op == .synchronizeRCU { return gracePeriodOver(s, th.waitSnapshot) }
         for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 {
             let other = s.threads[u]
-            if other.status == .finished { continue }
-            let now: Int32
-            switch op {
-            case .tlbShootdown: now = other.irqEnables
-            default:
+            if op == .tlbShootdown {
+                if other.status != .finished && other.irqEnables == snap { return false }
+            } else {
+                // SRCU: every section of u's open at the start (serial up to `snap`) has ended.
                 let d = th.values[th.values.count - 1]
-                now = other.srcu.first { $0.domain == d }?.exits ?? 0
+                if other.srcu.contains(where: { $0.domain == d && $0.serial <= snap }) { return false }
             }
-            if now == snap { return false }
         }
         return true
     }

@@ -133,18 +133,19 @@ extension Machine {
             let domain = op == .synchronizeSRCU ? th.values[th.values.count - 1] : 0
             if op == .synchronizeSRCU {
                 ev.address = domain
-                if th.srcu.contains(where: { $0.domain == domain && $0.depth > 0 }) {
+                if th.srcu.contains(where: { $0.domain == domain }) {
                     misuse(&s, t, loc, .synchronizeInsideSRCU, address: domain); return true
                 }
             }
             for u in 0..<s.threads.count where u != t {
                 let o = s.threads[u]
-                if o.status == .finished { continue }
+                // A finished thread's SRCU section is still open until an srcu_up_read() ends it.
+                if o.status == .finished && op != .synchronizeSRCU { continue }
                 switch op {
                 case .synchronizeRCU: if inRCU(o) { snap[u] = o.rcuExits; any = true }
                 case .tlbShootdown: if o.irqOff { snap[u] = o.irqEnables; any = true }
                 default:
-                    if let r = o.srcu.first(where: { $0.domain == domain }), r.depth > 0 { snap[u] = r.exits; any = true }
+                    if let r = o.srcu.last(where: { $0.domain == domain }) { snap[u] = r.serial; any = true }
                 }
             }
             if any {
@@ -154,19 +155,33 @@ extension Machine {
                 return false
             }
             if op == .synchronizeSRCU { th.values.removeLast() }
-        case .srcuReadLock, .srcuReadUnlock:
+        case .srcuReadLock:
             let d = th.values.removeLast()
             ev.address = d
             guard cell(&s, d, kind: 0, t: t, loc: loc, access: .srcu) != nil else { return true }
-            var i = th.srcu.firstIndex { $0.domain == d }
-            if i == nil { th.srcu.append(SRCUReader(domain: d, depth: 0, exits: 0)); i = th.srcu.count - 1 }
-            if op == .srcuReadLock {
-                th.srcu[i!].depth += 1
-                th.values.append(0)
+            var index: Int32 = 0
+            while th.srcu.contains(where: { $0.domain == d && $0.index == index }) { index += 1 }
+            th.srcu.append(SRCUSection(domain: d, index: index, serial: th.srcuEntered))
+            th.srcuEntered += 1
+            ev.result = Int64(index)
+            th.values.append(Int64(index))
+        case .srcuReadUnlock:
+            // srcu_read_unlock(ss, idx) / srcu_up_read(ss, idx): ends the section `idx` names —
+            // this thread's, else another's (srcu_up_read may run on another CPU); an index no
+            // section has ends this thread's newest section of the domain.
+            let d = th.values.removeLast()
+            let index = th.values.removeLast()
+            ev.address = d
+            ev.value = index
+            guard cell(&s, d, kind: 0, t: t, loc: loc, access: .srcu) != nil else { return true }
+            if let i = th.srcu.lastIndex(where: { $0.domain == d && Int64($0.index) == index }) {
+                th.srcu.remove(at: i)
+            } else if let u = s.threads.indices.first(where: { $0 != t && s.threads[$0].srcu.contains { $0.domain == d && Int64($0.index) == index } }) {
+                s.threads[u].srcu.remove(at: s.threads[u].srcu.lastIndex { $0.domain == d && Int64($0.index) == index }!)
+            } else if let i = th.srcu.lastIndex(where: { $0.domain == d }) {
+                th.srcu.remove(at: i)
             } else {
-                if th.srcu[i!].depth == 0 { misuse(&s, t, loc, .srcuUnlockWithoutLock, address: d); return true }
-                th.srcu[i!].depth -= 1
-                if th.srcu[i!].depth == 0 { th.srcu[i!].exits += 1 }
+                misuse(&s, t, loc, .srcuUnlockWithoutLock, address: d); return true
             }
         case .irqDisable:
             th.irqOff = true

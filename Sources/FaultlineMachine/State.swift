@@ -46,8 +46,11 @@ public struct ThreadState: Sendable {
     /// Snapshot taken by a waiting synchronize_rcu / tlb_shootdown / synchronize_srcu:
     /// for each thread, the exit counter it must move past (-1: nothing to wait for).
     public var waitSnapshot: [Int32] = []
-    /// SRCU read-side sections: (domain address, depth, exits).
-    public var srcu: [SRCUReader] = []
+    /// The SRCU read-side sections this thread entered that have not ended (`srcu_read_lock`,
+    /// `srcu_down_read`; `srcu_up_read` may end one on another CPU).
+    public var srcu: [SRCUSection] = []
+    /// SRCU sections this thread has entered so far: the next one's serial number.
+    public var srcuEntered: Int32 = 0
     public var steps: Int32 = 0
     /// The last step jumped backwards (a loop): its state is a sample for `LoopWatch`.
     public var loopedBack = false
@@ -56,11 +59,15 @@ public struct ThreadState: Sendable {
     @inline(__always) public var function: Int { Int(frames[frames.count - 1].function) }
 }
 
-/// Per-thread, per-domain SRCU reader state.
-public struct SRCUReader: Sendable {
+/// One SRCU read-side section: its srcu_struct, the index `srcu_read_lock()` returned for it (the
+/// smallest one no other open section of its thread and domain has: 0 unless sections overlap,
+/// so two overlapping sections are two, ended by their own indices), and its serial number in
+/// its thread (a grace period waits, in each thread, for the open sections up to the newest one
+/// open when it started).
+public struct SRCUSection: Sendable {
     public var domain: Int64
-    public var depth: Int32
-    public var exits: Int32
+    public var index: Int32
+    public var serial: Int32
 }
 
 /// A queued RCU callback (`call_rcu`, `kfree_rcu`): what to run, on what, and the grace period

@@ -450,10 +450,11 @@ struct LKThreadRunner {
                     try event(LKEvent(kind: .read, tags: .srcuLock, address: a, value: v, addr: ta, ctrl: ctrl, location: loc))
                     th.values.append(v); r.taint.append(EventSet(r.events.count - 1))
                 case .srcuReadUnlock:
-                    // The index was evaluated and popped right before (see Builtins).
+                    // The operands: the index under the srcu_struct (see Builtins).
                     let a = th.values.removeLast(), ta = r.taint.removeLast()
+                    let v = th.values.removeLast(), tv = r.taint.removeLast()
                     guard cellIndex(r.s, a) != nil else { throw unsupported("srcu_read_unlock through an invalid pointer", th) }
-                    try event(LKEvent(kind: .write, tags: .srcuUnlock, address: a, value: r.popped.value, addr: ta, data: r.popped.taint, ctrl: ctrl, location: loc))
+                    try event(LKEvent(kind: .write, tags: .srcuUnlock, address: a, value: v, addr: ta, data: tv, ctrl: ctrl, location: loc))
                 case .synchronizeSRCU:
                     let a = th.values.removeLast(), ta = r.taint.removeLast()
                     try event(LKEvent(kind: .fence, tags: .syncSrcu, address: a, value: 0, addr: ta, ctrl: ctrl, location: loc))
