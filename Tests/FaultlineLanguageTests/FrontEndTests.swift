@@ -112,8 +112,8 @@ final class FrontEndTests: XCTestCase {
         assertDiagnostic("""
         C bad
         {}
-        P0(int *x) { ⌖srcu_down_read(x); }
-        """, contains: "unsupported: srcu_down_read")
+        P0(int *x) { ⌖rcu_barrier(); }
+        """, contains: "unsupported: rcu_barrier")
         assertDiagnostic("""
         C bad
         #include ⌖"missing.h"
