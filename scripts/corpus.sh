@@ -27,12 +27,13 @@ classify() {
   obs=$(printf '%s' "$res" | grep -o '"observed":"[a-z]*"' | head -1 | cut -d'"' -f4)
   states=$(printf '%s' "$res" | grep -o '"state":' | wc -l)
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then cls=hang
-  elif [ $rc -eq 0 ] || [ $rc -eq 1 ]; then
-    if printf '%s' "$res" | grep -q '"complete":false'; then cls=limit; else cls=verdict; fi
+  elif [ $rc -eq 0 ] || [ $rc -eq 1 ] || [ $rc -eq 4 ]; then
+    # 4: nothing found, the search stopped at a limit (or a verdict decided before it stopped)
+    if [ $rc -eq 4 ] || printf '%s' "$res" | grep -q '"complete":false'; then cls=limit; else cls=verdict; fi
   elif [ $rc -eq 2 ]; then
     if printf '%s' "$err" | grep -q 'unsupported under lkmm: '; then cls="lkmm-unsupported:$(printf '%s' "$err" | sed 's/.*unsupported under lkmm: \([^ ]*\).*/\1/')"
     elif printf '%s' "$err" | grep -q 'unsupported: '; then cls="unsupported:$(printf '%s' "$err" | sed 's/.*unsupported: \([^ ]*\).*/\1/')"; else cls=error; fi
-  else cls=crash; fi
+  else cls="crash:exit$rc"; fi
   printf '%s\t%s\t%s\t%s\t%s\n' "${f#$dir/}" "$cls" "${obs:--}" "$states" "$err"
 }
 export -f classify
@@ -44,6 +45,6 @@ cut -f2 "$out/corpus.tsv" | sed 's/:.*//' | sort | uniq -c | sort -rn
 echo "unsupported constructs:"
 cut -f2 "$out/corpus.tsv" | grep 'unsupported:' | sort | uniq -c | sort -rn
 verdicts=$(cut -f2 "$out/corpus.tsv" | grep -c '^verdict$')
-crashes=$(cut -f2 "$out/corpus.tsv" | grep -c '^crash$')
+crashes=$(cut -f2 "$out/corpus.tsv" | grep -c '^crash')
 hangs=$(cut -f2 "$out/corpus.tsv" | grep -c '^hang$')
 echo "verdicts: $verdicts of $total ($(( verdicts * 1000 / total / 10 )).$(( verdicts * 1000 / total % 10 ))%), crashes: $crashes, hangs: $hangs"
