@@ -215,7 +215,7 @@ public enum HTMLTrace {
     $('violation').onchange=e=>show(+e.target.value);
     document.addEventListener('keydown',e=>{if(e.key==='ArrowDown'||e.key==='ArrowRight'){select(step+1);e.preventDefault();}
       if(e.key==='ArrowUp'||e.key==='ArrowLeft'){select(step-1);e.preventDefault();}});
-    if(DATA.violations.length)show(0);
+    if(DATA.violations.length)show(0);else{$('violation').hidden=true;$('message').textContent='No violations: nothing to step through.';}
     const m=/keys=([-0-9]+)/.exec(location.hash);if(m){const n=+m[1];select(0);
       for(let k=0;k<Math.abs(n);k++)document.dispatchEvent(new KeyboardEvent('keydown',{key:n<0?'ArrowUp':'ArrowDown'}));}
     })();

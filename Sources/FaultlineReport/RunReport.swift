@@ -293,11 +293,5 @@ extension TraceStep {
 public func shellQuote(_ s: String) -> String {
     let safe = s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:+,@%".contains($0) }
     if safe && !s.isEmpty { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}
-
-extension String {
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        self.split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
+    return "'" + s.replacing("'", with: "'\\''") + "'"
 }

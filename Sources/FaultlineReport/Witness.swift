@@ -85,7 +85,7 @@ public struct WitnessReport: Sendable {
     /// their source lines), the initial writes apart, rf / co / fr / ppo edges, and the forbidding
     /// axiom's cycle drawn bold.
     public func dot(program: Program, title: String) -> String {
-        func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+        func esc(_ s: String) -> String { s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") }
         func q(_ s: String) -> String { "\"" + esc(s) + "\"" }
         /// Already escaped: lines joined by DOT's `\n`.
         func label(_ e: LKMMWitness.Event) -> String {

@@ -6,45 +6,25 @@ import Foundation
 /// report, in bounded time and memory. Inputs are generated here (some are megabytes). The fast
 /// ones run in `make test`; `make stress` (FAULTLINE_STRESS=1) adds the slow ones: --timeout for
 /// every strategy with --jobs 1 and 2, the macro and include bombs, the big thread counts.
-final class BoundsTests: XCTestCase {
-    static let root = CLITests.root
-    var dir = ""
-
-    override func setUpWithError() throws {
-        FileManager.default.changeCurrentDirectoryPath(BoundsTests.root)
-        dir = NSTemporaryDirectory() + "faultline-bounds-\(getpid())-\(name.filter { $0.isLetter })"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
+final class BoundsTests: CLITestCase {
     var stress: Bool { ProcessInfo.processInfo.environment["FAULTLINE_STRESS"] == "1" }
-
-    func write(_ name: String, _ text: String) -> String {
-        let path = dir + "/" + name
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return path
-    }
 
     /// A race with one thread around `body` (which may use `x`), with `exists (x=1)`.
     func race(_ name: String, before: String = "", body: String, after: String = "exists (x=1)\n") -> String {
         write(name, "C t\n\(before){ int x = 0; }\nP0(int *x) { \(body) }\n\(after)")
     }
 
-    /// In process: exit code, stderr, and seconds taken.
-    func run(_ args: [String]) -> (Int32, String, String, Double) {
-        let o = Output(streaming: false)
+    /// In process: exit code, stdout, stderr, and seconds taken.
+    func timed(_ args: [String]) -> (Int32, String, String, Double) {
         let t0 = Date()
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err, Date().timeIntervalSince(t0))
+        let (rc, out, err) = run(args)
+        return (rc, out, err, Date().timeIntervalSince(t0))
     }
 
     /// Asserts a front-end diagnostic: exit 2, `file:line:col: error: …message…`, quickly.
     func assertDiagnostic(_ path: String, line: Int, column: Int? = nil, _ message: String, seconds: Double = 5,
                           file: StaticString = #filePath, at: UInt = #line) {
-        let (rc, out, err, t) = run(["explore", path])
+        let (rc, out, err, t) = timed(["explore", path])
         XCTAssertEqual(rc, 2, err, file: file, line: at)
         XCTAssertEqual(out, "", file: file, line: at)
         let position = column.map { "\(path):\(line):\($0): error: " } ?? "\(path):\(line):"
@@ -74,7 +54,7 @@ final class BoundsTests: XCTestCase {
                          line: 2, column: 1005, deep)
         // Just inside the limit it works, on a worker thread too (check runs configurations in parallel).
         let ok = race("deep-ok.litmus", body: "int r = " + String(repeating: "(", count: 990) + "1" + String(repeating: ")", count: 990) + "; WRITE_ONCE(*x, r);")
-        XCTAssertEqual(run(["explore", ok, "--model", "sc"]).0, 0)
+        XCTAssertEqual(timed(["explore", ok, "--model", "sc"]).0, 0)
     }
 
     // MARK: the lexer, integers and sizes (items 5, 9)
@@ -90,7 +70,7 @@ final class BoundsTests: XCTestCase {
         assertDiagnostic(race("arr4.litmus", body: "int a[4097];"), line: 3, "array too large: more than 4096 cells")
         // A -D value ending in '\ reads no further than its end.
         let plain = race("plain.litmus", body: "WRITE_ONCE(*x, 1);")
-        let (rc, _, err, _) = run(["explore", plain, "-DV='\\"])
+        let (rc, _, err, _) = timed(["explore", plain, "-DV='\\"])
         XCTAssertEqual(rc, 2, err)
         XCTAssertTrue(err.contains("unterminated character literal"), err)
     }
@@ -105,17 +85,17 @@ final class BoundsTests: XCTestCase {
         assertDiagnostic(race("constdiv.litmus", body: "int a[(-9223372036854775807-1) / -1];"), line: 3, "overflows 64 bits in a constant expression")
         assertDiagnostic(write("initdiv.litmus", "C t\n{ int x = 1 / 0; }\nP0(int *x) { WRITE_ONCE(*x, 1); }\n"), line: 2, column: 13, "division by zero in a constant expression")
         // `&&`, `||` and `?:` do not evaluate what they skip.
-        XCTAssertEqual(run(["explore", write("ifsc.litmus", "C t\n#if 0 && (1 / 0) || 1 ? 1 : 1 / 0\n#endif\n" + tail)]).0, 0)
+        XCTAssertEqual(timed(["explore", write("ifsc.litmus", "C t\n#if 0 && (1 / 0) || 1 ? 1 : 1 / 0\n#endif\n" + tail)]).0, 0)
         // Run time: INT64_MIN / -1 is INT64_MIN, shifts take their count mod 64, x / 0 is a violation.
         let rt = race("rt.litmus", body: """
             int m = -9223372036854775807 - 1; int q = m / -1; int r = m % -1; int s = 1 << 65;
             WRITE_ONCE(*x, q == m && r == 0 && s == 2);
             """, after: "exists (x=1)\n")
-        let (rc, out, err, _) = run(["explore", rt, "--model", "sc"])
+        let (rc, out, err, _) = timed(["explore", rt, "--model", "sc"])
         XCTAssertEqual(rc, 0, err)
         XCTAssertTrue(out.contains("exists (x=1): always"), out)
         let dz = race("dz.litmus", body: "int z = READ_ONCE(*x); WRITE_ONCE(*x, 1 / z);")
-        let (rc2, out2, _, _) = run(["explore", dz, "--model", "sc"])
+        let (rc2, out2, _, _) = timed(["explore", dz, "--model", "sc"])
         XCTAssertEqual(rc2, 1)
         XCTAssertTrue(out2.contains("division-by-zero at \(dz):3:"), out2)
     }
@@ -127,7 +107,7 @@ final class BoundsTests: XCTestCase {
         assertDiagnostic(write("t65.litmus", "C t\n{ int x = 0; }\n" + threads), line: 67, column: 1, "too many threads: at most 64")
         let wild = write("wild.litmus", "C t\n{ int x = 0; }\nP0(int *x) { int *p = (int *)0x7fffffffffff0000; WRITE_ONCE(*p, 1); }\nP1(int *x) { WRITE_ONCE(*x, 1); }\n")
         for s in ["dpor", "dfs"] {
-            let (rc, out, _, t) = run(["explore", wild, "--strategy", s, "--model", "sc"])
+            let (rc, out, _, t) = timed(["explore", wild, "--strategy", s, "--model", "sc"])
             XCTAssertEqual(rc, 1, s)
             XCTAssertTrue(out.contains("Violation 1: "), out)
             XCTAssertLessThan(t, 5)
@@ -156,13 +136,13 @@ final class BoundsTests: XCTestCase {
         try XCTSkipUnless(stress, "slow: make stress")
         let macros = "#define A0 x\n" + (0..<40).map { "#define A\($0 + 1) A\($0) A\($0)\n" }.joined()
         let bomb = race("macro.litmus", before: macros, body: "A40;")
-        let (rc, _, err, t) = run(["explore", bomb, "--timeout", "30"])
+        let (rc, _, err, t) = timed(["explore", bomb, "--timeout", "30"])
         XCTAssertEqual(rc, 2)
         XCTAssertTrue(err.contains("larger than 500000 tokens"), err)
         XCTAssertLessThan(t, 20)
         for i in 0..<30 { _ = write("diamond/d\(i).h", i < 29 ? "#include \"d\(i + 1).h\"\n#include \"d\(i + 1).h\"\n" : "\n") }
         let main = write("diamond/main.litmus", "C t\n#include \"d0.h\"\n{ int x = 0; }\nP0(int *x) { WRITE_ONCE(*x, 1); }\n")
-        let (rc2, _, err2, t2) = run(["explore", main])
+        let (rc2, _, err2, t2) = timed(["explore", main])
         XCTAssertEqual(rc2, 2)
         XCTAssertTrue(err2.contains("more than 10000 #include files read"), err2)
         XCTAssertLessThan(t2, 10)
@@ -171,7 +151,7 @@ final class BoundsTests: XCTestCase {
     func testMacroBombStopsAtTheTimeout() {
         let macros = "#define A0 x\n" + (0..<40).map { "#define A\($0 + 1) A\($0) A\($0)\n" }.joined()
         let bomb = race("macro.litmus", before: macros, body: "A40;")
-        let (rc, _, err, t) = run(["explore", bomb, "--timeout", "0.5"])
+        let (rc, _, err, t) = timed(["explore", bomb, "--timeout", "0.5"])
         XCTAssertEqual(rc, 2)
         XCTAssertTrue(err.contains("preprocessing ran out of time") || err.contains("larger than"), err)
         XCTAssertLessThan(t, 1.0 + (stress ? 0 : 1.5))
@@ -180,23 +160,23 @@ final class BoundsTests: XCTestCase {
     // MARK: files (item 10)
 
     func testUnreadableFilesSayWhyAndIncludesStayInside() throws {
-        let (rc, _, err, _) = run(["explore", dir + "/missing.litmus"])
+        let (rc, _, err, _) = timed(["explore", dir + "/missing.litmus"])
         XCTAssertEqual(rc, 2)
         XCTAssertTrue(err.contains("No such file or directory"), err)
         XCTAssertFalse(err.contains("<input>:0:0"), err)
         try FileManager.default.createDirectory(atPath: dir + "/d.litmus", withIntermediateDirectories: true)
-        XCTAssertTrue(run(["explore", dir + "/d.litmus"]).2.contains("is a directory"))
+        XCTAssertTrue(timed(["explore", dir + "/d.litmus"]).2.contains("is a directory"))
         XCTAssertEqual(mkfifo(dir + "/fifo.litmus", 0o600), 0)
-        XCTAssertTrue(run(["explore", dir + "/fifo.litmus"]).2.contains("not a regular file"))
+        XCTAssertTrue(timed(["explore", dir + "/fifo.litmus"]).2.contains("not a regular file"))
         if getuid() != 0 {
             let locked = race("locked.litmus", body: "")
             chmod(locked, 0)
-            XCTAssertTrue(run(["explore", locked]).2.contains("Permission denied"))
+            XCTAssertTrue(timed(["explore", locked]).2.contains("Permission denied"))
         }
         let secret = write("secret.txt", "TOP SECRET first line\n")
         _ = secret
         let inc = write("inc/up.litmus", "C t\n#include \"../secret.txt\"\n{ int x = 0; }\nP0(int *x) { WRITE_ONCE(*x, 1); }\n")
-        let (rc2, _, err2, _) = run(["explore", inc])
+        let (rc2, _, err2, _) = timed(["explore", inc])
         XCTAssertEqual(rc2, 2)
         XCTAssertTrue(err2.contains("include names must be relative paths without '..'"), err2)
         XCTAssertFalse(err2.contains("TOP SECRET"), err2)
@@ -205,8 +185,8 @@ final class BoundsTests: XCTestCase {
     // MARK: merge validates every field (item 10)
 
     func testMergeValidatesEveryField() throws {
-        let race = "\(BoundsTests.root)/Tests/FaultlineCLITests/Golden/uaf.litmus"
-        let (_, shard, _, _) = run(["explore", race, "--shard", "0/1", "--format", "json"])
+        let race = "\(CLITestCase.root)/Tests/FaultlineCLITests/Golden/uaf.litmus"
+        let (_, shard, _, _) = timed(["explore", race, "--shard", "0/1", "--format", "json"])
         let good = try JSONSerialization.jsonObject(with: Data(shard.utf8)) as! [String: Any]
         func merged(_ edit: (inout [String: Any], inout [String: Any]) -> Void) -> (Int32, String) {
             var o = good
@@ -215,7 +195,7 @@ final class BoundsTests: XCTestCase {
             o["parts"] = parts
             let data = try! JSONSerialization.data(withJSONObject: o)
             let path = write("s.json", String(decoding: data, as: UTF8.self) + "\n")
-            let (rc, _, err, _) = run(["merge", path])
+            let (rc, _, err, _) = timed(["merge", path])
             return (rc, err)
         }
         XCTAssertEqual(merged { _, _ in }.0, 1)
@@ -252,35 +232,35 @@ final class BoundsTests: XCTestCase {
         let threads = (0..<11).map { "P\($0)(int *x) { WRITE_ONCE(*x, \($0 + 2)); }\n" }.joined()
         let eleven = write("t11.litmus", "C t\n{ int x = 0; }\n" + threads + "exists (x=1)\n")
         // 11 threads each writing x once: 11! coherence orders, never built at once.
-        let (rc, out, _, t) = run(["explore", eleven, "--max-executions", "1000", "--model", "sc"])
+        let (rc, out, _, t) = timed(["explore", eleven, "--max-executions", "1000", "--model", "sc"])
         XCTAssertEqual(rc, 4, out)
         XCTAssertTrue(out.contains("Strategy axiomatic: 1000 executions, INCOMPLETE (max-executions)"), out)
         XCTAssertTrue(out.contains("exists (x=1): never so far (incomplete: max-executions after 1000 executions)"), out)
         XCTAssertTrue(out.contains("No violations so far (incomplete: max-executions after 1000 executions)."), out)
         XCTAssertLessThan(t, 3)
         // dpor with --jobs 2: one global execution budget, not one per subtree.
-        let (rc2, out2, _, _) = run(["explore", eleven, "--strategy", "dpor", "--jobs", "2", "--max-executions", "500", "--format", "json", "--model", "sc"])
+        let (rc2, out2, _, _) = timed(["explore", eleven, "--strategy", "dpor", "--jobs", "2", "--max-executions", "500", "--format", "json", "--model", "sc"])
         XCTAssertEqual(rc2, 4)
         let o = try JSONSerialization.jsonObject(with: Data(out2.utf8)) as! [String: Any]
         XCTAssertEqual(o["complete"] as? Bool, false)
         XCTAssertEqual(o["stop_reason"] as? String, "max-executions")
         XCTAssertLessThanOrEqual(o["executions"] as! Int, 500 + 2)
         // bfs counts the states it expands.
-        let (rc3, out3, _, t3) = run(["explore", eleven, "--strategy", "bfs", "--max-executions", "2000", "--model", "sc"])
+        let (rc3, out3, _, t3) = timed(["explore", eleven, "--strategy", "bfs", "--max-executions", "2000", "--model", "sc"])
         XCTAssertEqual(rc3, 4)
         XCTAssertTrue(out3.contains("INCOMPLETE (max-executions)"), out3)
         XCTAssertLessThan(t3, 5)
         // Sampling never proves absence.
-        let (rc4, out4, _, _) = run(["explore", eleven, "--strategy", "random", "--runs", "10", "--model", "sc"])
+        let (rc4, out4, _, _) = timed(["explore", eleven, "--strategy", "random", "--runs", "10", "--model", "sc"])
         XCTAssertEqual(rc4, 4)
         XCTAssertTrue(out4.contains("INCOMPLETE (sampled)"), out4)
         // Under both models (a plain herd7 test): the LKMM engine lists coherence orders within the
         // same budget (11! of them once took gigabytes).
-        let (rc5, out5, _, t5) = run(["explore", eleven, "--max-executions", "1000"])
+        let (rc5, out5, _, t5) = timed(["explore", eleven, "--max-executions", "1000"])
         XCTAssertEqual(rc5, 4, out5)
         XCTAssertLessThan(t5, 10)
         // Complete and clean is still 0.
-        XCTAssertEqual(run(["explore", race("clean.litmus", body: "WRITE_ONCE(*x, 1);")]).0, 0)
+        XCTAssertEqual(timed(["explore", race("clean.litmus", body: "WRITE_ONCE(*x, 1);")]).0, 0)
     }
 
     func testShrinkingIsBoundedAndMaterialisesNoCandidateList() {
@@ -294,44 +274,9 @@ final class BoundsTests: XCTestCase {
 
     // MARK: the running binary: time, memory, signals, stdout (items 1, 3, 4)
 
-    /// The release binary when `make test` built it, else the debug one.
-    static var binary: String {
-        let release = root + "/.build/release/faultline"
-        return FileManager.default.isExecutableFile(atPath: release) ? release : root + "/.build/debug/faultline"
-    }
-
-    struct Exit { var status: Int32; var seconds: Double; var peakKB: Int; var out: String; var err: String }
-
-    /// Runs the binary; `signal` is sent after `after` seconds. Peak RSS from wait4.
-    func spawn(_ args: [String], signal sig: Int32 = 0, after: Double = 0, stdout: String? = nil, ignorePipe: Bool = false) -> Exit {
-        let outPath = stdout ?? dir + "/out-\(UUID().uuidString)", errPath = dir + "/err-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        if stdout == nil { FileManager.default.createFile(atPath: outPath, contents: nil) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY, 0)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        var sigs = sigset_t()
-        sigemptyset(&sigs)
-        if ignorePipe { signal(SIGPIPE, SIG_IGN) } else { sigaddset(&sigs, SIGPIPE); sigaddset(&sigs, SIGINT); sigaddset(&sigs, SIGTERM) }
-        posix_spawnattr_setsigdefault(&attr, &sigs)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF))
-        let argv = ([BoundsTests.binary] + args).map { strdup($0) } + [nil]
-        var pid: pid_t = 0
-        let t0 = Date()
-        let rc = posix_spawn(&pid, BoundsTests.binary, &actions, &attr, argv, environ)
-        precondition(rc == 0, "spawn failed")
-        if sig != 0 { Thread.sleep(forTimeInterval: after); kill(pid, sig) }
-        var status: Int32 = 0
-        var usage = rusage()
-        wait4(pid, &status, 0, &usage)
-        let seconds = Date().timeIntervalSince(t0)
-        for p in argv { free(p) }
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
-        return Exit(status: code, seconds: seconds, peakKB: Int(usage.ru_maxrss), out: stdout == nil ? read(outPath) : "", err: read(errPath))
+    /// Runs the binary (`Subprocess.run`, temp files in `dir`).
+    func spawn(_ args: [String], signal sig: Int32 = 0, after: Double = 0, stdout: String? = nil, ignorePipe: Bool = false) -> Subprocess.Exit {
+        Subprocess.run(args, in: dir, signal: sig, after: after, stdout: stdout, ignorePipe: ignorePipe)
     }
 
     /// 12 threads that read and write two locations: far more executions than fit in a second.
@@ -361,24 +306,35 @@ final class BoundsTests: XCTestCase {
         XCTAssertEqual(e.status, 4, e.err)
         XCTAssertTrue(e.out.contains("INCOMPLETE (max-memory)"), String(e.out.prefix(300)))
         XCTAssertLessThan(e.peakKB, 200 * 1024 + 64 * 1024, "peak \(e.peakKB) KB")
-        XCTAssertEqual(run(["explore", "x", "--max-memory", "lots"]).0, 2)
+        XCTAssertEqual(timed(["explore", "x", "--max-memory", "lots"]).0, 2)
     }
 
     func testInterruptPrintsThePartialReport() throws {
         let file = bigRace()
-        let e = spawn(["explore", file, "--strategy", "dpor"], signal: SIGINT, after: 1)
+        let page = dir + "/explore.html"
+        let e = spawn(["explore", file, "--strategy", "dpor", "--html", page], signal: SIGINT, after: 1)
         XCTAssertEqual(e.status, 130, e.err)
+        XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
         XCTAssertTrue(e.out.contains("INCOMPLETE (interrupted)"), String(e.out.prefix(300)))
         XCTAssertTrue(e.out.contains("never so far (incomplete: interrupted after"), String(e.out.prefix(500)))
         let t = spawn(["explore", file, "--strategy", "dpor", "--jobs", "2"], signal: SIGTERM, after: 1)
         XCTAssertEqual(t.status, 143, t.err)
         XCTAssertTrue(t.out.contains("INCOMPLETE (interrupted)"))
-        // check writes the JUnit file it began.
-        let junit = dir + "/junit.xml"
-        let c = spawn(["check", "races/", "--jobs", "1", "--junit", junit], signal: SIGINT, after: 1)
+        // check writes the JUnit, SARIF and HTML files it began, the configurations not run marked.
+        let junit = dir + "/junit.xml", sarif = dir + "/check.sarif", html = dir + "/check.html"
+        let c = spawn(["check", "races/", "--jobs", "1", "--junit", junit, "--sarif", sarif, "--html", html], signal: SIGINT, after: 1)
         XCTAssertEqual(c.status, 130, c.err)
+        XCTAssertTrue(c.out.contains("not run: interrupted"), String(c.out.suffix(500)))
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         XCTAssertTrue(xml.contains("<testsuites>"), xml)
+        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sarif))) as? [String: Any]
+        XCTAssertEqual(log?["version"] as? String, "2.1.0")
+        XCTAssertTrue(try String(contentsOfFile: html, encoding: .utf8).hasPrefix("<!DOCTYPE html>"))
+        // SIGTERM on check: 143, the files written too.
+        try? FileManager.default.removeItem(atPath: sarif)
+        let ct = spawn(["check", "races/", "--jobs", "2", "--sarif", sarif], signal: SIGTERM, after: 1)
+        XCTAssertEqual(ct.status, 143, ct.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: sarif))
     }
 
     func testStdoutErrorsEndQuietly() {

@@ -1,16 +1,11 @@
 import XCTest
 import Foundation
 @testable import FaultlineCLI
+import FaultlineReport
 
 /// End-to-end tests of the CLI, in process: exit codes, golden outputs, replay, help layout,
 /// and the kernel litmus corpus verdicts.
-final class CLITests: XCTestCase {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-    let golden = "Tests/FaultlineCLITests/Golden"
+final class CLITests: CLITestCase {
 
     /// The kernel litmus corpus: $FAULTLINE_LITMUS_DIR or ../shared/litmus/linux; a test that
     /// needs it fails under CI without it and is skipped (loudly) elsewhere.
@@ -21,16 +16,6 @@ final class CLITests: XCTestCase {
         struct CorpusMissing: Error, CustomStringConvertible { var description: String }
         if env["CI"] != nil { throw CorpusMissing(description: "kernel litmus corpus not found at \(dir) (set FAULTLINE_LITMUS_DIR)") }
         throw XCTSkip("KERNEL LITMUS CORPUS NOT FOUND at \(dir): set FAULTLINE_LITMUS_DIR")
-    }
-
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-    }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
     }
 
     func testExploreTextGolden() {
@@ -77,6 +62,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(err2.contains("another version"), err2)
     }
 
+    /// A replay command's words (file names, -D values) survive the shell as they were — quotes,
+    /// runs of quotes, spaces, `$`, backslashes (the quoting once went through a helper that
+    /// trapped on a pattern longer than one character).
+    func testReplayCommandQuotingSurvivesTheShell() throws {
+        for word in ["plain", "", "it's", "''", "a''b'", "x y", "$HOME", "back\\slash", "-DX=\"1 2\"", "tab\there", "é'ü"] {
+            let quoted = shellQuote(word)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "printf %s " + quoted]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let out = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), word, quoted)
+        }
+        XCTAssertEqual(shellQuote("it's"), "'it'\\''s'")
+    }
+
     func testRandomStrategyPrintsSeedReplay() {
         let (rc, out, _) = run(["explore", "\(golden)/uaf.litmus", "--strategy", "random", "--seed", "7", "--runs", "200", "--format", "json"])
         XCTAssertEqual(rc, 1)
@@ -116,9 +120,6 @@ final class CLITests: XCTestCase {
     }
 
     func testCheckComparesExpectations() throws {
-        let dir = NSTemporaryDirectory() + "faultline-check-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "\(golden)/uaf.litmus", toPath: dir + "/uaf.litmus")
         let junit = dir + "/junit.xml"
         let (rc, out, _) = run(["check", dir, "--junit", junit, "--jobs", "2"])
@@ -176,9 +177,6 @@ final class CLITests: XCTestCase {
             ["\(golden)/uaf.litmus"],
             ["\(golden)/uaf.litmus", "--strategy", "random", "--seed", "7", "--runs", "300"],
         ]
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-shards-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         for c in configs {
             let (rc1, one, _) = run(["explore"] + c + ["--format", "json"])
             XCTAssertEqual(rc1, 1, "\(c) has violations")
@@ -215,9 +213,6 @@ final class CLITests: XCTestCase {
     }
 
     func testMergeRefusesIncompleteOrForeignInput() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-merge-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (_, part, _) = run(["explore", "\(golden)/uaf.litmus", "--format", "json", "--shard", "0/2"])
         try part.write(toFile: "\(dir)/0.json", atomically: true, encoding: .utf8)
         var (rc, _, err) = run(["merge", "\(dir)/0.json"])

@@ -39,8 +39,7 @@ final class HTMLTests: CLITestCase {
     }
 
     func testPageIsSelfContainedAndStepsWithTheArrowKeys() throws {
-        let page = NSTemporaryDirectory() + "faultline-\(getpid())-b1.html"
-        defer { try? FileManager.default.removeItem(atPath: page) }
+        let page = dir + "/b1.html"
         let (rc, _, err) = run(["explore", "races/B1-pmd-alloc-into-thp.litmus", "--html", page])
         XCTAssertEqual(rc, 1, err)
         let html = try String(contentsOfFile: page, encoding: .utf8)

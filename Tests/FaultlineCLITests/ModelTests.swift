@@ -6,16 +6,7 @@ import FaultlineCheck
 
 /// Memory models on the command line and in headers: `Result:` lines read as the kernel's
 /// scripts read them, `Expect:` lines naming a model, `--model` on every command.
-final class ModelTests: XCTestCase {
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-    }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
-    }
+final class ModelTests: CLITestCase {
 
     func expectations(_ text: String) -> ([Expectation], [Diagnostic]) {
         Expectations.read(LitmusHeader.read(SourceFile(path: "t.litmus", text: text)))
@@ -126,10 +117,6 @@ final class ModelTests: XCTestCase {
         let (_, json, _) = run(["explore", "Tests/FaultlineCLITests/Golden/uaf.litmus", "--format", "json"])
         let obj = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
         XCTAssertEqual(obj["model"] as? String, "sc")
-        let dir = NSTemporaryDirectory() + "faultline-model-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: "Tests/FaultlineCLITests/Golden/uaf.litmus", toPath: dir + "/uaf.litmus")
         let (rc, out, _) = run(["check", dir, "--junit", dir + "/j.xml", "--model", "sc"])
         XCTAssertEqual(rc, 0, out)
@@ -138,10 +125,6 @@ final class ModelTests: XCTestCase {
     }
 
     func testCheckRunsEachExpectationUnderItsModel() throws {
-        let dir = NSTemporaryDirectory() + "faultline-models-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         try """
         C SB
         (*
@@ -164,7 +147,7 @@ final class ModelTests: XCTestCase {
 
 /// The LKMM engine behind the command line: both models by default on a plain herd7 test, the
 /// witness as text, DOT and a replay command, and what is outside its scope.
-final class LKMMCommandTests: XCTestCase {
+final class LKMMCommandTests: CLITestCase {
     static let sb = """
     C SB+poonceonces
     (* Result: Sometimes *)
@@ -181,23 +164,10 @@ final class LKMMCommandTests: XCTestCase {
     P1(int *buf, int *flag) { int r0; int r1; r0 = smp_load_acquire(flag); r1 = READ_ONCE(*buf); }
     exists (1:r0=1 /\\ 1:r1=0)
     """
-    var dir = ""
-
-    override func setUp() {
-        FileManager.default.changeCurrentDirectoryPath(CLITests.root)
-        dir = NSTemporaryDirectory() + "faultline-lkmm-\(getpid())-\(name.filter(\.isLetter))"
-        try? FileManager.default.removeItem(atPath: dir)
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try? LKMMCommandTests.sb.write(toFile: dir + "/SB.litmus", atomically: true, encoding: .utf8)
-        try? LKMMCommandTests.mp.write(toFile: dir + "/MP.litmus", atomically: true, encoding: .utf8)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func run(_ args: [String]) -> (Int32, String, String) {
-        let o = Output(streaming: false)
-        let rc = CLI.run(args, output: o)
-        return (rc, o.out, o.err)
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        write("SB.litmus", LKMMCommandTests.sb)
+        write("MP.litmus", LKMMCommandTests.mp)
     }
 
     func testPlainHerdTestIsAnsweredUnderBothModels() throws {
