@@ -68,10 +68,12 @@ struct CheckCommand {
         let unroll = try CLI.unroll(args)
         let planned = tasks
         let html = args.has("--html")
+        let progress = CheckProgress.make(total: planned.count, output: output)
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
             CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll,
-                                 html: html)
+                                 html: html, progress: progress)
         }
+        progress?.finish()
         if let f = args.last("--html") { CLI.writeHTML(f, title: "faultline check", outcomes.compactMap(\.html), output) }
         let failed = outcomes.filter { !$0.passed }
         if let sarif = args.last("--sarif") {
@@ -129,7 +131,10 @@ struct CheckCommand {
         output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int, html: Bool = false) -> Outcome {
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int, html: Bool = false,
+                        progress: CheckProgress? = nil) -> Outcome {
+        var running: CheckProgress.Running? = nil
+        defer { progress?.end(running) }
         if Interrupts.shared.signal != 0 {
             return Outcome(task: task, observed: "-", expected: task.expectation?.expected ?? "?", passed: false,
                            executions: 0, seconds: 0, detail: "not run: interrupted")
@@ -149,6 +154,8 @@ struct CheckCommand {
         var options = ExplorationOptions()
         options.timeout = timeout
         options.maxMemory = maxMemory
+        running = progress?.begin("\(task.name) \(e.configuration)\(task.model == .sc ? "" : " " + task.model.rawValue)")
+        options.progress = running
         // A buggy configuration need not be explored exhaustively: stop once every expected kind
         // has been seen (and a `sometimes` verdict is established). Clean ones run to the end.
         let hasClaim = program.claimCondition != nil

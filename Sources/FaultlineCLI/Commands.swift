@@ -67,7 +67,7 @@ struct ExploreCommand {
             if Interrupts.shared.signal != 0 { break }
             // One budget per file, from before its front end to its last line of output.
             let budget = SearchBudget(timeout: options.timeout, maxExecutions: options.maxExecutions, maxMemory: options.maxMemory,
-                                      progress: ProgressLine.make(label: path, output: output))
+                                      progress: ProgressLine.make(label: path, unit: strategy == .bfs ? "states" : "executions", output: output))
             let (rc, drawn, pages) = Interrupts.shared.during(budget) {
                 explore(path, first: i == 0, defines: defines, chosen: chosen, settings: settings, format: format, maxSteps: maxSteps,
                         traces: traces, layout: layout, options: options, budget: budget, output: output)

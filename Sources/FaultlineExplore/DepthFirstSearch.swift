@@ -33,7 +33,7 @@ public struct DepthFirstSearch: Strategy, Sendable {
         var skipped = false
         let n = root.threads.count
         var sinceClock = 0
-        var estimate = TreeSizeEstimate(), reported = 0
+        var estimate = TreeSizeEstimate()
         var steps = 0
         search: while !stack.isEmpty {
             let top = stack.count - 1
@@ -66,10 +66,9 @@ public struct DepthFirstSearch: Strategy, Sendable {
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
                     sinceClock = 0
-                    if let sink = budget.progress {
+                    if budget.progress != nil {
                         estimate.sample(branching: stack.lazy.map { $0.mask.nonzeroBitCount })
-                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: estimate.mean)
-                        reported = builder.result.executions
+                        budget.expect(total: estimate.mean)
                     }
                 }
                 continue
@@ -78,7 +77,6 @@ public struct DepthFirstSearch: Strategy, Sendable {
         }
         if skipped { builder.stop(.preemptionBound) }
         builder.result.steps = steps
-        budget.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 }

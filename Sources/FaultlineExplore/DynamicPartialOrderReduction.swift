@@ -401,7 +401,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
-        var estimate = TreeSizeEstimate(), reported = 0
+        var estimate = TreeSizeEstimate()
         var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
         var laxClock = [Int32](repeating: 0, count: n)
@@ -509,12 +509,10 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
                     sinceClock = 0
-                    if let sink = budget.progress {
-                        // A subtree of a split search cannot estimate the whole tree.
+                    // A subtree of a split search cannot estimate the whole tree.
+                    if budget.progress != nil && start.prefix.isEmpty {
                         estimate.sample(branching: stack.lazy.map { ($0.backtrack | $0.done).nonzeroBitCount })
-                        sink.report(executions: builder.result.executions - reported, violations: builder.result.violations.count,
-                                    estimatedTotal: start.prefix.isEmpty ? estimate.mean : nil)
-                        reported = builder.result.executions
+                        budget.expect(total: estimate.mean)
                     }
                 }
                 continue
@@ -532,7 +530,6 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked
-        budget.progress?.report(executions: builder.result.executions - reported, violations: builder.result.violations.count, estimatedTotal: nil)
         return nil
     }
 }

@@ -36,9 +36,11 @@ public struct ExplorationOptions: Sendable {
     public init() {}
 }
 
-/// Receives progress from a running search: executions since the last call, and Knuth's
-/// estimate of the size of the whole tree (the mean over sampled executions of the product of
-/// the branching along their path) when the strategy can give one. Never part of the report.
+/// Receives progress from a running search, from its `SearchBudget` at every execution counted:
+/// the run's executions so far (bfs: states expanded), the most violations one part of the
+/// search has found, and the total the strategy expects when it can tell (random, pct: the runs
+/// asked for; dfs, dpor: Knuth's estimate of the tree — the mean over sampled executions of the
+/// product of the branching along their path). Never part of the report.
 public protocol ProgressSink: AnyObject, Sendable {
     func report(executions: Int, violations: Int, estimatedTotal: Double?)
 }

@@ -45,7 +45,6 @@ struct ParallelSearch: Sendable {
         var subtreeOptions = options
         subtreeOptions.jobs = 1
         subtreeOptions.shard = nil
-        budget.progress?.report(executions: top.result.executions, violations: 0, estimatedTotal: nil)
         let perSubtree = subtreeOptions
         let parts = parallelMap(mine.count, jobs: options.jobs) { k in
             var b = ResultBuilder(strategy: strategyName, program: ctx.machine.program)

@@ -40,6 +40,7 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
         builder.result.complete = false
         var steps = 0
         var estimate = ProbabilisticConcurrencyTesting.initialLengthEstimate(ctx.machine.program)
+        budget.expect(total: Double(min(options.runs, options.maxExecutions)))
         for run in 0..<min(options.runs, options.maxExecutions) {
             let seed = SplitMix64.derive(options.seed, run)
             var races: [DataRace] = []

@@ -25,6 +25,7 @@ public struct RandomWalk: Strategy {
         let batch = max(16, 4 * options.jobs)
         let name = self.name, sessionSeed = options.seed
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
+        budget.expect(total: Double(min(total, mine * blockSize)))
         var next = 0
         while next < mine && builder.result.stopReason == nil {
             let blocks = (next..<min(next + batch, mine)).map { shard.index + $0 * shard.count }

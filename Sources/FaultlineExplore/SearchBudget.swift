@@ -38,7 +38,9 @@ public enum StopReason: String, Sendable, CaseIterable, Codable {
 /// is left. A strategy calls `finishedExecution()` once per execution and `exhausted()` in any
 /// other loop that can run long (set-up, a frontier level, candidate enumeration); both are cheap
 /// (a lock, a clock read; memory is sampled at most every `memoryInterval`). Once it has said
-/// stop, it says so to every caller: the first reason wins.
+/// stop, it says so to every caller: the first reason wins. Every execution it counts goes to the
+/// progress sink (the run's total, the most violations a part has found, the expected total), so
+/// every strategy has a progress line without code of its own.
 ///
 /// Adopting it in a new strategy: `let budget = options.runBudget()` at the top of `explore`, pass
 /// `options` (which then carries it) to anything it calls, `if let r = budget.finishedExecution()
@@ -59,6 +61,8 @@ public final class SearchBudget: @unchecked Sendable {
 
     /// How often the resident set size is read (seconds): a read of /proc costs microseconds.
     static let memoryInterval = 0.01
+    /// How often `exhausted()` reports progress (the sink draws at most twice a second anyway).
+    static let progressInterval = 0.25
 
     private let lock = NSLock()
     private var executions = 0
@@ -66,6 +70,9 @@ public final class SearchBudget: @unchecked Sendable {
     private var nextMemoryCheck = 0.0
     private var signalNumber: Int32 = 0
     private var memoryExceeded = false
+    private var violationsSeen = 0
+    private var nextProgress = 0.0
+    private var expectedTotal: Double? = nil
 
     /// `timeout` counts from `start` (default: now); the search gets all but the shrinking share
     /// (a tenth of the timeout, at most 0.3 s).
@@ -102,24 +109,43 @@ public final class SearchBudget: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// For the progress line: how many executions the strategy expects the run to count in all
+    /// (random, pct: the runs asked for; dfs, dpor: Knuth's estimate of the tree).
+    public func expect(total: Double) {
+        lock.lock(); expectedTotal = total; lock.unlock()
+    }
+
     /// Counts one finished execution; the reason to stop now, if any (executions, time, memory,
-    /// interrupt). `result` is the caller's result so far, for `stopWhen`.
+    /// interrupt). `result` is the caller's result so far, for `stopWhen` and the progress line.
     @inline(__always)
     public func finishedExecution(_ result: ExplorationResult? = nil) -> StopReason? {
         lock.lock()
         executions += 1
         if reason == nil && executions >= maxExecutions { reason = .maxExecutions }
+        if let v = result?.violations.count, v > violationsSeen { violationsSeen = v }
+        let (n, v, e) = (executions, violationsSeen, expectedTotal)
         lock.unlock()
+        progress?.report(executions: n, violations: v, estimatedTotal: e)
         if let stopWhen, let result, stopWhen(result) { stop(.expectationMet) }
         return exhausted()
     }
 
     /// The reason to stop now, if any: time, memory, interrupt, or an earlier stop.
+    /// With a progress sink, also a report now and then (a set-up phase that counts no
+    /// execution yet still shows it is alive).
     public func exhausted() -> StopReason? {
-        lock.lock(); defer { lock.unlock() }
-        if let reason { return reason }
-        if let r = overLimit(searchDeadline) { reason = r }
-        return reason
+        lock.lock()
+        if reason == nil, let r = overLimit(searchDeadline) { reason = r }
+        let r = reason
+        var due = false
+        if progress != nil {
+            let now = monotonicSeconds()
+            if now >= nextProgress { nextProgress = now + SearchBudget.progressInterval; due = true }
+        }
+        let (n, v, e) = (executions, violationsSeen, expectedTotal)
+        lock.unlock()
+        if due { progress?.report(executions: n, violations: v, estimatedTotal: e) }
+        return r
     }
 
     /// Whether work after the search (shrinking) may go on: not interrupted, not out of memory,

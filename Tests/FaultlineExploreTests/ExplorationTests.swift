@@ -345,15 +345,16 @@ final class ExplorationTests: XCTestCase {
 
     /// Collects what a search reports for its progress line.
     final class Sink: ProgressSink, @unchecked Sendable {
-        var executions = 0, calls = 0
+        var last = 0, calls = 0
         var estimates: [Double] = []
         func report(executions n: Int, violations: Int, estimatedTotal: Double?) {
-            executions += n; calls += 1
+            XCTAssertGreaterThanOrEqual(n, last, "the run's total only grows")
+            last = n; calls += 1
             if let e = estimatedTotal { estimates.append(e) }
         }
     }
 
-    func testProgressAccountsForEveryExecution() throws {
+    func testEveryStrategyReportsProgressOfEveryExecution() throws {
         let text = """
         C p
         {}
@@ -361,15 +362,23 @@ final class ExplorationTests: XCTestCase {
         P1(int *x) { WRITE_ONCE(*x, 4); WRITE_ONCE(*x, 5); WRITE_ONCE(*x, 6); }
         P2(int *x) { WRITE_ONCE(*x, 7); WRITE_ONCE(*x, 8); }
         """
-        for strategy in [DepthFirstSearch(), DynamicPartialOrderReduction()] as [Strategy] {
+        let strategies: [Strategy] = [DepthFirstSearch(), DynamicPartialOrderReduction(), BreadthFirstSearch(), RandomWalk(),
+                                      ProbabilisticConcurrencyTesting(), AxiomaticSearch(), LKMMSearch()]
+        for strategy in strategies {
             let sink = Sink()
-            var o = ExplorationOptions(); o.progress = sink
+            var o = ExplorationOptions(); o.progress = sink; o.runs = 300
+            let budget = o.runBudget()
             let r = try explore(text, options: o, strategy: strategy).0
-            XCTAssertEqual(r.executions, 560)            // 8! / (3! 3! 2!): every write conflicts
-            XCTAssertEqual(sink.executions, r.executions, strategy.name)
-            XCTAssertGreaterThanOrEqual(sink.calls, 2)
-            XCTAssertFalse(sink.estimates.isEmpty)
-            XCTAssertTrue(sink.estimates.allSatisfy { $0 >= 1 })
+            // bfs counts states expanded, the others executions (or candidates): the budget's count.
+            XCTAssertEqual(sink.last, budget.executionsUsed, strategy.name)
+            XCTAssertGreaterThanOrEqual(sink.calls, budget.executionsUsed, strategy.name)   // and now and then from set-up loops
+            if !(strategy is BreadthFirstSearch) { XCTAssertEqual(sink.last, r.executions, strategy.name) }
+            if strategy is DepthFirstSearch || strategy is DynamicPartialOrderReduction {
+                XCTAssertEqual(r.executions, 560)            // 8! / (3! 3! 2!): every write conflicts
+                XCTAssertFalse(sink.estimates.isEmpty)
+                XCTAssertTrue(sink.estimates.allSatisfy { $0 >= 1 })
+            }
+            if strategy is RandomWalk || strategy is ProbabilisticConcurrencyTesting { XCTAssertEqual(sink.estimates.last, 300, strategy.name) }
         }
     }
 
