@@ -75,6 +75,19 @@ public struct AxiomaticSearch: Strategy {
         return nil
     }
 
+    /// The cells of each thread's own frame objects (registers that live in memory), which a
+    /// per-thread run writes and the combined state takes from that thread's run.
+    static func frameCells(_ root: State, threads n: Int) -> [[Int]] {
+        var cells = [[Int]](repeating: [], count: n)
+        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
+            let t = Int(root.objects[o].owner)
+            guard t >= 0 && t < n else { continue }
+            let b = Int(root.objects[o].base)
+            cells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
+        }
+        return cells
+    }
+
     static func cellIndex(_ s: State, _ a: Int64) -> Int? {
         let o = Address.object(a)
         guard a > 0, o > 0, o < s.objects.count, Address.offset(a) < Int(s.objects[o].size), !s.objects[o].freed else { return nil }
@@ -183,14 +196,7 @@ public struct AxiomaticSearch: Strategy {
         } } }
         let initial = addresses.map { a in AxiomaticSearch.cellIndex(root, a).map { root.cells[$0] } ?? 0 }
         let cellOf = addresses.map { AxiomaticSearch.cellIndex(root, $0) ?? -1 }
-        // Cells of each thread's own frame objects (registers that live in memory).
-        var frameCells = [[Int]](repeating: [], count: n)
-        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
-            let t = Int(root.objects[o].owner)
-            guard t >= 0 && t < n else { continue }
-            let b = Int(root.objects[o].base)
-            frameCells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
-        }
+        let frameCells = AxiomaticSearch.frameCells(root, threads: n)
         var choice = [Int](repeating: 0, count: n)
         var candidates = 0
         var stopped: StopReason? = nil

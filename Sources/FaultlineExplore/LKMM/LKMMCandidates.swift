@@ -91,14 +91,7 @@ struct LKMMCandidates {
         let machine = ctx.machine
         root = machine.initialState()
         let n = prepared.paths.count
-        var frameCells = [[Int]](repeating: [], count: n)
-        for o in 1..<root.objects.count where root.objects[o].origin == .stack {
-            let t = Int(root.objects[o].owner)
-            guard t >= 0 && t < n else { continue }
-            let b = Int(root.objects[o].base)
-            frameCells[t].append(contentsOf: b..<(b + Int(root.objects[o].size)))
-        }
-        self.frameCells = frameCells
+        self.frameCells = AxiomaticSearch.frameCells(root, threads: n)
         let root = self.root
         cellOf = prepared.addresses.map { AxiomaticSearch.cellIndex(root, $0) ?? -1 }
         let program = machine.program
