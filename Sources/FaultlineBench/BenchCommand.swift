@@ -160,8 +160,8 @@ struct BenchCommand {
 }
 
 /// The entry point of `faultline-bench` (kept out of the shipped `faultline` binary).
-public enum Bench {
-    public static func run(_ args: [String], output: Output) -> Int32 {
+package enum Bench {
+    package static func run(_ args: [String], output: Output) -> Int32 {
         CLI.guarded("faultline-bench", output) { try BenchCommand(args).run(output) }
     }
 }

@@ -1,8 +1,8 @@
 /// A usage error: printed with the command's usage line, exit code 2.
-public struct UsageError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct UsageError: Error, CustomStringConvertible {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
 /// Command-line words split into options and positional arguments. Accepts `--opt value`,

@@ -7,7 +7,7 @@ import FaultlineReport
 
 /// Exit codes of every command. A search that stopped early (a limit) and found nothing is not
 /// clean: 4. Interrupted: 128 + the signal (130 SIGINT, 143 SIGTERM).
-public enum ExitCode: Int32 {
+package enum ExitCode: Int32 {
     case ok = 0, violation = 1, badInput = 2, internalError = 3, incomplete = 4
 
     /// The code of a command over several files: bad input, then a violation, then incomplete.
@@ -18,15 +18,15 @@ public enum ExitCode: Int32 {
 }
 
 /// Where a command writes (captured in tests).
-public final class Output {
-    public var out = ""
-    public var err = ""
-    public let streaming: Bool
-    public init(streaming: Bool) { self.streaming = streaming }
-    public func print(_ s: String) {
+package final class Output {
+    package var out = ""
+    package var err = ""
+    package let streaming: Bool
+    package init(streaming: Bool) { self.streaming = streaming }
+    package func print(_ s: String) {
         if streaming { Output.writeAll(STDOUT_FILENO, s) } else { out += s }
     }
-    public func error(_ s: String) {
+    package func error(_ s: String) {
         if streaming { Output.writeAll(STDERR_FILENO, s) } else { err += s }
     }
 
@@ -47,12 +47,12 @@ public final class Output {
 }
 
 /// The command-line interface: argument parsing and exit codes; the work is in the libraries.
-public enum CLI {
-    public static let version = "faultline 0.1.0"
+package enum CLI {
+    package static let version = "faultline 0.1.0"
 
     /// `environment` supplies the defaults a Kubernetes Indexed Job sets (`JOB_COMPLETION_INDEX`,
     /// `JOB_COMPLETIONS`); tests pass their own.
-    public static func run(_ args: [String], output: Output, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
+    package static func run(_ args: [String], output: Output, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
         guard let cmd = args.first else {
             output.error(mainHelp)
             return ExitCode.badInput.rawValue

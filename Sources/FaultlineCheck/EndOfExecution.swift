@@ -4,23 +4,23 @@ import FaultlineMachine
 /// The checks that watch an execution: the `invariant` block after every step, and at the end
 /// the `final` block and the leak check; plus the observation of the final state for the
 /// outcome histogram and the claim.
-public struct ExecutionChecker: Sendable {
-    public let machine: Machine
-    public var program: Program { machine.program }
-    public var checkLeaks = true
+package struct ExecutionChecker: Sendable {
+    package let machine: Machine
+    package var program: Program { machine.program }
+    package var checkLeaks = true
 
-    public init(machine: Machine) { self.machine = machine }
+    package init(machine: Machine) { self.machine = machine }
 
-    public var hasInvariant: Bool { machine.program.invariantFunction != nil }
+    package var hasInvariant: Bool { machine.program.invariantFunction != nil }
 
     /// Runs the invariant block against the state after a step.
-    public func checkInvariant(_ s: State) -> Violation? {
+    package func checkInvariant(_ s: State) -> Violation? {
         var ignored: [Int64]? = nil
         return checkInvariant(s, reads: &ignored)
     }
 
     /// The same, collecting the addresses the invariant read (when `reads` is non-nil).
-    public func checkInvariant(_ s: State, reads: inout [Int64]?) -> Violation? {
+    package func checkInvariant(_ s: State, reads: inout [Int64]?) -> Violation? {
         guard let f = program.invariantFunction else { return nil }
         guard var v = machine.runAtomically(function: f, on: s, reads: &reads) else { return nil }
         v.facts.block = .invariant
@@ -29,7 +29,7 @@ public struct ExecutionChecker: Sendable {
 
     /// End-of-execution checks once every thread has finished.
     /// A failing `final` block is reported together with the execution's leak (`alsoFound`).
-    public func checkFinal(_ s: State) -> Violation? {
+    package func checkFinal(_ s: State) -> Violation? {
         let leaked = checkLeaks ? leak(s) : nil
         if let f = program.finalFunction, var v = machine.runAtomically(function: f, on: s) {
             v.facts.block = .final
@@ -42,7 +42,7 @@ public struct ExecutionChecker: Sendable {
     /// Objects allocated during the run (kmalloc, alloc_page), not freed, and not reachable from
     /// the globals through reference cells (`ReferenceCells`: pointers and page-table entries,
     /// both of which name an object in their bits above the cell offset).
-    public func leak(_ s: State) -> Violation? {
+    package func leak(_ s: State) -> Violation? {
         let refs = program.referenceCells
         var marked = [Bool](repeating: false, count: s.objects.count)
         var work: [Int] = []
@@ -76,7 +76,7 @@ public struct ExecutionChecker: Sendable {
     }
 
     /// The observed final values (registers and locations named by the claim and `locations`).
-    public func observe(_ s: State) -> [Int64] {
+    package func observe(_ s: State) -> [Int64] {
         program.observed.map { o in
             switch o {
             case .register(let t, let home, _): return machine.registerValue(s, thread: t, home: home)
@@ -87,7 +87,7 @@ public struct ExecutionChecker: Sendable {
 
     /// Renders observed values herd-style: `0:r0=1; x=2;` (addresses of globals by name).
     /// (`values` may be a prefix of the observed locations: LKMM leaves the filter's own out.)
-    public func render(_ values: [Int64]) -> String {
+    package func render(_ values: [Int64]) -> String {
         var parts: [String] = []
         for (i, o) in program.observed.enumerated() where i < values.count {
             let name: String
@@ -100,7 +100,7 @@ public struct ExecutionChecker: Sendable {
         return parts.joined(separator: "; ") + (parts.isEmpty ? "" : ";")
     }
 
-    public func renderValue(_ v: Int64) -> String {
+    package func renderValue(_ v: Int64) -> String {
         let o = Address.object(v)
         if v > 0, o >= 1, o <= program.globals.count {
             let g = program.globals[o - 1]

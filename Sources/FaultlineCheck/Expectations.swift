@@ -2,28 +2,28 @@ import FaultlineLanguage
 
 /// The memory model a verdict is given under: the Linux-kernel memory model (herd7's
 /// `linux-kernel.cfg`) or sequential consistency (every interleaving of the threads' steps).
-public enum MemoryModel: String, Sendable, CaseIterable, Comparable {
+package enum MemoryModel: String, Sendable, CaseIterable, Comparable {
     case lkmm, sc
-    public static func < (a: MemoryModel, b: MemoryModel) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: MemoryModel, b: MemoryModel) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// What one search observed, in the terms expectations are written in.
-public struct Observation: Sendable {
+package struct Observation: Sendable {
     /// The claim's verdict; without a claim, how often an execution hits a violation.
-    public var verdict: Expectation.Verdict?
-    public var violations: Set<ViolationKind>
+    package var verdict: Expectation.Verdict?
+    package var violations: Set<ViolationKind>
     /// Executions that reached a final state (herd7's positive + negative witnesses).
-    public var finished: Int
+    package var finished: Int
     /// herd7 flags raised (`data-race`, ...), sorted.
-    public var flags: [String]
-    public var complete: Bool
+    package var flags: [String]
+    package var complete: Bool
     /// Why the search stopped early (nil when complete).
-    public var stopReason: String?
+    package var stopReason: String?
     /// The claim's verdict is final although the search is incomplete (LKMM: the candidates that
     /// may satisfy the condition were all searched first).
-    public var verdictDecided: Bool
+    package var verdictDecided: Bool
 
-    public init(verdict: Expectation.Verdict?, violations: Set<ViolationKind>, finished: Int, flags: [String] = [],
+    package init(verdict: Expectation.Verdict?, violations: Set<ViolationKind>, finished: Int, flags: [String] = [],
                 complete: Bool, stopReason: String? = nil, verdictDecided: Bool = false) {
         self.verdict = verdict
         self.violations = violations
@@ -35,7 +35,7 @@ public struct Observation: Sendable {
     }
 
     /// herd7's data-race flag, or a data-race finding.
-    public var dataRace: Bool { flags.contains("data-race") || violations.contains(.dataRace) }
+    package var dataRace: Bool { flags.contains("data-race") || violations.contains(.dataRace) }
 }
 
 /// What a race file says it should do, per configuration and memory model: read from `Expect:`
@@ -47,22 +47,22 @@ public struct Observation: Sendable {
 ///     Expect: - => lkmm sometimes
 ///     Expect: - => sc never
 ///      * Result: Sometimes DATARACE
-public struct Expectation: Sendable, Equatable {
-    public enum Verdict: String, Sendable { case never, sometimes, always }
-    public var defines: [Define]
+package struct Expectation: Sendable, Equatable {
+    package enum Verdict: String, Sendable { case never, sometimes, always }
+    package var defines: [Define]
     /// nil: the model the run is under (`--model`, else SC). A `Result:` line is always LKMM.
-    public var model: MemoryModel?
-    public var verdict: Verdict?
+    package var model: MemoryModel?
+    package var verdict: Verdict?
     /// nil: violations not stated; empty: `clean`.
-    public var violations: Set<ViolationKind>?
+    package var violations: Set<ViolationKind>?
     /// herd7's `Result:` line as the kernel's `judgelitmus.sh` reads it: `DEADLOCK` (no execution
     /// reaches the end), `Maybe` (any verdict), `DATARACE` (the data-race flag must be raised;
     /// without it, it must not be), and a verdict mismatch forgiven when a data race is flagged.
-    public var herdResult: HerdResult?
-    public var location: SourceLocation
-    public var text: String
+    package var herdResult: HerdResult?
+    package var location: SourceLocation
+    package var text: String
 
-    public enum HerdResult: Sendable, Equatable {
+    package enum HerdResult: Sendable, Equatable {
         case verdict(dataRace: Bool)
         case deadlock(dataRace: Bool)
         case maybe(dataRace: Bool)
@@ -71,14 +71,14 @@ public struct Expectation: Sendable, Equatable {
         }
     }
 
-    public var line: Int { location.line }
+    package var line: Int { location.line }
 
     /// The configuration as it is written on the command line (`-` for none).
-    public var configuration: String { defines.isEmpty ? "-" : defines.map(\.description).joined(separator: " ") }
+    package var configuration: String { defines.isEmpty ? "-" : defines.map(\.description).joined(separator: " ") }
 
     /// What is expected, as it reads in check's table (`sometimes`, `never clean`, `deadlock`...;
     /// the model is a column of its own).
-    public var expected: String {
+    package var expected: String {
         var parts: [String] = []
         switch herdResult {
         case .deadlock(let d)?: parts.append("deadlock"); if d { parts.append("data-race") }
@@ -97,32 +97,32 @@ public struct Expectation: Sendable, Equatable {
     }
 
     /// The result of comparing an observation with the expectation.
-    public struct Evaluation: Sendable {
-        public var passed: Bool
+    package struct Evaluation: Sendable {
+        package var passed: Bool
         /// The observation in the expectation's terms (for the table).
-        public var observed: String
+        package var observed: String
         /// Why it failed (or what was forgiven); empty when it simply passed.
-        public var detail: String
+        package var detail: String
     }
 
     /// Whether a search may stop before it is complete: when expected violation kinds are named
     /// (and the verdict, if any, is `sometimes`). Clean, `never` and `always` expectations, and
     /// herd7 `Result:` lines, need the whole search.
-    public var mayStopEarly: Bool {
+    package var mayStopEarly: Bool {
         guard herdResult == nil, let wanted = violations else { return false }
         return !wanted.isEmpty && verdict != .always && verdict != .never
     }
 
     /// Whether a search may stop now: every expected violation kind has been seen (and a
     /// `sometimes` verdict is established).
-    public func isSettled(by o: Observation) -> Bool {
+    package func isSettled(by o: Observation) -> Bool {
         guard mayStopEarly, let wanted = violations else { return false }
         return wanted.isSubset(of: o.violations) && (verdict != .sometimes || o.verdict == .sometimes)
     }
 
     /// Compares what a search observed with this expectation. `settled`: the search was stopped
     /// early because `isSettled` said so (what was asked for has been seen).
-    public func evaluate(_ o: Observation, settled: Bool = false) -> Evaluation {
+    package func evaluate(_ o: Observation, settled: Bool = false) -> Evaluation {
         var detail: [String] = []
         // A verdict decided before a limit cut the search settles an expectation of a verdict alone
         // (herd7's Result: line, or an Expect: line without violation kinds); the final states and
@@ -170,11 +170,11 @@ public struct Expectation: Sendable, Equatable {
     }
 }
 
-public enum Expectations {
+package enum Expectations {
     /// The expectations of a header: every `Expect:` line, and herd7's `Result:` line as the
     /// default configuration's LKMM expectation unless an `Expect: - => lkmm ...` line says otherwise.
     /// A word that is no verdict, model or violation kind is an error at that word.
-    public static func read(_ header: LitmusHeader) -> (expectations: [Expectation], errors: [Diagnostic]) {
+    package static func read(_ header: LitmusHeader) -> (expectations: [Expectation], errors: [Diagnostic]) {
         var out: [Expectation] = []
         var errors = header.errors
         lines: for line in header.expectLines {

@@ -22,9 +22,9 @@ import FaultlineMachine
 /// grace-period operations, with no violation, `assume`, allocation or unbounded loop on any path, and
 /// no `final`/`invariant` block (a violation must come with a schedule), are in scope; `applies`
 /// says whether a program is.
-public struct AxiomaticSearch: Strategy {
-    public var name: String { "axiomatic" }
-    public init() {}
+package struct AxiomaticSearch: Strategy {
+    package var name: String { "axiomatic" }
+    package init() {}
 
     enum Kind: UInt8 { case read, write, enter, exit, gpStart, gpEnd }
 
@@ -162,9 +162,9 @@ public struct AxiomaticSearch: Strategy {
     }
 
     /// Whether the program is in this strategy's scope.
-    public static func applies(_ ctx: ExplorationContext) -> Bool { paths(ctx) != nil }
+    package static func applies(_ ctx: ExplorationContext) -> Bool { paths(ctx) != nil }
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         return explore(ctx, options: options, paths: AxiomaticSearch.paths(ctx, budget: budget))
@@ -491,11 +491,11 @@ struct Reach {
 /// what counting interleavings cannot; `dpor` otherwise (everything with locks, allocation,
 /// violations, loops: the race catalogue). The choice depends on the program only, so the report
 /// is the same for any `--jobs` or sharding.
-public struct AutomaticStrategy: Strategy {
-    public var name: String { "auto" }
-    public init() {}
+package struct AutomaticStrategy: Strategy {
+    package var name: String { "auto" }
+    package init() {}
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         // The axiomatic engine has no happens-before clocks: programs with plain accesses go to dpor.

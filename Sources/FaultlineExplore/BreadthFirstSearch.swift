@@ -7,11 +7,11 @@ import FaultlineMachine
 /// every violation the shortest schedule that reaches it. Step counters are not part of a
 /// state, so `step-bound` is not reported here (a cycle is simply not expanded twice). Its unit
 /// of `--max-executions` is a state expanded (final states alone would not bound the work).
-public struct BreadthFirstSearch: Strategy {
-    public var name: String { "bfs" }
-    public init() {}
+package struct BreadthFirstSearch: Strategy {
+    package var name: String { "bfs" }
+    package init() {}
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         let start = monotonicSeconds()

@@ -5,9 +5,9 @@ import FaultlineMachine
 /// order, so the order of discovery is deterministic). With `preemptionBound`, schedules that
 /// switch away from a still-enabled thread more than K times are skipped (and the result is
 /// marked incomplete if anything was skipped). Memory is proportional to the depth.
-public struct DepthFirstSearch: Strategy, Sendable {
-    public var name: String { "dfs" }
-    public init() {}
+package struct DepthFirstSearch: Strategy, Sendable {
+    package var name: String { "dfs" }
+    package init() {}
 
     struct Node {
         var state: State
@@ -17,7 +17,7 @@ public struct DepthFirstSearch: Strategy, Sendable {
         var preemptions: Int
     }
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         let start = monotonicSeconds()

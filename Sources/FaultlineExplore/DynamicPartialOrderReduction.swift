@@ -17,9 +17,9 @@ import FaultlineMachine
 /// general: so writes (and frees) to any object the invariant has read count as dependent on each
 /// other, which keeps the sequence of states the invariant can see the same in every explored
 /// order. An invariant violation does not end the execution.
-public struct DynamicPartialOrderReduction: Strategy, Sendable {
-    public var name: String { "dpor" }
-    public init() {}
+package struct DynamicPartialOrderReduction: Strategy, Sendable {
+    package var name: String { "dpor" }
+    package init() {}
 
     /// Object ids with a table of their own in the race analysis (see `bucket`).
     static let trackedObjects = 1 << 16
@@ -58,7 +58,7 @@ public struct DynamicPartialOrderReduction: Strategy, Sendable {
         var depth: Int
     }
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         _ = options.runBudget()
         // An invariant's dependency is learnt while searching, so subtrees searched apart could

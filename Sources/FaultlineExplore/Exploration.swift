@@ -4,36 +4,36 @@ import FaultlineMachine
 import FaultlineCheck
 
 /// Options shared by every strategy.
-public struct ExplorationOptions: Sendable {
+package struct ExplorationOptions: Sendable {
     // The limits of the run, from which `runBudget()` makes its `SearchBudget` (see there).
-    public var maxExecutions: Int = 10_000_000
-    public var timeout: Double? = nil          // seconds
+    package var maxExecutions: Int = 10_000_000
+    package var timeout: Double? = nil          // seconds
     /// Resident memory (bytes) the run may reach.
-    public var maxMemory: Int? = nil
+    package var maxMemory: Int? = nil
     /// The budget of the run these options belong to, once it has started (shared by its parts).
-    public var budget: SearchBudget? = nil
-    public var preemptionBound: Int? = nil
-    public var seed: UInt64 = 0
-    public var runs: Int = 1000
+    package var budget: SearchBudget? = nil
+    package var preemptionBound: Int? = nil
+    package var seed: UInt64 = 0
+    package var runs: Int = 1000
     /// pct: the bug depth D (D-1 priority change points per run); at least 1.
-    public var depth: Int = 3
+    package var depth: Int = 3
     /// Checked after every execution (on the result of the part of the search that made it): true
     /// ends the search early (`StopReason.expectationMet`). `check` uses it for buggy
     /// configurations, which need not be explored exhaustively.
-    public var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
+    package var stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil
     /// Called now and then during a search (from worker threads too): for a progress line.
-    public var progress: ProgressSink? = nil
+    package var progress: ProgressSink? = nil
     /// Benchmarks: called by dpor with the canonical linearization of every complete execution,
     /// to count distinct Mazurkiewicz traces (the redundancy of the reduction). Slows the search.
-    public var observeTrace: (@Sendable ([Int]) -> Void)? = nil
+    package var observeTrace: (@Sendable ([Int]) -> Void)? = nil
     /// Worker threads for one search (`ParallelSearch`); the report does not depend on it.
-    public var jobs: Int = 1
+    package var jobs: Int = 1
     /// Explore only this deterministic part of the search (`faultline merge` combines the parts).
-    public var shard: Shard? = nil
+    package var shard: Shard? = nil
     /// dpor: critical sections of one spinlock or mutex are reordered only when their accesses
     /// conflict (`--no-lock-reduction` turns it off, for comparison).
-    public var lockReduction = true
-    public init() {}
+    package var lockReduction = true
+    package init() {}
 }
 
 /// Receives progress from a running search, from its `SearchBudget` at every execution counted:
@@ -41,7 +41,7 @@ public struct ExplorationOptions: Sendable {
 /// search has found, and the total the strategy expects when it can tell (random, pct: the runs
 /// asked for; dfs, dpor: Knuth's estimate of the tree — the mean over sampled executions of the
 /// product of the branching along their path). Never part of the report.
-public protocol ProgressSink: AnyObject, Sendable {
+package protocol ProgressSink: AnyObject, Sendable {
     func report(executions: Int, violations: Int, estimatedTotal: Double?)
 }
 
@@ -60,21 +60,21 @@ struct TreeSizeEstimate {
 }
 
 /// Part `index` of `count` (0-based) of a search split into subtrees.
-public struct Shard: Sendable, Equatable {
-    public var index: Int
-    public var count: Int
-    public init(index: Int, count: Int) { self.index = index; self.count = count }
+package struct Shard: Sendable, Equatable {
+    package var index: Int
+    package var count: Int
+    package init(index: Int, count: Int) { self.index = index; self.count = count }
 }
 
 /// A violation found by exploration, with the schedule (or seed) that reproduces it.
-public struct FoundViolation: Sendable {
-    public var violation: Violation
-    public var schedule: [Int]
-    public var seed: UInt64?
+package struct FoundViolation: Sendable {
+    package var violation: Violation
+    package var schedule: [Int]
+    package var seed: UInt64?
     /// How many executions hit this (kind, location).
-    public var occurrences: Int
+    package var occurrences: Int
 
-    public init(violation: Violation, schedule: [Int], seed: UInt64?, occurrences: Int) {
+    package init(violation: Violation, schedule: [Int], seed: UInt64?, occurrences: Int) {
         self.violation = violation
         self.schedule = schedule
         self.seed = seed
@@ -85,7 +85,7 @@ public struct FoundViolation: Sendable {
 extension FoundViolation {
     /// The order violations are reported in: by kind, then source location, then message. Not the
     /// order of discovery, which depends on the strategy's search order.
-    public static func reportOrder(_ a: FoundViolation, _ b: FoundViolation) -> Bool {
+    package static func reportOrder(_ a: FoundViolation, _ b: FoundViolation) -> Bool {
         let x = a.violation, y = b.violation
         if x.kind != y.kind { return x.kind.rawValue < y.kind.rawValue }
         if x.location != y.location { return x.location < y.location }
@@ -95,7 +95,7 @@ extension FoundViolation {
 }
 
 /// How one execution ended.
-public enum Terminal: Sendable {
+package enum Terminal: Sendable {
     case outcome([Int64])
     case violation(Violation)
     case pruned
@@ -103,40 +103,40 @@ public enum Terminal: Sendable {
 
 /// The result of exploring a program: counts, the outcome histogram and the claim's verdict,
 /// and the violations found (first schedule for each kind and location).
-public struct ExplorationResult: Sendable {
-    public var strategy: String
-    public var executions = 0
-    public var complete = true
-    public var stopReason: StopReason? = nil
+package struct ExplorationResult: Sendable {
+    package var strategy: String
+    package var executions = 0
+    package var complete = true
+    package var stopReason: StopReason? = nil
     /// Final states (observed values) with how many executions reached each, sorted.
-    public var outcomes: [([Int64], Int)] = []
-    public var claimSatisfied = 0
-    public var claimViolated = 0
-    public var pruned = 0
-    public var filteredOut = 0
-    public var violations: [FoundViolation] = []
-    public var elapsed: Double = 0
-    public var steps = 0
+    package var outcomes: [([Int64], Int)] = []
+    package var claimSatisfied = 0
+    package var claimViolated = 0
+    package var pruned = 0
+    package var filteredOut = 0
+    package var violations: [FoundViolation] = []
+    package var elapsed: Double = 0
+    package var steps = 0
     /// Executions cut short because every enabled thread was in the sleep set (dpor).
-    public var sleepBlocked = 0
+    package var sleepBlocked = 0
     /// dpor with lock-aware reduction: searches started again because a lock had to become
     /// strict (its holder blocked or ended inside a critical section).
-    public var lockRestarts = 0
+    package var lockRestarts = 0
     /// Distinct states visited (stateful strategies only).
-    public var distinctStates: Int? = nil
+    package var distinctStates: Int? = nil
     /// Set when only one shard of the search was explored.
-    public var shard: Shard? = nil
+    package var shard: Shard? = nil
     /// The LKMM engine's flags, witnesses and forbidden execution (`LKMMSearch` only).
-    public var lkmm: LKMMReport? = nil
+    package var lkmm: LKMMReport? = nil
 
-    public init(strategy: String) { self.strategy = strategy }
+    package init(strategy: String) { self.strategy = strategy }
 
     /// Executions that hit at least one violation.
-    public var violatedExecutions = 0
+    package var violatedExecutions = 0
 
     /// never / sometimes / always: with a claim, over executions that reached a final state;
     /// without one, how often an execution hits a violation.
-    public func verdict(hasClaim: Bool) -> Expectation.Verdict? {
+    package func verdict(hasClaim: Bool) -> Expectation.Verdict? {
         guard hasClaim else {
             if violatedExecutions == 0 { return .never }
             return violatedExecutions >= executions - pruned ? .always : .sometimes
@@ -146,13 +146,13 @@ public struct ExplorationResult: Sendable {
         return .sometimes
     }
 
-    public var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
+    package var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
 
     /// Whether the claim's verdict is final although the search is incomplete. The LKMM engine
     /// searches the candidates that may satisfy the condition first: once they are all checked
     /// (`LKMMReport.conditionDecided`) `never` is final, and `sometimes` is once an execution of
     /// each kind was found; `always` needs the rest. Other strategies: only when complete.
-    public var verdictDecided: Bool {
+    package var verdictDecided: Bool {
         if complete { return true }
         guard let lk = lkmm else { return false }
         if claimSatisfied > 0 && claimViolated > 0 { return true }
@@ -160,7 +160,7 @@ public struct ExplorationResult: Sendable {
     }
 
     /// The result in the terms expectations are written in (`Expectation.evaluate`).
-    public func observation(hasClaim: Bool, flags: [String] = []) -> Observation {
+    package func observation(hasClaim: Bool, flags: [String] = []) -> Observation {
         Observation(verdict: verdict(hasClaim: hasClaim), violations: violationKinds,
                     finished: hasClaim ? claimSatisfied + claimViolated : outcomes.reduce(0) { $0 + $1.1 },
                     flags: flags, complete: complete, stopReason: stopReason?.rawValue, verdictDecided: hasClaim && verdictDecided)
@@ -259,30 +259,30 @@ struct ResultBuilder {
 }
 
 /// What every strategy shares: the machine, the checkers, and how a state is classified.
-public struct ExplorationContext: Sendable {
-    public let machine: Machine
-    public let checker: ExecutionChecker
+package struct ExplorationContext: Sendable {
+    package let machine: Machine
+    package let checker: ExecutionChecker
 
-    public init(machine: Machine) {
+    package init(machine: Machine) {
         self.machine = machine
         self.checker = ExecutionChecker(machine: machine)
     }
 
-    public init(machine: Machine, checker: ExecutionChecker) {
+    package init(machine: Machine, checker: ExecutionChecker) {
         self.machine = machine
         self.checker = checker
     }
 
     /// Steps thread `t` and runs the per-step invariant.
     @inline(__always)
-    public func step(_ s: inout State, _ t: Int) {
+    package func step(_ s: inout State, _ t: Int) {
         machine.step(&s, t)
         if s.violation == nil && checker.hasInvariant, let v = checker.checkInvariant(s) { s.violation = v }
     }
 
     /// nil while the execution can go on; otherwise how it ended. `mask` is the enabled set.
     @inline(__always)
-    public func terminal(_ s: State, mask: UInt64) -> Terminal? {
+    package func terminal(_ s: State, mask: UInt64) -> Terminal? {
         if let v = s.violation { return .violation(v) }
         if s.pruned { return .pruned }
         if mask != 0 { return nil }
@@ -310,15 +310,15 @@ extension State {
 }
 
 /// A search strategy. Each lives in its own file; the CLI picks one by name.
-public protocol Strategy {
+package protocol Strategy {
     var name: String { get }
     func explore(_ context: ExplorationContext, options: ExplorationOptions) -> ExplorationResult
 }
 
 /// Names the CLI accepts for `--strategy`.
-public enum StrategyName: String, CaseIterable, Sendable {
+package enum StrategyName: String, CaseIterable, Sendable {
     case auto, dpor, dfs, bfs, random, pct, axiomatic
-    public func make() -> Strategy {
+    package func make() -> Strategy {
         switch self {
         case .auto: return AutomaticStrategy()
         case .dpor: return DynamicPartialOrderReduction()
@@ -378,7 +378,7 @@ extension ResultBuilder {
 
 /// Puts the parts of a split search back together (`faultline merge`): the parts' results, in
 /// any order, give the result the unsplit search gives.
-public func mergeResults(_ parts: [ExplorationResult], program: Program) -> ExplorationResult {
+package func mergeResults(_ parts: [ExplorationResult], program: Program) -> ExplorationResult {
     var b = ResultBuilder(strategy: parts.first?.strategy ?? "", program: program)
     for p in parts { b.absorb(p) }
     return b.finish(elapsed: parts.map(\.elapsed).max() ?? 0)

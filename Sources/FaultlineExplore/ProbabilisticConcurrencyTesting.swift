@@ -27,11 +27,11 @@ import FaultlineMachine
 /// A violation found by PCT therefore records `seed: nil` and its schedule, and the report's
 /// replay command is `faultline replay FILE --trace fl1:…`, which reproduces it exactly and is
 /// checked against the program hash. `execute` reproduces a run from all three inputs.
-public struct ProbabilisticConcurrencyTesting: Strategy {
-    public var name: String { "pct" }
-    public init() {}
+package struct ProbabilisticConcurrencyTesting: Strategy {
+    package var name: String { "pct" }
+    package init() {}
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         precondition(options.depth >= 1, "PCT depth must be at least 1")
         var options = options
         let budget = options.runBudget()
@@ -58,7 +58,7 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
 
     /// The first run's estimate of an execution's length: the visible instructions of the code
     /// threads run (every function but the `invariant` and `final` blocks), at least 1.
-    public static func initialLengthEstimate(_ program: Program) -> Int {
+    package static func initialLengthEstimate(_ program: Program) -> Int {
         var n = 0
         for (i, f) in program.functions.enumerated() where i != program.invariantFunction && i != program.finalFunction {
             for instr in f.code where instr.isVisible { n += 1 }
@@ -69,13 +69,13 @@ public struct ProbabilisticConcurrencyTesting: Strategy {
     /// One PCT execution: how it ended and the schedule it took. Deterministic in its inputs;
     /// `lengthEstimate` is the k among whose step indices 1…k the change points are drawn
     /// (values below 1 count as 1).
-    public static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int) -> (Terminal, [Int]) {
+    package static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int) -> (Terminal, [Int]) {
         var races: [DataRace] = []
         return execute(ctx, seed: seed, depth: depth, lengthEstimate: lengthEstimate, races: &races)
     }
 
     /// The same, with the data races of the execution.
-    public static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int, races: inout [DataRace]) -> (Terminal, [Int]) {
+    package static func execute(_ ctx: ExplorationContext, seed: UInt64, depth: Int, lengthEstimate: Int, races: inout [DataRace]) -> (Terminal, [Int]) {
         precondition(depth >= 1, "PCT depth must be at least 1")
         var rng = SplitMix64(seed: seed)
         var s = ctx.machine.initialState()

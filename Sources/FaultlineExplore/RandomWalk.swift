@@ -4,11 +4,11 @@ import FaultlineMachine
 /// Samples `runs` executions, each choosing uniformly among the enabled threads with its own
 /// PRNG seeded from `SplitMix64.derive(seed, run)`. A violation records that run's seed, which
 /// `faultline replay --seed` takes.
-public struct RandomWalk: Strategy {
-    public var name: String { "random" }
-    public init() {}
+package struct RandomWalk: Strategy {
+    package var name: String { "random" }
+    package init() {}
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         let start = monotonicSeconds()
@@ -52,13 +52,13 @@ public struct RandomWalk: Strategy {
     }
 
     /// One random execution from a run seed: how it ended and the schedule it took.
-    public static func execute(_ ctx: ExplorationContext, seed: UInt64) -> (Terminal, [Int]) {
+    package static func execute(_ ctx: ExplorationContext, seed: UInt64) -> (Terminal, [Int]) {
         var races: [DataRace] = []
         return execute(ctx, seed: seed, races: &races)
     }
 
     /// The same, with the data races of the execution.
-    public static func execute(_ ctx: ExplorationContext, seed: UInt64, races: inout [DataRace]) -> (Terminal, [Int]) {
+    package static func execute(_ ctx: ExplorationContext, seed: UInt64, races: inout [DataRace]) -> (Terminal, [Int]) {
         var rng = SplitMix64(seed: seed)
         var s = ctx.machine.initialState()
         var schedule: [Int] = []

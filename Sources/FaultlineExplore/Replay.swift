@@ -2,12 +2,12 @@ import FaultlineLanguage
 import FaultlineMachine
 
 /// Re-runs one schedule step by step, keeping every event for the trace.
-public struct Replay {
-    public enum Failure: Error, CustomStringConvertible {
+package struct Replay {
+    package enum Failure: Error, CustomStringConvertible {
         case threadNotEnabled(step: Int, thread: Int)
         case noSuchThread(step: Int, thread: Int)
         case endedEarly(step: Int)
-        public var description: String {
+        package var description: String {
             switch self {
             case .threadNotEnabled(let s, let t): return "step \(s + 1) schedules P\(t), which cannot run there: the token does not fit this program"
             case .noSuchThread(let s, let t): return "step \(s + 1) schedules P\(t), but the program has no such thread"
@@ -18,15 +18,15 @@ public struct Replay {
 
     /// The events, the final state, and how the execution ended (nil if the schedule stops
     /// while threads can still run).
-    public struct Outcome {
-        public var events: [StepEvent]
-        public var state: State
-        public var terminal: Terminal?
+    package struct Outcome {
+        package var events: [StepEvent]
+        package var state: State
+        package var terminal: Terminal?
     }
 
     /// `beforeStep` sees the state before each step and the thread about to take it (traces
     /// read call stacks and pending accesses there).
-    public static func run(_ ctx: ExplorationContext, schedule: [Int], beforeStep: (State, Int) -> Void = { _, _ in }) throws -> Outcome {
+    package static func run(_ ctx: ExplorationContext, schedule: [Int], beforeStep: (State, Int) -> Void = { _, _ in }) throws -> Outcome {
         var s = ctx.machine.initialState()
         var events: [StepEvent] = []
         for (i, t) in schedule.enumerated() {
@@ -43,7 +43,7 @@ public struct Replay {
     }
 
     /// Replays a random run from its own seed.
-    public static func run(_ ctx: ExplorationContext, seed: UInt64) throws -> Outcome {
+    package static func run(_ ctx: ExplorationContext, seed: UInt64) throws -> Outcome {
         let (_, schedule) = RandomWalk.execute(ctx, seed: seed)
         return try run(ctx, schedule: schedule)
     }

@@ -3,16 +3,16 @@ import FaultlineLanguage
 /// A schedule (the sequence of thread choices) bound to one version of a program.
 /// Text form, version 1: `fl1:<program hash, 16 hex>:<runs>`, where runs are `T` or `TxN`
 /// (thread T for N consecutive steps) joined by `.`, e.g. `fl1:9c0ffee012345678:0x3.1.0x2`.
-public struct ReplayToken: Equatable, Sendable, CustomStringConvertible {
-    public var programHash: UInt64
-    public var schedule: [Int]
+package struct ReplayToken: Equatable, Sendable, CustomStringConvertible {
+    package var programHash: UInt64
+    package var schedule: [Int]
 
-    public init(programHash: UInt64, schedule: [Int]) {
+    package init(programHash: UInt64, schedule: [Int]) {
         self.programHash = programHash
         self.schedule = schedule
     }
 
-    public var description: String {
+    package var description: String {
         var runs: [String] = []
         var i = 0
         while i < schedule.count {
@@ -25,10 +25,10 @@ public struct ReplayToken: Equatable, Sendable, CustomStringConvertible {
         return "fl1:" + String(repeating: "0", count: 16 - h.count) + h + ":" + (runs.isEmpty ? "-" : runs.joined(separator: "."))
     }
 
-    public enum ParseError: Error, Equatable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, CustomStringConvertible {
         case malformed(String)
         case unknownVersion(String)
-        public var description: String {
+        package var description: String {
             switch self {
             case .malformed(let m): return "malformed replay token: \(m)"
             case .unknownVersion(let v): return "replay token version '\(v)' is not understood by this faultline (it reads fl1)"
@@ -36,7 +36,7 @@ public struct ReplayToken: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw ParseError.malformed("expected fl1:HASH:SCHEDULE") }
         guard parts[0] == "fl1" else { throw ParseError.unknownVersion(String(parts[0])) }

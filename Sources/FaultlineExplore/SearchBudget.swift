@@ -3,7 +3,7 @@ import FaultlineLanguage
 
 /// Why a search ended before it had explored everything it set out to. `rawValue` is the word
 /// reports print (`INCOMPLETE (timeout)`, JSON `stop_reason`).
-public enum StopReason: String, Sendable, CaseIterable, Codable {
+package enum StopReason: String, Sendable, CaseIterable, Codable {
     case timeout = "timeout"
     case maxExecutions = "max-executions"
     case maxMemory = "max-memory"
@@ -26,7 +26,7 @@ public enum StopReason: String, Sendable, CaseIterable, Codable {
     case scheduleEnded = "schedule ends before the execution does"
 
     /// Limits of the run itself (as opposed to a property of the strategy or of the input).
-    public var isLimit: Bool { [.timeout, .maxExecutions, .maxMemory, .interrupted].contains(self) }
+    package var isLimit: Bool { [.timeout, .maxExecutions, .maxMemory, .interrupted].contains(self) }
 }
 
 /// One budget for a whole run, honoured by every strategy and phase: a deadline, a number of
@@ -46,18 +46,18 @@ public enum StopReason: String, Sendable, CaseIterable, Codable {
 /// `options` (which then carries it) to anything it calls, `if let r = budget.finishedExecution()
 /// { result.complete = false; result.stopReason = r; break }` per execution, and
 /// `budget.exhausted()` in set-up loops.
-public final class SearchBudget: @unchecked Sendable {
+package final class SearchBudget: @unchecked Sendable {
     /// Monotonic time (`monotonicSeconds`) the run started; the deadline counts from it.
-    public let start: Double
+    package let start: Double
     /// When the search must end (nil: no timeout). Shrinking may run on until `shrinkDeadline`.
-    public let searchDeadline: Double?
+    package let searchDeadline: Double?
     /// When shrinking must end and rendering begin: the user's deadline.
-    public let deadline: Double?
-    public let maxExecutions: Int
+    package let deadline: Double?
+    package let maxExecutions: Int
     /// Resident set size (bytes) the process may reach (nil: unbounded).
-    public let maxMemory: Int?
-    public let stopWhen: (@Sendable (ExplorationResult) -> Bool)?
-    public let progress: ProgressSink?
+    package let maxMemory: Int?
+    package let stopWhen: (@Sendable (ExplorationResult) -> Bool)?
+    package let progress: ProgressSink?
 
     /// How often the resident set size is read (seconds): a read of /proc costs microseconds.
     static let memoryInterval = 0.01
@@ -76,7 +76,7 @@ public final class SearchBudget: @unchecked Sendable {
 
     /// `timeout` counts from `start` (default: now); the search gets all but the shrinking share
     /// (a tenth of the timeout, at most 0.3 s).
-    public init(timeout: Double? = nil, maxExecutions: Int = .max, maxMemory: Int? = nil,
+    package init(timeout: Double? = nil, maxExecutions: Int = .max, maxMemory: Int? = nil,
                 stopWhen: (@Sendable (ExplorationResult) -> Bool)? = nil, progress: ProgressSink? = nil,
                 start: Double = monotonicSeconds()) {
         self.start = start
@@ -89,21 +89,21 @@ public final class SearchBudget: @unchecked Sendable {
     }
 
     /// Why the run stopped (nil while it may go on).
-    public var stopReason: StopReason? { lock.lock(); defer { lock.unlock() }; return reason }
+    package var stopReason: StopReason? { lock.lock(); defer { lock.unlock() }; return reason }
 
     /// The signal that interrupted the run (0: none).
-    public var interruptSignal: Int32 { lock.lock(); defer { lock.unlock() }; return signalNumber }
+    package var interruptSignal: Int32 { lock.lock(); defer { lock.unlock() }; return signalNumber }
 
     /// Executions counted so far, over every part of the run.
-    public var executionsUsed: Int { lock.lock(); defer { lock.unlock() }; return executions }
+    package var executionsUsed: Int { lock.lock(); defer { lock.unlock() }; return executions }
 
     /// Stops the run (the first reason stays).
-    public func stop(_ r: StopReason) {
+    package func stop(_ r: StopReason) {
         lock.lock(); if reason == nil { reason = r }; lock.unlock()
     }
 
     /// SIGINT/SIGTERM: every part of the run stops at its next check.
-    public func interrupt(signal: Int32) {
+    package func interrupt(signal: Int32) {
         lock.lock()
         if reason != .interrupted { reason = .interrupted; signalNumber = signal }
         lock.unlock()
@@ -111,14 +111,14 @@ public final class SearchBudget: @unchecked Sendable {
 
     /// For the progress line: how many executions the strategy expects the run to count in all
     /// (random, pct: the runs asked for; dfs, dpor: Knuth's estimate of the tree).
-    public func expect(total: Double) {
+    package func expect(total: Double) {
         lock.lock(); expectedTotal = total; lock.unlock()
     }
 
     /// Counts one finished execution; the reason to stop now, if any (executions, time, memory,
     /// interrupt). `result` is the caller's result so far, for `stopWhen` and the progress line.
     @inline(__always)
-    public func finishedExecution(_ result: ExplorationResult? = nil) -> StopReason? {
+    package func finishedExecution(_ result: ExplorationResult? = nil) -> StopReason? {
         lock.lock()
         executions += 1
         if reason == nil && executions >= maxExecutions { reason = .maxExecutions }
@@ -133,7 +133,7 @@ public final class SearchBudget: @unchecked Sendable {
     /// The reason to stop now, if any: time, memory, interrupt, or an earlier stop.
     /// With a progress sink, also a report now and then (a set-up phase that counts no
     /// execution yet still shows it is alive).
-    public func exhausted() -> StopReason? {
+    package func exhausted() -> StopReason? {
         lock.lock()
         if reason == nil, let r = overLimit(searchDeadline) { reason = r }
         let r = reason
@@ -150,7 +150,7 @@ public final class SearchBudget: @unchecked Sendable {
 
     /// Whether work after the search (shrinking) may go on: not interrupted, not out of memory,
     /// and before the user's deadline. Does not stop the run.
-    public var mayContinueAfterSearch: Bool {
+    package var mayContinueAfterSearch: Bool {
         lock.lock(); defer { lock.unlock() }
         if reason == .interrupted || reason == .maxMemory { return false }
         return overLimit(deadline) == nil
@@ -172,7 +172,7 @@ public final class SearchBudget: @unchecked Sendable {
 extension ExplorationOptions {
     /// The run's budget: the one these options carry, or a new one made from their limits (and
     /// then carried by them, so that everything the caller passes them to shares it).
-    public mutating func runBudget() -> SearchBudget {
+    package mutating func runBudget() -> SearchBudget {
         if let budget { return budget }
         let b = SearchBudget(timeout: timeout, maxExecutions: maxExecutions, maxMemory: maxMemory, stopWhen: stopWhen, progress: progress)
         budget = b
@@ -182,7 +182,7 @@ extension ExplorationOptions {
 
 /// The resident set size of this process in bytes (0 if unknown): /proc/self/statm on Linux,
 /// the peak (getrusage) elsewhere.
-public func residentBytes() -> Int {
+package func residentBytes() -> Int {
     #if os(Linux)
     let fd = open("/proc/self/statm", O_RDONLY)
     if fd >= 0 {
@@ -205,4 +205,4 @@ public func residentBytes() -> Int {
 }
 
 /// The default `--max-memory`: half the machine's physical memory.
-public func defaultMaxMemory() -> Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 2) }
+package func defaultMaxMemory() -> Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 2) }

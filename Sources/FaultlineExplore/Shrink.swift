@@ -12,12 +12,12 @@ import FaultlineMachine
 /// The work is bounded by a step budget, so the result is the same on every machine — unless the
 /// run's `SearchBudget` runs out first (its deadline, memory, an interrupt): then the best schedule
 /// so far is the result. Candidates are made one at a time (a schedule with r runs has O(r²)).
-public struct Shrinker {
-    public var stepBudget: Int
+package struct Shrinker {
+    package var stepBudget: Int
     let ctx: ExplorationContext
     let budget: SearchBudget?
 
-    public init(_ ctx: ExplorationContext, stepBudget: Int = 2_000_000, budget: SearchBudget? = nil) {
+    package init(_ ctx: ExplorationContext, stepBudget: Int = 2_000_000, budget: SearchBudget? = nil) {
         self.ctx = ctx
         self.stepBudget = stepBudget
         self.budget = budget
@@ -27,13 +27,13 @@ public struct Shrinker {
 
     /// A shorter-to-read schedule reaching `target` (the input when nothing better is found or the
     /// input does not reach `target` as its first violation).
-    public mutating func shrink(_ schedule: [Int], target: Violation) -> [Int] {
+    package mutating func shrink(_ schedule: [Int], target: Violation) -> [Int] {
         shrinkReturningViolation(schedule, target: target).1
     }
 
     /// The shrunk schedule with the violation it reaches (its message may name other objects than
     /// the input's did: object ids follow allocation order).
-    public mutating func shrinkReturningViolation(_ schedule: [Int], target: Violation) -> (Violation, [Int]) {
+    package mutating func shrinkReturningViolation(_ schedule: [Int], target: Violation) -> (Violation, [Int]) {
         guard let first = run(schedule, target: target) else { return (target, schedule) }
         var best = first
         var bestKey = Shrinker.cost(best.0)
@@ -147,7 +147,7 @@ extension ExplorationResult {
     /// Every violation's schedule shrunk (`Shrinker`); violations found by seed are then shown by
     /// trace, which replays exactly. With a `budget`, shrinking stops when it runs out (each
     /// violation keeps the best schedule found so far).
-    public mutating func shrinkViolations(_ ctx: ExplorationContext, budget: SearchBudget? = nil) {
+    package mutating func shrinkViolations(_ ctx: ExplorationContext, budget: SearchBudget? = nil) {
         for i in violations.indices {
             var shrinker = Shrinker(ctx, budget: budget)
             let (v, shrunk) = shrinker.shrinkReturningViolation(violations[i].schedule, target: violations[i].violation)

@@ -1,6 +1,6 @@
 /// A C type as the race language knows it. Every scalar and pointer occupies one memory cell;
 /// a struct is its fields laid out in order; an array is `count` elements.
-public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
+package indirect enum CType: Equatable, Sendable, CustomStringConvertible {
     case void
     case int(String)                  // spelled name, e.g. "int", "unsigned long", "atomic_t"
     case pointer(CType)
@@ -10,20 +10,20 @@ public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
     case function
 
     /// The type behind any typedef names.
-    public var resolved: CType {
+    package var resolved: CType {
         if case .named(_, let t) = self { return t.resolved }
         return self
     }
 
-    public var isPointer: Bool { if case .pointer = resolved { return true }; return false }
-    public var isArray: Bool { if case .array = resolved { return true }; return false }
-    public var isStruct: Bool { if case .structure = resolved { return true }; return false }
-    public var isScalar: Bool {
+    package var isPointer: Bool { if case .pointer = resolved { return true }; return false }
+    package var isArray: Bool { if case .array = resolved { return true }; return false }
+    package var isStruct: Bool { if case .structure = resolved { return true }; return false }
+    package var isScalar: Bool {
         switch resolved { case .int, .pointer: return true; default: return false }
     }
 
     /// The pointee of a pointer or the element of an array.
-    public var pointee: CType? {
+    package var pointee: CType? {
         switch resolved {
         case .pointer(let t): return t
         case .array(let t, _): return t
@@ -33,7 +33,7 @@ public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
 
     /// The nominal name used by the type-confusion check: the outermost typedef name, or the
     /// struct's tag; nil for plain scalars and pointers.
-    public func nominalName(structs: [StructDecl]) -> String? {
+    package func nominalName(structs: [StructDecl]) -> String? {
         switch self {
         case .named(let n, _): return n
         case .structure(let i): return "struct " + structs[i].name
@@ -41,7 +41,7 @@ public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .void: return "void"
         case .int(let n): return n
@@ -56,25 +56,25 @@ public indirect enum CType: Equatable, Sendable, CustomStringConvertible {
 
 /// A struct declaration: fields in order with their cell offsets. An incomplete struct (only
 /// ever used behind a pointer, e.g. `struct srcu_struct`) is one opaque cell.
-public struct StructDecl: Sendable {
-    public var name: String
-    public var fields: [(name: String, type: CType, offset: Int)]
-    public var size: Int
-    public var complete: Bool
-    public var location: SourceLocation
+package struct StructDecl: Sendable {
+    package var name: String
+    package var fields: [(name: String, type: CType, offset: Int)]
+    package var size: Int
+    package var complete: Bool
+    package var location: SourceLocation
     /// Where each field was declared (parallel to `fields`), for collision diagnostics.
-    public var fieldLocations: [SourceLocation] = []
+    package var fieldLocations: [SourceLocation] = []
     /// The `__extend struct X { ... }` blocks that added fields, in order.
-    public var extensions: [SourceLocation] = []
+    package var extensions: [SourceLocation] = []
 
-    public func field(_ n: String) -> (name: String, type: CType, offset: Int)? {
+    package func field(_ n: String) -> (name: String, type: CType, offset: Int)? {
         fields.first { $0.name == n }
     }
 }
 
 /// An expression as parsed (names not yet resolved).
-public final class Expr: Sendable {
-    public enum Kind: Sendable {
+package final class Expr: Sendable {
+    package enum Kind: Sendable {
         case integer(Int64)
         case string(String)
         case name(String)
@@ -93,14 +93,14 @@ public final class Expr: Sendable {
         case comma(Expr, Expr)
         case initList([Expr])                    // { a, b } in declarations
     }
-    public let kind: Kind
-    public let location: SourceLocation
-    public init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
+    package let kind: Kind
+    package let location: SourceLocation
+    package init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
 }
 
 /// A statement as parsed.
-public final class Stmt: Sendable {
-    public enum Kind: Sendable {
+package final class Stmt: Sendable {
+    package enum Kind: Sendable {
         case declaration(name: String, type: CType, initial: Expr?)
         case expression(Expr)
         case block([Stmt])
@@ -118,40 +118,40 @@ public final class Stmt: Sendable {
         case label(String, Stmt)
         case empty
     }
-    public let kind: Kind
-    public let location: SourceLocation
-    public init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
+    package let kind: Kind
+    package let location: SourceLocation
+    package init(_ kind: Kind, _ location: SourceLocation) { self.kind = kind; self.location = location }
 }
 
 /// A function: a helper, a thread body (`P0`…), or the `invariant`/`final` block.
-public struct FunctionDecl: Sendable {
-    public var name: String
-    public var returnType: CType
-    public var params: [(name: String, type: CType)]
-    public var body: Stmt
-    public var location: SourceLocation
+package struct FunctionDecl: Sendable {
+    package var name: String
+    package var returnType: CType
+    package var params: [(name: String, type: CType)]
+    package var body: Stmt
+    package var location: SourceLocation
     /// How a definition of a name that is defined twice is resolved (docs/language.md,
     /// "Extending the model"): a plain definition replaces a `__weak` one, an `__override`
     /// replaces an earlier definition; any other pair is a redefinition error.
-    public var linkage: Linkage = .plain
+    package var linkage: Linkage = .plain
 
-    public enum Linkage: Sendable { case plain, weak, override }
+    package enum Linkage: Sendable { case plain, weak, override }
 }
 
 /// One item of the init block: `int x = 1;`, `mm.pgd[0] = 5;`, `0:r1 = 3;`, `pte_t t[4];`.
-public struct InitItem: Sendable {
-    public enum Target: Sendable {
+package struct InitItem: Sendable {
+    package enum Target: Sendable {
         case location(Expr)                      // a global lvalue expression
         case register(thread: Int, name: String)
     }
-    public var declaredType: CType?               // for declarations
-    public var target: Target
-    public var value: Expr?
-    public var location: SourceLocation
+    package var declaredType: CType?               // for declarations
+    package var target: Target
+    package var value: Expr?
+    package var location: SourceLocation
 }
 
 /// The herd7 final-state proposition: `x=1`, `0:r0=x`, with `/\`, `\/`, `~`, `==>`.
-public indirect enum Condition: Sendable {
+package indirect enum Condition: Sendable {
     case equals(ConditionLocation, ConditionValue, SourceLocation)
     case notEquals(ConditionLocation, ConditionValue, SourceLocation)
     case and(Condition, Condition)
@@ -161,7 +161,7 @@ public indirect enum Condition: Sendable {
     case constant(Bool)
 
     /// Every location the proposition mentions, in order of first appearance.
-    public var locations: [ConditionLocation] {
+    package var locations: [ConditionLocation] {
         var out: [ConditionLocation] = []
         func walk(_ c: Condition) {
             switch c {
@@ -179,11 +179,11 @@ public indirect enum Condition: Sendable {
 }
 
 /// A location named in a condition: a thread's register, or a global (possibly a field/index path).
-public enum ConditionLocation: Hashable, Sendable, CustomStringConvertible {
+package enum ConditionLocation: Hashable, Sendable, CustomStringConvertible {
     case register(thread: Int, name: String)
     case global(path: String)                    // "x", "mm.count", "a[1]"
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .register(let t, let n): return "\(t):\(n)"
         case .global(let p): return p
@@ -192,45 +192,45 @@ public enum ConditionLocation: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The right-hand side of a condition atom: an integer, the address of a global, or another location.
-public enum ConditionValue: Hashable, Sendable {
+package enum ConditionValue: Hashable, Sendable {
     case integer(Int64)
     case address(String)
     case location(ConditionLocation)
 }
 
 /// The claim at the end of a litmus test.
-public struct Claim: Sendable {
-    public enum Quantifier: String, Sendable { case exists, notExists = "~exists", forall }
-    public var quantifier: Quantifier
-    public var condition: Condition
-    public var text: String
-    public var location: SourceLocation
+package struct Claim: Sendable {
+    package enum Quantifier: String, Sendable { case exists, notExists = "~exists", forall }
+    package var quantifier: Quantifier
+    package var condition: Condition
+    package var text: String
+    package var location: SourceLocation
 }
 
 /// A whole parsed race file.
-public struct LitmusFile: Sendable {
-    public var name: String
+package struct LitmusFile: Sendable {
+    package var name: String
     /// Where the file uses the preprocessor (`#include`, `#define`, `#if`...), if it does.
-    public var firstDirective: SourceLocation?
-    public var structs: [StructDecl] = []
-    public var typedefs: [String: CType] = [:]
-    public var enumConstants: [String: Int64] = [:]
-    public var functions: [FunctionDecl] = []     // helpers
-    public var threads: [FunctionDecl] = []       // P0, P1, ... in order
-    public var initItems: [InitItem] = []
-    public var invariant: FunctionDecl?
-    public var final: FunctionDecl?
-    public var claim: Claim?
-    public var filter: Condition?
-    public var extraLocations: [ConditionLocation] = []
-    public var location: SourceLocation
+    package var firstDirective: SourceLocation?
+    package var structs: [StructDecl] = []
+    package var typedefs: [String: CType] = [:]
+    package var enumConstants: [String: Int64] = [:]
+    package var functions: [FunctionDecl] = []     // helpers
+    package var threads: [FunctionDecl] = []       // P0, P1, ... in order
+    package var initItems: [InitItem] = []
+    package var invariant: FunctionDecl?
+    package var final: FunctionDecl?
+    package var claim: Claim?
+    package var filter: Condition?
+    package var extraLocations: [ConditionLocation] = []
+    package var location: SourceLocation
 }
 
 extension LitmusFile {
     /// What the file uses beyond the herd7 C litmus format (the preprocessor, helper functions,
     /// types, `final` and `invariant` blocks), in file order: a file without any is a plain herd7
     /// test, answered under both memory models by default.
-    public var extensions: [(construct: String, location: SourceLocation)] {
+    package var extensions: [(construct: String, location: SourceLocation)] {
         var out: [(construct: String, location: SourceLocation)] = []
         if let d = firstDirective { out.append(("preprocessor directive", d)) }
         for f in functions { out.append(("helper function '\(f.name)'", f.location)) }

@@ -577,8 +577,8 @@ extension FunctionCompiler {
 }
 
 /// Renders an expression back to C-like text (for assertion messages).
-public enum ExprPrinter {
-    public static func print(_ e: Expr) -> String {
+package enum ExprPrinter {
+    package static func print(_ e: Expr) -> String {
         switch e.kind {
         case .integer(let v): return String(v)
         case .string(let s): return "\"\(s)\""

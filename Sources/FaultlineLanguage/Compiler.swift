@@ -1,7 +1,7 @@
 /// Lowers a parsed `LitmusFile` to a `Program`: lays out the globals, resolves names and types,
 /// turns built-in calls into IR operations, and compiles the claim to a condition over the
 /// observed final values.
-public struct Compiler {
+package struct Compiler {
     let file: LitmusFile
     var functions: [Function] = []
     var functionIndex: [String: Int] = [:]
@@ -34,10 +34,10 @@ public struct Compiler {
         "__GFP_ZERO": 0, "GFP_HIGHUSER_MOVABLE": 0, "GFP_USER": 0,
     ]
 
-    public init(file: LitmusFile) { self.file = file }
+    package init(file: LitmusFile) { self.file = file }
 
     /// Compiles a parsed file. `programHash` comes from the preprocessor.
-    public static func compile(_ file: LitmusFile, programHash: UInt64) throws -> Program {
+    package static func compile(_ file: LitmusFile, programHash: UInt64) throws -> Program {
         var c = Compiler(file: file)
         return try c.run(programHash: programHash)
     }

@@ -1,16 +1,16 @@
 /// An error in a race file or on the command line, as a value: where it is, what is wrong, and
 /// how to render it with the source line and a caret. Every front-end failure is one of these;
 /// the CLI prints it and exits with code 2.
-public struct Diagnostic: Error, Sendable, CustomStringConvertible {
-    public var location: SourceLocation
-    public var message: String
+package struct Diagnostic: Error, Sendable, CustomStringConvertible {
+    package var location: SourceLocation
+    package var message: String
     /// Extra lines printed after the caret (e.g. "included from ...").
-    public var notes: [String]
+    package var notes: [String]
     /// Other places the error involves (e.g. the first of two colliding definitions), each
     /// rendered like the error itself: `file:line:col: note: ...`, the line and a caret.
-    public var related: [(message: String, location: SourceLocation)]
+    package var related: [(message: String, location: SourceLocation)]
 
-    public init(_ message: String, at location: SourceLocation, notes: [String] = [],
+    package init(_ message: String, at location: SourceLocation, notes: [String] = [],
                 related: [(message: String, location: SourceLocation)] = []) {
         self.message = message
         self.location = location
@@ -19,7 +19,7 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     }
 
     /// Message catalogue: the front end's messages, alphabetised, so wording stays consistent.
-    public enum Message {
+    package enum Message {
         static func expected(_ what: String, found: String) -> String { "expected \(what), found \(found)" }
         static func includeNotFound(_ name: String) -> String { "cannot find include file '\(name)'" }
         static func previousDefinition() -> String { "the other definition is here" }
@@ -31,7 +31,7 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
 
     /// The candidate closest to `name` by edit distance, if it is close enough to be a typo
     /// (at most one edit per three characters, at least one); ties go to the alphabetically first.
-    public static func closest<S: Sequence>(to name: String, among candidates: S) -> String? where S.Element == String {
+    package static func closest<S: Sequence>(to name: String, among candidates: S) -> String? where S.Element == String {
         let a = Array(name.unicodeScalars)
         let limit = max(1, a.count / 3)
         var best: (Int, String)? = nil
@@ -54,7 +54,7 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
     }
 
     /// `file:line:col: error: message`, the source line, and a caret under the column.
-    public var rendered: String {
+    package var rendered: String {
         var out = Diagnostic.quote(location, "error", message)
         for n in notes { out += "note: \(n)\n" }
         for r in related { out += Diagnostic.quote(r.location, "note", r.message) }
@@ -86,5 +86,5 @@ public struct Diagnostic: Error, Sendable, CustomStringConvertible {
         return out
     }
 
-    public var description: String { rendered }
+    package var description: String { rendered }
 }

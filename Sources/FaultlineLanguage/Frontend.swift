@@ -1,14 +1,14 @@
 import Foundation
 
 /// The whole front end in one call: preprocess with the given defines, parse, lower.
-public enum Frontend {
+package enum Frontend {
     /// Where `#include "x"` looks besides the race file's own directory (which the race file's
     /// includes try first, and a header's includes try last, so that one header can be
     /// overridden without copying the headers that include it): the `-I` directories (`extra`),
     /// `include/` next to the race file, then the catalogue's kernel model `races/include`,
     /// looked for in the race file's directory and its parents, then next to the installed
     /// binary and its parents. Never relative to the current directory.
-    public static func includeDirectories(for path: String, extra: [String] = []) -> [String] {
+    package static func includeDirectories(for path: String, extra: [String] = []) -> [String] {
         let dir = (path as NSString).deletingLastPathComponent
         var dirs = extra
         dirs.append((dir.isEmpty ? "." : dir) + "/include")
@@ -53,7 +53,7 @@ public enum Frontend {
 
     /// Loads, preprocesses, parses and compiles a race file. `deadline` (`monotonicSeconds`)
     /// bounds preprocessing, the one phase whose work can grow faster than its input.
-    public static func load(path: String, defines: [Define], includeDirs: [String] = [], loader: SourceLoader = FileSystemLoader(),
+    package static func load(path: String, defines: [Define], includeDirs: [String] = [], loader: SourceLoader = FileSystemLoader(),
                             deadline: Double? = nil) throws -> Program {
         try onLargeStack {
             var pp = try Preprocessor(includeDirs: includeDirectories(for: path, extra: includeDirs), loader: loader, defines: defines)
@@ -83,7 +83,7 @@ public enum Frontend {
     }
 
     /// The same from text in memory (tests).
-    public static func load(text: String, path: String = "test.litmus", defines: [Define] = [], files: [String: String] = [:]) throws -> Program {
+    package static func load(text: String, path: String = "test.litmus", defines: [Define] = [], files: [String: String] = [:]) throws -> Program {
         struct MemoryLoader: SourceLoader {
             var files: [String: String]
             func load(path: String) -> String? { files[path] ?? files[(path as NSString).lastPathComponent] }
@@ -104,7 +104,7 @@ private final class StackJob<T>: @unchecked Sendable {
 }
 
 /// A monotonic clock for limits and the summary line (never part of deterministic output).
-public func monotonicSeconds() -> Double {
+package func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -5,41 +5,41 @@ import Foundation
 /// the test name (`C name`), the `Expect:` lines, herd7's `Result:` line and herd7's `Key=value`
 /// metadata lines. Check turns the lines into expectations; here they are only split into words,
 /// each with its place in the file so that a bad word gets a caret.
-public struct LitmusHeader: Sendable {
+package struct LitmusHeader: Sendable {
     /// The name on the `C name` first line ("" when there is none).
-    public var name: String
-    public var expectLines: [ExpectLine] = []
+    package var name: String
+    package var expectLines: [ExpectLine] = []
     /// The first herd7 `Result:` line (the kernel's scripts read only the first).
-    public var result: ResultLine?
+    package var result: ResultLine?
     /// herd7 metadata before the init block (`Cycle=...`, `Relax=...`), in file order.
-    public var keys: [(key: String, value: String)] = []
+    package var keys: [(key: String, value: String)] = []
     /// `Expect:` lines that cannot be split into a configuration and words.
-    public var errors: [Diagnostic] = []
+    package var errors: [Diagnostic] = []
 
     /// One word of an expectation line and where it is.
-    public struct Word: Sendable, Equatable {
-        public var text: String
-        public var location: SourceLocation
+    package struct Word: Sendable, Equatable {
+        package var text: String
+        package var location: SourceLocation
     }
 
     /// `Expect: CONFIGURATION => WORDS`: the configuration's defines and the words after `=>`.
-    public struct ExpectLine: Sendable {
-        public var defines: [Define]
-        public var words: [Word]
-        public var location: SourceLocation
+    package struct ExpectLine: Sendable {
+        package var defines: [Define]
+        package var words: [Word]
+        package var location: SourceLocation
         /// The line as written, without comment markers.
-        public var text: String
+        package var text: String
     }
 
     /// `Result: Never|Sometimes|Always|DEADLOCK|Maybe [DATARACE]`: the words after `Result:`.
-    public struct ResultLine: Sendable {
-        public var words: [Word]
-        public var location: SourceLocation
-        public var text: String
+    package struct ResultLine: Sendable {
+        package var words: [Word]
+        package var location: SourceLocation
+        package var text: String
     }
 
     /// Reads the header of `file`.
-    public static func read(_ file: SourceFile) -> LitmusHeader {
+    package static func read(_ file: SourceFile) -> LitmusHeader {
         var header = LitmusHeader(name: "")
         var sawInit = false
         var sawFirst = false
@@ -112,7 +112,7 @@ public struct LitmusHeader: Sendable {
 
 extension Frontend {
     /// Reads the header of the race file at `path` (nil when it cannot be read).
-    public static func header(path: String, loader: SourceLoader = FileSystemLoader()) -> LitmusHeader? {
+    package static func header(path: String, loader: SourceLoader = FileSystemLoader()) -> LitmusHeader? {
         loader.load(path: path).map { LitmusHeader.read(SourceFile(path: path, text: $0)) }
     }
 }

@@ -1,7 +1,7 @@
 /// How a memory access is marked in the source: the annotation the kernel's memory model
 /// (`linux-kernel.def`) gives it. `mb` is a fully ordered RMW (bare `xchg`, `cmpxchg`,
 /// `atomic_*_return`…), `noreturn` the void atomics (`atomic_inc`…). Only the LKMM engine reads it.
-public enum AccessMode: UInt8, Sendable {
+package enum AccessMode: UInt8, Sendable {
     case plain, once, acquire, release, rcu, mb, noreturn
     /// Inside `data_race(...)`: an intentional race, never reported (KCSAN ignores it).
     case unchecked
@@ -12,18 +12,18 @@ public enum AccessMode: UInt8, Sendable {
 
 /// The kernel's memory barriers (the `F` events of `linux-kernel.def`). Local no-ops for the
 /// machine, which is sequentially consistent; the LKMM engine orders events by them.
-public enum Fence: UInt8, Sendable {
+package enum Fence: UInt8, Sendable {
     case mb, rmb, wmb, barrier, beforeAtomic, afterAtomic, afterSpinlock, afterUnlockLock, afterSrcuReadUnlock
 }
 
 /// Read-modify-write operations; each returns the old value of the cell.
 /// Operands are pushed after the address: xchg/fetch*: [v]; cmpxchg: [old, new]; addUnless: [a, u].
-public enum RMWOp: UInt8, Sendable {
+package enum RMWOp: UInt8, Sendable {
     case xchg, cmpxchg, fetchAdd, fetchAnd, fetchOr, fetchXor, fetchAndNot, addUnless
 }
 
 /// Synchronisation operations. Each is one visible step; some block until they can proceed.
-public enum SyncOp: UInt8, Sendable {
+package enum SyncOp: UInt8, Sendable {
     case spinLock, spinUnlock, spinTrylock, spinIsLocked, spinUnlockWait
     case downRead, upRead, downWrite, upWrite, downReadTrylock, downWriteTrylock, downgradeWrite
     case rcuReadLock, rcuReadUnlock, synchronizeRCU
@@ -48,7 +48,7 @@ public enum SyncOp: UInt8, Sendable {
     case waitForCompletion
 
     /// Operations that take an address operand (a lock, a word, an object).
-    public var takesAddress: Bool {
+    package var takesAddress: Bool {
         switch self {
         case .rcuReadLock, .rcuReadUnlock, .synchronizeRCU, .irqDisable, .irqEnable, .irqSave, .irqRestore, .tlbShootdown, .rcuCallback: return false
         default: return true
@@ -57,7 +57,7 @@ public enum SyncOp: UInt8, Sendable {
 }
 
 /// Kinds of violation the machine and the checkers report. The raw value is the name users see.
-public enum ViolationKind: String, Sendable, CaseIterable, Comparable {
+package enum ViolationKind: String, Sendable, CaseIterable, Comparable {
     case assertion
     case dataRace = "data-race"
     case deadlock
@@ -72,12 +72,12 @@ public enum ViolationKind: String, Sendable, CaseIterable, Comparable {
     case useAfterFree = "use-after-free"
     case divisionByZero = "division-by-zero"
 
-    public static func < (a: ViolationKind, b: ViolationKind) -> Bool { a.rawValue < b.rawValue }
+    package static func < (a: ViolationKind, b: ViolationKind) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// One instruction of the register/stack IR. Local instructions run without a scheduling
 /// point; `read`, `write`, `rmw` and `sync` are the visible steps.
-public enum Instr: Sendable {
+package enum Instr: Sendable {
     case push(Int64)
     case load(Int32)                 // slot → stack
     case store(Int32)                // stack → slot
@@ -102,7 +102,7 @@ public enum Instr: Sendable {
     case sync(SyncOp)                                   // visible: see SyncOp
     case fence(Fence)                                   // local no-op: a memory barrier
 
-    public var isVisible: Bool {
+    package var isVisible: Bool {
         switch self {
         case .read, .write, .rmw, .sync: return true
         default: return false
@@ -111,51 +111,51 @@ public enum Instr: Sendable {
 }
 
 /// Where an object came from; decides the leak check and thread-private access.
-public enum ObjectOrigin: UInt8, Sendable {
+package enum ObjectOrigin: UInt8, Sendable {
     case global = 0, heap = 1, page = 2, stack = 3
 }
 
 /// A compiled function: its code, one source location per instruction, and its frame layout.
-public struct Function: Sendable {
-    public var name: String
-    public var code: [Instr]
-    public var locations: [Int32]          // index into Program.locations, one per instruction
-    public var parameterCount: Int
-    public var slotCount: Int
+package struct Function: Sendable {
+    package var name: String
+    package var code: [Instr]
+    package var locations: [Int32]          // index into Program.locations, one per instruction
+    package var parameterCount: Int
+    package var slotCount: Int
     /// Cells of the frame object holding address-taken and aggregate locals (0: none).
-    public var frameSize: Int
+    package var frameSize: Int
     /// The slot that holds the frame object's address, if frameSize > 0.
-    public var frameSlot: Int32
+    package var frameSlot: Int32
     /// Parameters that live in the frame object: (parameter index, cell offset).
-    public var parametersInFrame: [(Int, Int)]
-    public var location: SourceLocation
+    package var parametersInFrame: [(Int, Int)]
+    package var location: SourceLocation
     /// The named locals that live in the frame object, with their cell offsets (for traces).
-    public var frameFields: [(name: String, type: CType, offset: Int)] = []
+    package var frameFields: [(name: String, type: CType, offset: Int)] = []
 }
 
 /// Where a thread keeps a named register, for `exists (0:r0=…)`.
-public enum RegisterHome: Sendable {
+package enum RegisterHome: Sendable {
     case slot(Int32)
     case frame(Int)
 }
 
 /// A shared location from the init block or the thread parameters.
-public struct Global: Sendable {
-    public var name: String
-    public var type: CType
-    public var size: Int
-    public var kind: Int32
-    public var address: Int64
+package struct Global: Sendable {
+    package var name: String
+    package var type: CType
+    package var size: Int
+    package var kind: Int32
+    package var address: Int64
 }
 
 /// A location whose final value the outcome histogram records.
-public enum OutcomeLocation: Sendable {
+package enum OutcomeLocation: Sendable {
     case register(thread: Int, home: RegisterHome?, name: String)
     case memory(address: Int64, name: String, pointerish: Bool)
 }
 
 /// A compiled condition over final values (indices into the observed locations).
-public indirect enum CompiledCondition: Sendable {
+package indirect enum CompiledCondition: Sendable {
     case equals(Int, ConditionOperand)
     case notEquals(Int, ConditionOperand)
     case and(CompiledCondition, CompiledCondition)
@@ -164,7 +164,7 @@ public indirect enum CompiledCondition: Sendable {
     case implies(CompiledCondition, CompiledCondition)
     case constant(Bool)
 
-    public func evaluate(_ values: [Int64]) -> Bool {
+    package func evaluate(_ values: [Int64]) -> Bool {
         switch self {
         case .equals(let i, let v): return values[i] == v.value(values)
         case .notEquals(let i, let v): return values[i] != v.value(values)
@@ -177,7 +177,7 @@ public indirect enum CompiledCondition: Sendable {
     }
 }
 
-public enum ConditionOperand: Sendable {
+package enum ConditionOperand: Sendable {
     case constant(Int64)
     case observed(Int)
     func value(_ values: [Int64]) -> Int64 {
@@ -186,38 +186,38 @@ public enum ConditionOperand: Sendable {
 }
 
 /// The whole compiled race: code, initial memory, what to observe at the end, and the claim.
-public struct Program: Sendable {
-    public var name: String
-    public var file: LitmusFile
-    public var functions: [Function]
-    public var threadFunctions: [Int]
-    public var invariantFunction: Int?
-    public var finalFunction: Int?
-    public var globals: [Global]
+package struct Program: Sendable {
+    package var name: String
+    package var file: LitmusFile
+    package var functions: [Function]
+    package var threadFunctions: [Int]
+    package var invariantFunction: Int?
+    package var finalFunction: Int?
+    package var globals: [Global]
     /// Initial cell values of the globals, object by object (object id = index + 1).
-    public var globalCells: [[Int64]]
+    package var globalCells: [[Int64]]
     /// Initial register values per thread: (slot home, value).
-    public var registerInits: [[(RegisterHome, Int64)]]
-    public var locations: [SourceLocation]
-    public var strings: [String]
-    public var kindNames: [String]           // index 0 = "" (unchecked)
-    public var observed: [OutcomeLocation]
-    public var claim: Claim?
-    public var claimCondition: CompiledCondition?
-    public var filterCondition: CompiledCondition?
-    public var programHash: UInt64
-    public var threadRegisters: [[String: RegisterHome]]
+    package var registerInits: [[(RegisterHome, Int64)]]
+    package var locations: [SourceLocation]
+    package var strings: [String]
+    package var kindNames: [String]           // index 0 = "" (unchecked)
+    package var observed: [OutcomeLocation]
+    package var claim: Claim?
+    package var claimCondition: CompiledCondition?
+    package var filterCondition: CompiledCondition?
+    package var programHash: UInt64
+    package var threadRegisters: [[String: RegisterHome]]
     /// The type an allocation site (location index of its `alloc`) creates, when the source says
     /// it (`alloc_page(pte_t)`, `spinlock_t *l = kzalloc(...)`, `kmalloc(sizeof(struct foo))`).
-    public var allocationTypes: [Int32: CType] = [:]
+    package var allocationTypes: [Int32: CType] = [:]
     /// Which cells can keep an object reachable, for the leak check.
-    public var referenceCells = ReferenceCells()
+    package var referenceCells = ReferenceCells()
 
     /// The thread that runs RCU callbacks (`call_rcu`, `kfree_rcu`), after the file's threads;
     /// nil when the program queues none.
-    public var rcuCallbackThread: Int? = nil
+    package var rcuCallbackThread: Int? = nil
 
-    public var threadCount: Int { threadFunctions.count }
+    package var threadCount: Int { threadFunctions.count }
 }
 
 /// Which memory cells hold references, for the leak check: a cell of pointer type, or of a
@@ -225,23 +225,23 @@ public struct Program: Sendable {
 /// whose frame number sits above the flags), keeps the object it names reachable; an integer
 /// that happens to equal an address does not. An object whose type is not known (a kmalloc
 /// whose type the source does not say) counts every cell as a possible reference.
-public struct ReferenceCells: Sendable {
+package struct ReferenceCells: Sendable {
     /// Per global (object id - 1), per cell.
-    public var globals: [[Bool]] = []
+    package var globals: [[Bool]] = []
     /// Per page kind (index into `Program.kindNames`), the cells of one page.
-    public var pageKinds: [[Bool]] = []
+    package var pageKinds: [[Bool]] = []
     /// Per allocation site whose type is known (`Program.allocationTypes`), the type's cells
     /// (repeated over the object).
-    public var allocations: [Int32: [Bool]] = [:]
-    public init() {}
+    package var allocations: [Int32: [Bool]] = [:]
+    package init() {}
 }
 
 /// Addresses: object id in the bits above `cellBits`, cell offset below.
-public enum Address {
-    public static let cellBits: Int64 = 12
-    public static let cellMask: Int64 = (1 << cellBits) - 1
-    @inline(__always) public static func object(_ a: Int64) -> Int { Int(a >> cellBits) }
-    @inline(__always) public static func offset(_ a: Int64) -> Int { Int(a & cellMask) }
-    @inline(__always) public static func make(object: Int, offset: Int) -> Int64 { (Int64(object) << cellBits) + Int64(offset) }
-    public static let pageCells = 8
+package enum Address {
+    package static let cellBits: Int64 = 12
+    package static let cellMask: Int64 = (1 << cellBits) - 1
+    @inline(__always) package static func object(_ a: Int64) -> Int { Int(a >> cellBits) }
+    @inline(__always) package static func offset(_ a: Int64) -> Int { Int(a & cellMask) }
+    @inline(__always) package static func make(object: Int, offset: Int) -> Int64 { (Int64(object) << cellBits) + Int64(offset) }
+    package static let pageCells = 8
 }

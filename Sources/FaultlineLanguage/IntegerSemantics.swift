@@ -1,17 +1,17 @@
 /// A binary operator of the race language, in the AST and the IR. `apply` is its one meaning,
 /// used by the preprocessor's `#if`, the constant folder and the interpreter alike.
-public enum BinaryOp: UInt8, Sendable, CaseIterable {
+package enum BinaryOp: UInt8, Sendable, CaseIterable {
     case add, sub, mul, div, mod, shl, shr, and, or, xor, eq, ne, lt, gt, le, ge
     /// `&&` and `||`: the compiler lowers them to jumps (short-circuit); `apply` gives their value.
     case logicalAnd, logicalOr
 
     /// The operator a C spelling names (binary `+`…`||`, and the operator of `+=`…`>>=`).
-    public init?(spelling s: String) {
+    package init?(spelling s: String) {
         guard let op = BinaryOp.allCases.first(where: { $0.spelling == s }) else { return nil }
         self = op
     }
 
-    public var spelling: String {
+    package var spelling: String {
         switch self {
         case .add: return "+"; case .sub: return "-"; case .mul: return "*"; case .div: return "/"; case .mod: return "%"
         case .shl: return "<<"; case .shr: return ">>"; case .and: return "&"; case .or: return "|"; case .xor: return "^"
@@ -21,7 +21,7 @@ public enum BinaryOp: UInt8, Sendable, CaseIterable {
     }
 
     /// C's precedence (higher binds tighter), for the parsers of expressions and of `#if`.
-    public var precedence: Int {
+    package var precedence: Int {
         switch self {
         case .logicalOr: return 1
         case .logicalAnd: return 2
@@ -36,7 +36,7 @@ public enum BinaryOp: UInt8, Sendable, CaseIterable {
         }
     }
 
-    public var isComparison: Bool {
+    package var isComparison: Bool {
         switch self { case .eq, .ne, .lt, .gt, .le, .ge, .logicalAnd, .logicalOr: return true; default: return false }
     }
 
@@ -47,7 +47,7 @@ public enum BinaryOp: UInt8, Sendable, CaseIterable {
     /// violation and otherwise uses `value`; constant expressions (`#if`, array sizes, enum
     /// values, case labels, the init block) refuse any fault with a diagnostic.
     @inline(__always)
-    public func apply(_ a: Int64, _ b: Int64) -> (value: Int64, fault: IntegerFault?) {
+    package func apply(_ a: Int64, _ b: Int64) -> (value: Int64, fault: IntegerFault?) {
         switch self {
         case .add: return (a &+ b, nil)
         case .sub: return (a &- b, nil)
@@ -74,11 +74,11 @@ public enum BinaryOp: UInt8, Sendable, CaseIterable {
 }
 
 /// What C leaves undefined in an integer operation (see `BinaryOp.apply`).
-public enum IntegerFault: Sendable, Equatable {
+package enum IntegerFault: Sendable, Equatable {
     case divisionByZero, divisionOverflow, shiftOutOfRange
 
     /// The diagnostic for a constant expression, e.g. "division by zero in #if expression".
-    public func message(_ op: BinaryOp, _ a: Int64, _ b: Int64, in context: String) -> String {
+    package func message(_ op: BinaryOp, _ a: Int64, _ b: Int64, in context: String) -> String {
         switch self {
         case .divisionByZero: return "division by zero in \(context)"
         case .divisionOverflow: return "\(a) \(op.spelling) \(b) overflows 64 bits in \(context)"
@@ -88,10 +88,10 @@ public enum IntegerFault: Sendable, Equatable {
 }
 
 /// A prefix or postfix operator of the race language.
-public enum UnaryOp: UInt8, Sendable {
+package enum UnaryOp: UInt8, Sendable {
     case negate, logicalNot, bitNot, dereference, addressOf, preIncrement, preDecrement, postIncrement, postDecrement
 
-    public var spelling: String {
+    package var spelling: String {
         switch self {
         case .negate: return "-"; case .logicalNot: return "!"; case .bitNot: return "~"; case .dereference: return "*"
         case .addressOf: return "&"; case .preIncrement, .postIncrement: return "++"; case .preDecrement, .postDecrement: return "--"
@@ -100,7 +100,7 @@ public enum UnaryOp: UInt8, Sendable {
 
     /// The value of `-`, `!` and `~` (nil for the operators that need an lvalue).
     @inline(__always)
-    public func apply(_ v: Int64) -> Int64? {
+    package func apply(_ v: Int64) -> Int64? {
         switch self {
         case .negate: return 0 &- v
         case .logicalNot: return v == 0 ? 1 : 0
@@ -112,19 +112,19 @@ public enum UnaryOp: UInt8, Sendable {
 
 /// The one constant folder (array sizes, enum values, case labels, the init block): integer
 /// constant expressions with the semantics of `BinaryOp.apply`, names resolved by the caller.
-public struct ConstantFolder {
+package struct ConstantFolder {
     /// The value of a name, if it is a constant.
     let name: (String) -> Int64?
     let sizeOf: (CType) -> Int
 
-    public init(name: @escaping (String) -> Int64?, sizeOf: @escaping (CType) -> Int) {
+    package init(name: @escaping (String) -> Int64?, sizeOf: @escaping (CType) -> Int) {
         self.name = name
         self.sizeOf = sizeOf
     }
 
     /// The value, nil when `e` is not a constant expression; throws on a fault (division by zero,
     /// overflow of a division, a shift by 64 or more).
-    public func value(_ e: Expr) throws -> Int64? {
+    package func value(_ e: Expr) throws -> Int64? {
         switch e.kind {
         case .integer(let v): return v
         case .name(let n): return name(n)
@@ -148,7 +148,7 @@ public struct ConstantFolder {
     }
 
     /// `op.apply`, or the diagnostic of its fault.
-    public static func apply(_ op: BinaryOp, _ x: Int64, _ y: Int64, at loc: SourceLocation, in context: String = "a constant expression") throws -> Int64 {
+    package static func apply(_ op: BinaryOp, _ x: Int64, _ y: Int64, at loc: SourceLocation, in context: String = "a constant expression") throws -> Int64 {
         let (v, fault) = op.apply(x, y)
         if let fault { throw Diagnostic(fault.message(op, x, y, in: context), at: loc) }
         return v

@@ -1,5 +1,5 @@
 /// The kind of a lexical token. Punctuators keep their spelling in `Token.text`.
-public enum TokenKind: Equatable, Sendable {
+package enum TokenKind: Equatable, Sendable {
     case identifier
     case integer(Int64)
     case string
@@ -12,23 +12,23 @@ public enum TokenKind: Equatable, Sendable {
 
 /// One token with where it came from; `lineStart` marks the first token on a line (for
 /// preprocessor directives), `expandedFrom` the macro use it came out of, if any.
-public struct Token: Sendable, CustomStringConvertible {
-    public var kind: TokenKind
-    public var text: String
-    public var location: SourceLocation
-    public var lineStart: Bool
-    public var spaceBefore: Bool
+package struct Token: Sendable, CustomStringConvertible {
+    package var kind: TokenKind
+    package var text: String
+    package var location: SourceLocation
+    package var lineStart: Bool
+    package var spaceBefore: Bool
     /// Macros this token came out of (they are not expanded again inside it).
-    public var hideSet: [String] = []
+    package var hideSet: [String] = []
 
-    public var description: String { text }
+    package var description: String { text }
 
-    public func isPunct(_ p: String) -> Bool { kind == .punct && text == p }
-    public func isIdent(_ s: String) -> Bool { kind == .identifier && text == s }
-    public var isIdentifier: Bool { kind == .identifier }
+    package func isPunct(_ p: String) -> Bool { kind == .punct && text == p }
+    package func isIdent(_ s: String) -> Bool { kind == .identifier && text == s }
+    package var isIdentifier: Bool { kind == .identifier }
 
     /// How a token reads in "expected X, found Y".
-    public var quoted: String {
+    package var quoted: String {
         switch kind {
         case .endOfFile: return "end of file"
         case .string: return "string literal"
@@ -40,7 +40,7 @@ public struct Token: Sendable, CustomStringConvertible {
 /// Turns the text of one file into tokens. Understands C tokens, `//` and `/* */` comments,
 /// line continuations, and the herd7 specifics: the `C name` first line, OCaml `(* *)` comments
 /// at top level (never inside braces or parentheses, where `(*p)` is C), `/\` and `\/`.
-public struct Lexer {
+package struct Lexer {
     private let file: SourceFile
     private let bytes: [UInt8]
     private var i = 0
@@ -53,7 +53,7 @@ public struct Lexer {
     private let litmusHeader: Bool
 
     /// `litmusHeader`: treat a first line `C name` as the herd7 test header.
-    public init(file: SourceFile, litmusHeader: Bool) {
+    package init(file: SourceFile, litmusHeader: Bool) {
         self.file = file
         self.bytes = Array(file.text.utf8)
         self.litmusHeader = litmusHeader
@@ -73,7 +73,7 @@ public struct Lexer {
 
     private func loc() -> SourceLocation { SourceLocation(file: file, line: line, column: col) }
 
-    public mutating func tokenize() throws -> [Token] {
+    package mutating func tokenize() throws -> [Token] {
         var out: [Token] = []
         if litmusHeader {
             // herd7: first non-blank line is `ARCH name`; only C is accepted.

@@ -1,16 +1,16 @@
 /// Parses a preprocessed token stream into a `LitmusFile`: the herd7 layout (header, init block,
 /// threads `P0`…, `exists`/`forall`/`filter`/`locations`) around C declarations, helpers and
 /// the `invariant`/`final` blocks. Types are resolved as they are declared (C's typedef rule).
-public struct Parser {
+package struct Parser {
     var toks: [Token]
     var p = 0
     var file: LitmusFile
     /// How deeply the construct being parsed is nested (operators, parentheses, statements,
     /// conditions): bounded, so that no input can exhaust the stack here or in the compiler.
     var nesting = 0
-    public static let maxNesting = 1000
+    package static let maxNesting = 1000
     /// Threads a program may have: the scheduler's enabled sets are 64-bit masks.
-    public static let maxThreads = 64
+    package static let maxThreads = 64
 
     static func tooDeep(_ at: SourceLocation) -> Diagnostic {
         Diagnostic("nesting deeper than 1,000 (parentheses, operators, statements, declarators or conditions)", at: at)
@@ -22,7 +22,7 @@ public struct Parser {
         if nesting > Parser.maxNesting { throw Parser.tooDeep(cur.location) }
     }
     /// Built-in typedefs (kernel and herd7 names), all one cell.
-    public static let builtinTypedefs: [String] = [
+    package static let builtinTypedefs: [String] = [
         "intptr_t", "uintptr_t", "size_t", "ssize_t", "ptrdiff_t", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
         "__u8", "__u16", "__u32", "__u64", "__s32", "__s64", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t",
         "int16_t", "int32_t", "int64_t", "atomic_t", "atomic_long_t", "atomic64_t", "spinlock_t", "raw_spinlock_t",
@@ -36,7 +36,7 @@ public struct Parser {
     /// function definition that follows combines with another of the same name.
     var lastLinkage: FunctionDecl.Linkage = .plain
 
-    public init(source: PreprocessedSource) {
+    package init(source: PreprocessedSource) {
         self.toks = source.tokens
         let loc = source.tokens.first?.location ?? .unknown
         self.file = LitmusFile(name: "", firstDirective: source.firstDirective, location: loc)
@@ -44,7 +44,7 @@ public struct Parser {
     }
 
     /// Parses a complete race file.
-    public static func parse(_ source: PreprocessedSource) throws -> LitmusFile {
+    package static func parse(_ source: PreprocessedSource) throws -> LitmusFile {
         var parser = Parser(source: source)
         return try parser.parseFile()
     }
@@ -735,7 +735,7 @@ public struct Parser {
 
     // MARK: expressions
 
-    public mutating func parseExpression() throws -> Expr {
+    package mutating func parseExpression() throws -> Expr {
         let depth = nesting
         defer { nesting = depth }
         var e = try parseAssignment()
@@ -937,12 +937,12 @@ public struct Parser {
 }
 
 /// Sizes in cells.
-public enum Layout {
+package enum Layout {
     /// The most cells one object (a global, a local, a struct) may have: what an address can
     /// reach (`Address.cellBits`), 4096. A bigger one would alias the next objects' addresses.
-    public static let maxCells = 1 << Int(Address.cellBits)
+    package static let maxCells = 1 << Int(Address.cellBits)
 
-    public static func size(of t: CType, structs: [StructDecl]) -> Int {
+    package static func size(of t: CType, structs: [StructDecl]) -> Int {
         switch t {
         case .void, .int, .pointer, .function: return 1
         case .array(let e, let n): return max(1, size(of: e, structs: structs) * max(n, 1))

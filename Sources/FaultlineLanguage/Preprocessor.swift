@@ -1,13 +1,13 @@
 import Foundation
 
 /// A `-D NAME[=VALUE]` from the command line or a configuration line.
-public struct Define: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var name: String
-    public var value: String?
-    public init(name: String, value: String? = nil) { self.name = name; self.value = value }
+package struct Define: Hashable, Sendable, Comparable, CustomStringConvertible {
+    package var name: String
+    package var value: String?
+    package init(name: String, value: String? = nil) { self.name = name; self.value = value }
 
     /// Parses `NAME` or `NAME=VALUE` (a leading `-D` is accepted and dropped).
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var t = Substring(text)
         if t.hasPrefix("-D") { t = t.dropFirst(2) }
         guard !t.isEmpty else { return nil }
@@ -16,40 +16,40 @@ public struct Define: Hashable, Sendable, Comparable, CustomStringConvertible {
         } else { name = String(t); value = nil }
         guard let f = name.utf8.first, isIdentStart(f), name.utf8.allSatisfy(isIdentChar) else { return nil }
     }
-    public var description: String { value.map { "-D\(name)=\($0)" } ?? "-D\(name)" }
-    public static func < (a: Define, b: Define) -> Bool { a.description < b.description }
+    package var description: String { value.map { "-D\(name)=\($0)" } ?? "-D\(name)" }
+    package static func < (a: Define, b: Define) -> Bool { a.description < b.description }
 }
 
 /// The output of preprocessing: the token stream the parser reads, and every file that went
 /// into it (the main file first).
-public struct PreprocessedSource {
-    public var tokens: [Token]
-    public var files: [SourceFile]
+package struct PreprocessedSource {
+    package var tokens: [Token]
+    package var files: [SourceFile]
     /// A stable 64-bit hash of the preprocessed program (token spellings), used by replay
     /// tokens to refuse a schedule recorded against another version of the program.
-    public var programHash: UInt64
+    package var programHash: UInt64
     /// The first directive of the race file itself (not of its includes).
-    public var firstDirective: SourceLocation?
+    package var firstDirective: SourceLocation?
 }
 
 /// Reads files from disk (or from memory in tests).
-public protocol SourceLoader {
+package protocol SourceLoader {
     func load(path: String) -> String?
 }
 
 /// Loads files from the file system: regular files only (a FIFO or a device would block or
 /// never end), at most `maxBytes`.
-public struct FileSystemLoader: SourceLoader {
-    public static let maxBytes = 64 << 20
-    public init() {}
-    public func load(path: String) -> String? {
+package struct FileSystemLoader: SourceLoader {
+    package static let maxBytes = 64 << 20
+    package init() {}
+    package func load(path: String) -> String? {
         guard FileSystemLoader.unreadable(path) == nil, let d = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: d, as: UTF8.self)
     }
 
     /// Why `path` cannot be read as a source file ("No such file or directory", "is a directory",
     /// "Permission denied", ...), or nil when it can.
-    public static func unreadable(_ path: String) -> String? {
+    package static func unreadable(_ path: String) -> String? {
         var st = stat()
         guard stat(path, &st) == 0 else { return String(cString: strerror(errno)) }
         if st.st_mode & S_IFMT == S_IFDIR { return "is a directory" }
@@ -66,14 +66,14 @@ public struct FileSystemLoader: SourceLoader {
 /// `#define` (with `#` and `##`), `#undef`, `#ifdef/#ifndef/#if/#elif/#else/#endif` with
 /// `defined(X)` and integer expressions, `#error`, `#pragma once`. Works on tokens, so
 /// every token keeps the file, line and column it came from.
-public struct Preprocessor {
+package struct Preprocessor {
     struct Macro {
         var params: [String]?
         var variadic: Bool
         var body: [Token]
     }
 
-    public let includeDirs: [String]
+    package let includeDirs: [String]
     let loader: SourceLoader
     var macros: [String: Macro] = [:]
     var files: [SourceFile] = []
@@ -89,14 +89,14 @@ public struct Preprocessor {
     var includes = 0
     var emitted = 0
     /// When preprocessing must give up (`monotonicSeconds`; nil: never), checked every 1024 expansions.
-    public var deadline: Double? = nil
+    package var deadline: Double? = nil
     var expansions = 0
 
     /// Size limits that keep the front end's time and memory bounded on any input.
-    public static let maxIncludes = 10_000
-    public static let maxTokens = 500_000
+    package static let maxIncludes = 10_000
+    package static let maxTokens = 500_000
 
-    public init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
+    package init(includeDirs: [String], loader: SourceLoader = FileSystemLoader(), defines: [Define]) throws {
         self.includeDirs = includeDirs
         self.loader = loader
         for d in defines {
@@ -109,14 +109,14 @@ public struct Preprocessor {
     }
 
     /// Preprocesses the file at `path` (the race file; its first line may be a herd7 header).
-    public mutating func run(path: String) throws -> PreprocessedSource {
+    package mutating func run(path: String) throws -> PreprocessedSource {
         guard let text = loader.load(path: path) else {
             throw Diagnostic("cannot read file '\(path)': \(FileSystemLoader.unreadable(path) ?? "unreadable")", at: .unknown)
         }
         return try run(file: SourceFile(path: path, text: text))
     }
 
-    public mutating func run(file: SourceFile) throws -> PreprocessedSource {
+    package mutating func run(file: SourceFile) throws -> PreprocessedSource {
         var out: [Token] = []
         try process(file: file, into: &out, litmusHeader: true)
         out.append(Token(kind: .endOfFile, text: "", location: out.last?.location ?? SourceLocation(file: file, line: 1, column: 1), lineStart: true, spaceBefore: true))
@@ -495,17 +495,17 @@ public struct Preprocessor {
 }
 
 /// FNV-1a, 64-bit: a hash that is the same on every machine and every run (unlike `Hasher`).
-public struct StableHasher {
-    public private(set) var value: UInt64 = 0xcbf29ce484222325
-    public init() {}
-    @inline(__always) public mutating func combine(_ b: UInt8) {
+package struct StableHasher {
+    package private(set) var value: UInt64 = 0xcbf29ce484222325
+    package init() {}
+    @inline(__always) package mutating func combine(_ b: UInt8) {
         value ^= UInt64(b)
         value = value &* 0x100000001b3
     }
-    public mutating func combine(_ s: String) { for b in s.utf8 { combine(b) } }
-    @inline(__always) public mutating func combine(_ v: UInt64) {
+    package mutating func combine(_ s: String) { for b in s.utf8 { combine(b) } }
+    @inline(__always) package mutating func combine(_ v: UInt64) {
         var x = v
         for _ in 0..<8 { combine(UInt8(truncatingIfNeeded: x)); x >>= 8 }
     }
-    @inline(__always) public mutating func combine(_ v: Int64) { combine(UInt64(bitPattern: v)) }
+    @inline(__always) package mutating func combine(_ v: Int64) { combine(UInt64(bitPattern: v)) }
 }

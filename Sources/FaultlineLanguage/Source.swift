@@ -2,14 +2,14 @@ import Foundation
 
 /// A source file as loaded: its path (as given by the user) and its text split into lines,
 /// kept so that diagnostics and traces can quote the line they point at.
-public final class SourceFile: Sendable {
-    public let path: String
-    public let text: String
-    public let lines: [Substring]
+package final class SourceFile: Sendable {
+    package let path: String
+    package let text: String
+    package let lines: [Substring]
     /// The `#include` that brought this file in (nil for the race file): diagnostics print the chain.
-    public let includedFrom: SourceLocation?
+    package let includedFrom: SourceLocation?
 
-    public init(path: String, text: String, includedFrom: SourceLocation? = nil) {
+    package init(path: String, text: String, includedFrom: SourceLocation? = nil) {
         self.path = path
         self.text = text
         self.includedFrom = includedFrom
@@ -17,7 +17,7 @@ public final class SourceFile: Sendable {
     }
 
     /// The text of 1-based line `n`, without its newline (empty if out of range).
-    public func line(_ n: Int) -> String {
+    package func line(_ n: Int) -> String {
         guard n >= 1 && n <= lines.count else { return "" }
         var s = String(lines[n - 1])
         if s.hasSuffix("\r") { s.removeLast() }
@@ -26,33 +26,33 @@ public final class SourceFile: Sendable {
 }
 
 /// A position in a source file: where a token, a statement or a diagnostic comes from.
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
-    public var file: SourceFile?
-    public var line: Int
-    public var column: Int
+package struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+    package var file: SourceFile?
+    package var line: Int
+    package var column: Int
 
-    public init(file: SourceFile?, line: Int, column: Int) {
+    package init(file: SourceFile?, line: Int, column: Int) {
         self.file = file
         self.line = line
         self.column = column
     }
 
-    public static let unknown = SourceLocation(file: nil, line: 0, column: 0)
+    package static let unknown = SourceLocation(file: nil, line: 0, column: 0)
 
-    public var description: String {
+    package var description: String {
         "\(file?.path ?? "<input>"):\(line):\(column)"
     }
 
     /// The quoted source line, trimmed of surrounding whitespace (for traces).
-    public var sourceText: String {
+    package var sourceText: String {
         (file?.line(line) ?? "").trimmingCharacters(in: .whitespaces)
     }
 
-    public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
+    package static func == (a: SourceLocation, b: SourceLocation) -> Bool {
         a.file === b.file && a.line == b.line && a.column == b.column
     }
 
-    public func hash(into h: inout Hasher) {
+    package func hash(into h: inout Hasher) {
         h.combine(line)
         h.combine(column)
     }

@@ -3,25 +3,25 @@ import FaultlineLanguage
 /// What a visible step touches, for partial-order reduction: a location (a cell, a whole object,
 /// or a virtual location standing for RCU, IRQ or an SRCU domain) and whether it writes it.
 /// Two steps of different threads are dependent when they touch the same location and one writes.
-public struct Access: Sendable, Equatable {
-    public var location: Int64
-    public var write: Bool
-    public var wholeObject: Bool
+package struct Access: Sendable, Equatable {
+    package var location: Int64
+    package var write: Bool
+    package var wholeObject: Bool
     /// An update that commutes with other such updates of the same location and whose result
     /// nobody reads (rwsem reader acquire/release: counter increments).
-    public var commutative = false
+    package var commutative = false
 
     /// For virtual locations: the threads involved (the thread of a read-side or IRQ operation;
     /// the threads a waiting grace period or TLB shootdown still waits for).
-    public var threads: UInt64 = 0
+    package var threads: UInt64 = 0
 
     /// What the step does to a spinlock or mutex, for lock-aware reduction: 0 nothing,
     /// `acquire` (a blocking spin_lock/mutex_lock), `release` (an unlock by the holder),
     /// `trylock` (an acquisition that may fail: its result reads the lock, so it is not lax).
-    public var lockOp: UInt8 = 0
-    public static let acquire: UInt8 = 1
-    public static let release: UInt8 = 2
-    public static let trylock: UInt8 = 3
+    package var lockOp: UInt8 = 0
+    package static let acquire: UInt8 = 1
+    package static let release: UInt8 = 2
+    package static let trylock: UInt8 = 3
 
     /// Virtual locations. A thread's read-side and IRQ operations change only that thread's
     /// state, so they commute with each other. The start of a grace period (or TLB shootdown)
@@ -29,21 +29,21 @@ public struct Access: Sendable, Equatable {
     /// only waits for the threads in the snapshot to leave their section, so it conflicts only
     /// with those threads' exits (an entry, or another thread's exit, cannot change whether it
     /// may complete). Grace periods commute with each other.
-    public static let rcuEnter: Int64 = -1       // rcu_read_lock
-    public static let irqOff: Int64 = -2         // local_irq_disable/save (IRQs-off sections are RCU readers too)
-    public static let gracePeriod: Int64 = -3    // synchronize_rcu: the snapshot
-    public static let shootdown: Int64 = -4      // tlb_shootdown: the snapshot
-    public static let rcuExit: Int64 = -5        // rcu_read_unlock
-    public static let irqOn: Int64 = -6          // local_irq_enable
-    public static let gracePeriodEnd: Int64 = -7 // synchronize_rcu: waiting for `threads`
-    public static let shootdownEnd: Int64 = -8   // tlb_shootdown: waiting for `threads`
-    public static let irqRestore: Int64 = -9     // local_irq_restore: may enter or leave
+    package static let rcuEnter: Int64 = -1       // rcu_read_lock
+    package static let irqOff: Int64 = -2         // local_irq_disable/save (IRQs-off sections are RCU readers too)
+    package static let gracePeriod: Int64 = -3    // synchronize_rcu: the snapshot
+    package static let shootdown: Int64 = -4      // tlb_shootdown: the snapshot
+    package static let rcuExit: Int64 = -5        // rcu_read_unlock
+    package static let irqOn: Int64 = -6          // local_irq_enable
+    package static let gracePeriodEnd: Int64 = -7 // synchronize_rcu: waiting for `threads`
+    package static let shootdownEnd: Int64 = -8   // tlb_shootdown: waiting for `threads`
+    package static let irqRestore: Int64 = -9     // local_irq_restore: may enter or leave
     /// call_rcu: queues a callback (the order of the queue is observable) and snapshots every
     /// thread's section, as a grace period's start does.
-    public static let callRCU: Int64 = -10
+    package static let callRCU: Int64 = -10
     /// The callback thread taking the oldest callback: waits for `threads` to leave their
     /// sections, as a grace period's end does, and dequeues.
-    public static let rcuCallbackRun: Int64 = -11
+    package static let rcuCallbackRun: Int64 = -11
     /// SRCU domain `d`: readers at -(16 + 2d), grace periods at -(17 + 2d).
     static func srcuReader(_ d: Int64) -> Int64 { -(16 + 2 * (d & (Int64.max >> 8))) }
     static func srcuGracePeriod(_ d: Int64) -> Int64 { srcuReader(d) - 1 }
@@ -68,7 +68,7 @@ public struct Access: Sendable, Equatable {
     }
 
     @inline(__always)
-    public func conflicts(with o: Access) -> Bool {
+    package func conflicts(with o: Access) -> Bool {
         if location < 0 || o.location < 0 {
             if location >= 0 || o.location >= 0 { return false }
             return Access.virtualConflict(self, o)
@@ -84,7 +84,7 @@ extension Machine {
     /// Whether thread `t` is parked at an operation that can block (a lock, a wait, a grace
     /// period). A lock holder at such a step makes the order of that lock's critical sections
     /// observable beyond their accesses (deadlocks, waits), so lock-aware reduction needs to know.
-    public func pendingMayBlock(_ s: State, _ t: Int) -> Bool {
+    package func pendingMayBlock(_ s: State, _ t: Int) -> Bool {
         guard case .sync(let op)? = pending(s, t) else { return false }
         switch op {
         case .spinLock, .spinUnlockWait, .downRead, .downWrite, .waitOnBit, .waitOnBitLock,
@@ -94,7 +94,7 @@ extension Machine {
     }
 
     /// The access thread `t`'s pending visible operation will make (nil when finished).
-    public func pendingAccess(_ s: State, _ t: Int) -> Access? {
+    package func pendingAccess(_ s: State, _ t: Int) -> Access? {
         s.threads.withUnsafeBufferPointer { threads in pendingAccess(s, t, threads.baseAddress! + t) }
     }
 

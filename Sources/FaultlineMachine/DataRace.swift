@@ -3,9 +3,9 @@ import FaultlineLanguage
 /// A data race found in an execution: the violation (at the second access, naming the first)
 /// and where in the schedule the second access was (its index), so that the schedule's prefix
 /// up to it reproduces the race. Races do not end an execution: KCSAN reports and goes on.
-public struct DataRace: Sendable, Equatable {
-    public var violation: Violation
-    public var step: Int
+package struct DataRace: Sendable, Equatable {
+    package var violation: Violation
+    package var step: Int
 }
 
 /// Happens-before bookkeeping for the data-race check, as KCSAN means a data race: two accesses
@@ -19,7 +19,7 @@ public struct DataRace: Sendable, Equatable {
 /// RCU, SRCU and TLB shootdown: a read-side (IRQs-off) section's exit → the end of a grace period
 /// (shootdown) that waited for it or began after it, and a grace period's start → any section
 /// entered after it. Only kept for programs that have a plain access (`Machine.checksDataRaces`).
-public struct RaceClocks: Sendable {
+package struct RaceClocks: Sendable {
     let n: Int
     /// Rows of `n` entries: `t` thread t's clock; `n + t` its last RCU exit, `2n + t` its last
     /// IRQ enable, `3n + t` its last SRCU exit, `4n + t` what its pending grace period (or

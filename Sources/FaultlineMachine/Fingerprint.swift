@@ -4,7 +4,7 @@ import FaultlineLanguage
 /// every thread's position, registers and synchronisation state; not the step counters, so
 /// paths that reach the same state merge). The same on every machine and every run.
 extension State {
-    public func fingerprint() -> UInt64 {
+    package func fingerprint() -> UInt64 {
         var h = FingerprintHasher()
         h.mix(UInt64(cells.count))
         for c in cells { h.mix(UInt64(bitPattern: c)) }
@@ -34,10 +34,10 @@ extension State {
 }
 
 /// A fast, stable word hasher (multiply–xorshift mixing), used for state fingerprints.
-public struct FingerprintHasher {
-    public private(set) var value: UInt64 = 0x243F6A8885A308D3
-    public init() {}
-    @inline(__always) public mutating func mix(_ x: UInt64) {
+package struct FingerprintHasher {
+    package private(set) var value: UInt64 = 0x243F6A8885A308D3
+    package init() {}
+    @inline(__always) package mutating func mix(_ x: UInt64) {
         var z = (value ^ x) &* 0x9E3779B97F4A7C15
         z = (z ^ (z >> 32)) &* 0xD6E8FEB86659FD93
         value = z ^ (z >> 32)

@@ -12,7 +12,7 @@ import FaultlineLanguage
 ///   (`State.yielding`: they cannot run until another CPU has taken a step). Going round the lap
 ///   again would only repeat the states of its first time round.
 /// An execution that grows without repeating still ends at the step bound.
-public struct LoopWatch: Sendable {
+package struct LoopWatch: Sendable {
     /// How many samples are kept: laps through up to this many backward jumps are found.
     static let window = 64
 
@@ -92,7 +92,7 @@ extension State {
     /// `irqEnables`, SRCU exits) count only as what the waiter can tell: whether each thread moved
     /// past its snapshot.
     /// Step counters and data-race clocks are bookkeeping, not state.
-    public func loopFingerprint() -> UInt64 {
+    package func loopFingerprint() -> UInt64 {
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: objects.count) { rank in
             var h = FingerprintHasher()
             var live: Int32 = 0

@@ -5,19 +5,19 @@ import FaultlineLanguage
 /// instructions up to the following one. Every check the machine makes on memory and locks
 /// (use after free, type confusion, NULL, bounds, double free, lock misuse, assertions) ends
 /// the execution with a `Violation` in the state.
-public final class Machine: Sendable {
-    public let program: Program
+package final class Machine: Sendable {
+    package let program: Program
     /// Visible steps one thread may take before the run counts as a possible livelock.
-    public let maxSteps: Int32
+    package let maxSteps: Int32
     /// Local instructions one step may run before it counts as an endless local loop.
-    public let maxLocalInstructions: Int
+    package let maxLocalInstructions: Int
     let code: [[Instr]]
     let threadArguments: [[Int64]]
     /// Whether executions keep happens-before clocks and report data races (`DataRace.swift`):
     /// only when some thread code makes a plain access, so marked-only programs pay nothing.
-    public let checksDataRaces: Bool
+    package let checksDataRaces: Bool
 
-    public init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000, dataRaceCheck: Bool = true) {
+    package init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000, dataRaceCheck: Bool = true) {
         self.program = program
         self.checksDataRaces = dataRaceCheck && Machine.needsRaceCheck(program)
         self.maxSteps = Int32(clamping: maxSteps)
@@ -33,7 +33,7 @@ public final class Machine: Sendable {
 
     // MARK: initial state
 
-    public func initialState() -> State {
+    package func initialState() -> State {
         var cells: [Int64] = []
         var objects: [ObjectMeta] = [ObjectMeta(base: 0, size: 0, kind: 0, origin: .global, freed: false, owner: -1,
                                                 allocLocation: -1, freeLocation: -1, freeThread: -1)]
@@ -68,7 +68,7 @@ public final class Machine: Sendable {
     }
 
     /// The final value of a thread's register (0 if the thread never declared it).
-    public func registerValue(_ s: State, thread t: Int, home: RegisterHome?) -> Int64 {
+    package func registerValue(_ s: State, thread t: Int, home: RegisterHome?) -> Int64 {
         guard let home else { return 0 }
         let th = s.threads[t]
         guard let f0 = th.frames.first else { return 0 }
@@ -84,7 +84,7 @@ public final class Machine: Sendable {
     }
 
     /// Reads a cell without any check (for final-state observation); nil if the address is invalid.
-    public func peek(_ s: State, _ address: Int64) -> Int64? {
+    package func peek(_ s: State, _ address: Int64) -> Int64? {
         let o = Address.object(address), off = Address.offset(address)
         guard address > 0, o < s.objects.count, off < Int(s.objects[o].size) else { return nil }
         return s.cells[Int(s.objects[o].base) + off]
@@ -101,7 +101,7 @@ public final class Machine: Sendable {
     /// Cells all the objects of one state may have together (128 MB of values): beyond, an
     /// allocation is a violation, so that no execution (deep recursion with big frames) can take
     /// the process's memory within one step, where the search budget cannot stop it.
-    public static let maxCells = 1 << 24
+    package static let maxCells = 1 << 24
 
     func allocate(_ s: inout State, size: Int, kind: Int32, origin: ObjectOrigin, owner: Int, location: Int32) -> Int64 {
         if s.cells.count + size > Machine.maxCells {
@@ -139,7 +139,7 @@ public final class Machine: Sendable {
 
     /// The visible instruction a thread is parked at (nil when finished).
     @inline(__always)
-    public func pending(_ s: State, _ t: Int) -> Instr? {
+    package func pending(_ s: State, _ t: Int) -> Instr? {
         let th = s.threads[t]
         guard th.status == .running else { return nil }
         return code[th.function][Int(th.pc)]
@@ -147,7 +147,7 @@ public final class Machine: Sendable {
 
     /// Whether thread `t` can take a step now (it is parked at a visible operation that would
     /// not block). A blocked operation on an invalid address is enabled, so the step reports it.
-    public func isEnabled(_ s: State, _ t: Int) -> Bool {
+    package func isEnabled(_ s: State, _ t: Int) -> Bool {
         s.threads.withUnsafeBufferPointer { threads in isEnabled(s, t, threads.baseAddress! + t) }
     }
 
@@ -215,7 +215,7 @@ public final class Machine: Sendable {
     }
 
     /// Bit set of the enabled threads (thread i ↔ bit i; at most 64 threads).
-    public func enabledMask(_ s: State) -> UInt64 {
+    package func enabledMask(_ s: State) -> UInt64 {
         var m: UInt64 = 0
         for t in 0..<s.threads.count where isEnabled(s, t) { m |= 1 << UInt64(t) }
         return m
@@ -226,7 +226,7 @@ public final class Machine: Sendable {
     /// Performs thread `t`'s pending visible operation and runs it to its next one.
     /// Precondition: `isEnabled(s, t)` and no violation yet.
     @discardableResult
-    public func step(_ s: inout State, _ t: Int) -> StepEvent {
+    package func step(_ s: inout State, _ t: Int) -> StepEvent {
         var ev = StepEvent(thread: t, location: -1, instr: .pop, address: 0, value: 0, result: 0, registered: false)
         s.scheduleLength &+= 1
         s.yielding = 0              // a CPU outside an unfair lap ran (`LoopWatch`)
@@ -436,11 +436,11 @@ public final class Machine: Sendable {
 
 /// The encoding of a `struct rw_semaphore` cell: readers in bits 0–15, the writer (thread+1)
 /// in bits 16–23, queued writers in bits 24–31.
-public enum RWSem {
-    @inline(__always) public static func readers(_ v: Int64) -> Int64 { v & 0xFFFF }
-    @inline(__always) public static func writer(_ v: Int64) -> Int64 { (v >> 16) & 0xFF }
-    @inline(__always) public static func waiting(_ v: Int64) -> Int64 { (v >> 24) & 0xFF }
-    @inline(__always) public static func make(readers: Int64, writer: Int64, waiting: Int64) -> Int64 {
+package enum RWSem {
+    @inline(__always) package static func readers(_ v: Int64) -> Int64 { v & 0xFFFF }
+    @inline(__always) package static func writer(_ v: Int64) -> Int64 { (v >> 16) & 0xFF }
+    @inline(__always) package static func waiting(_ v: Int64) -> Int64 { (v >> 24) & 0xFF }
+    @inline(__always) package static func make(readers: Int64, writer: Int64, waiting: Int64) -> Int64 {
         readers | (writer << 16) | (waiting << 24)
     }
 }

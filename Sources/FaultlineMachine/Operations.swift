@@ -273,21 +273,21 @@ extension Machine {
 
     /// Runs a function to completion with every visible operation performed inline, on a copy of
     /// the state (the block's own effects are discarded). Returns the violation it raised, if any.
-    public func runAtomically(function fi: Int, on state: State) -> Violation? {
+    package func runAtomically(function fi: Int, on state: State) -> Violation? {
         var ignored: [Int64]? = nil
         return runAtomically(function: fi, on: state, reads: &ignored)
     }
 
     /// The same, appending the address of every shared read to `reads` when it is non-nil
     /// (partial-order reduction needs to know what an invariant looks at).
-    public func runAtomically(function fi: Int, on state: State, reads: inout [Int64]?) -> Violation? {
+    package func runAtomically(function fi: Int, on state: State, reads: inout [Int64]?) -> Violation? {
         var printed: [PrintedText]? = nil
         return runAtomically(function: fi, arguments: [], on: state, reads: &reads, printed: &printed)
     }
 
     /// Runs a trace formatter (`__format_T(value)`) on a copy of the state and returns the text
     /// its `pr_cont` calls produced, as format strings with their arguments (nil if it failed).
-    public func runFormatter(function fi: Int, argument: Int64, on state: State) -> [PrintedText]? {
+    package func runFormatter(function fi: Int, argument: Int64, on state: State) -> [PrintedText]? {
         var reads: [Int64]? = nil
         var printed: [PrintedText]? = []
         if runAtomically(function: fi, arguments: [argument], on: state, reads: &reads, printed: &printed) != nil { return nil }
@@ -328,7 +328,7 @@ extension Machine {
 
 /// One `pr_cont` call of a trace formatter: the format (a `Program.strings` index) and its
 /// arguments.
-public struct PrintedText: Sendable {
-    public var format: Int32
-    public var arguments: [Int64]
+package struct PrintedText: Sendable {
+    package var format: Int32
+    package var arguments: [Int64]
 }

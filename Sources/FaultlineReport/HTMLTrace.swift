@@ -7,58 +7,58 @@ import FaultlineExplore
 /// through the race file and its headers, and a memory pane drawing the page tables at that
 /// step as a tree (entries as the model's formatters read them, freed tables, lock holders).
 /// The violating step is highlighted; the arrow keys step.
-public enum HTMLTrace {
+package enum HTMLTrace {
     /// What the page shows for one violation.
-    public struct Violation: Codable, Sendable {
-        public var title: String
-        public var message: String
-        public var replay: String
-        public var threads: Int
-        public var steps: [Schema.Step]
+    package struct Violation: Codable, Sendable {
+        package var title: String
+        package var message: String
+        package var replay: String
+        package var threads: Int
+        package var steps: [Schema.Step]
         /// Memory after each step.
-        public var memory: [Memory]
+        package var memory: [Memory]
     }
 
     /// Memory at one step: page tables (objects whose entries have a formatter) and locks.
-    public struct Memory: Codable, Sendable {
-        public var tables: [Table]
-        public var locks: [Lock]
+    package struct Memory: Codable, Sendable {
+        package var tables: [Table]
+        package var locks: [Lock]
     }
 
-    public struct Table: Codable, Sendable {
-        public var name: String
-        public var type: String
-        public var freed: Bool
+    package struct Table: Codable, Sendable {
+        package var name: String
+        package var type: String
+        package var freed: Bool
         /// Not an entry of another table: drawn at the top of a tree.
-        public var root: Bool
-        public var entries: [Entry]
+        package var root: Bool
+        package var entries: [Entry]
     }
 
-    public struct Entry: Codable, Sendable {
-        public var index: Int
-        public var text: String
+    package struct Entry: Codable, Sendable {
+        package var index: Int
+        package var text: String
         /// The table this entry points to, if it is one.
-        public var child: String?
+        package var child: String?
     }
 
-    public struct Lock: Codable, Sendable {
-        public var name: String
-        public var holder: String
+    package struct Lock: Codable, Sendable {
+        package var name: String
+        package var holder: String
     }
 
-    public struct Page: Codable, Sendable {
-        public var schema = Schema.version
-        public var title: String
-        public var violations: [Violation]
+    package struct Page: Codable, Sendable {
+        package var schema = Schema.version
+        package var title: String
+        package var violations: [Violation]
         /// Every source file a step is in, by path, as lines.
-        public var sources: [String: [String]]
+        package var sources: [String: [String]]
     }
 
     /// One report's share of a page: its violations and the source files their steps are in.
-    public typealias Part = (violations: [Violation], sources: [String: [String]])
+    package typealias Part = (violations: [Violation], sources: [String: [String]])
 
     /// The memory pane's data for one state.
-    public static func memory(_ n: Namer) -> Memory {
+    package static func memory(_ n: Namer) -> Memory {
         let s = n.state
         var tables: [Table] = []
         var children: Set<String> = []
@@ -95,7 +95,7 @@ public enum HTMLTrace {
 
     /// A report's violations for the page (their traces replayed again, keeping the states),
     /// with the source files their steps are in.
-    public static func violations(_ report: RunReport, context: ExplorationContext) -> Part {
+    package static func violations(_ report: RunReport, context: ExplorationContext) -> Part {
         var out: [Violation] = []
         var files: [String: SourceFile] = [:]
         let config = report.defines.isEmpty ? "" : " [" + report.defines.map(\.description).joined(separator: " ") + "]"
@@ -116,7 +116,7 @@ public enum HTMLTrace {
     }
 
     /// The page for several reports' violations (a list to choose from).
-    public static func page(title: String, _ parts: [Part]) -> String {
+    package static func page(title: String, _ parts: [Part]) -> String {
         var sources: [String: [String]] = [:]
         for (_, s) in parts { sources.merge(s) { a, _ in a } }
         return document(Page(title: title, violations: parts.flatMap(\.0), sources: sources))
@@ -224,7 +224,7 @@ public enum HTMLTrace {
 
 extension HTMLTrace {
     /// A replayed schedule that violates nothing: its trace as one "violation" entry.
-    public static func replay(_ ctx: ExplorationContext, schedule: [Int], path: String) -> Part {
+    package static func replay(_ ctx: ExplorationContext, schedule: [Int], path: String) -> Part {
         guard let rec = try? TraceRenderer.record(ctx, schedule: schedule, keepStates: true) else { return ([], [:]) }
         var files: [String: [String]] = [:]
         for s in rec.steps { for fr in s.frames { if let f = fr.location.file { files[f.path] = f.lines.map { String($0) } } } }

@@ -1,5 +1,5 @@
 /// A JSON value with ordered object keys, so reports are byte-identical run to run.
-public indirect enum JSON: Sendable {
+package indirect enum JSON: Sendable {
     case string(String)
     case int(Int)
     case bool(Bool)
@@ -7,7 +7,7 @@ public indirect enum JSON: Sendable {
     case array([JSON])
     case object([(String, JSON)])
 
-    public var text: String {
+    package var text: String {
         var out = ""
         write(&out)
         return out
@@ -62,7 +62,7 @@ extension JSON: Codable {
         init?(intValue: Int) { return nil }
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         if let o = try? decoder.container(keyedBy: Key.self) {
             self = .object(try o.allKeys.sorted { $0.stringValue < $1.stringValue }.map { ($0.stringValue, try o.decode(JSON.self, forKey: $0)) })
             return
@@ -80,7 +80,7 @@ extension JSON: Codable {
         else { self = .string(try c.decode(String.self)) }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         switch self {
         case .object(let kvs):
             var c = encoder.container(keyedBy: Key.self)

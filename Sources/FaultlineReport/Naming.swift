@@ -6,16 +6,16 @@ import FaultlineMachine
 /// every value by the declared type of the cell it sits in (pointers as `&object.field`,
 /// integers in decimal, flag fields in hex, typedefs with a `__format_T` function in the race
 /// language through that function).
-public struct Namer {
-    public let machine: Machine
-    public let state: State
+package struct Namer {
+    package let machine: Machine
+    package let state: State
     var program: Program { machine.program }
     /// Functions that own a stack frame object, by the location their frames are allocated at.
     let frameOwners: [Int32: Int]
     /// Trace formatters declared in the race language, by typedef name.
     let formatters: [String: Int]
 
-    public init(machine: Machine, state: State) {
+    package init(machine: Machine, state: State) {
         self.machine = machine
         self.state = state
         var owners: [Int32: Int] = [:]
@@ -31,7 +31,7 @@ public struct Namer {
     }
 
     /// A function `__format_pte_t(pte_t v)` decides how a `pte_t` reads (see docs/language.md).
-    public static let formatterPrefix = "__format_"
+    package static let formatterPrefix = "__format_"
 
     // MARK: objects
 
@@ -47,7 +47,7 @@ public struct Namer {
     }
 
     /// `swap`, `page#13`, `pte#7`, `spinlock#9`, `kmalloc#3`, `do_fault#12`.
-    public func objectName(_ o: Int) -> String {
+    package func objectName(_ o: Int) -> String {
         guard o > 0, o < state.objects.count else { return "object#\(o)" }
         let m = state.objects[o]
         switch m.origin {
@@ -62,7 +62,7 @@ public struct Namer {
     }
 
     /// What an object is, for messages: `page#13 (a struct page page)`, `kmalloc#3`.
-    public func objectDescription(_ o: Int) -> String {
+    package func objectDescription(_ o: Int) -> String {
         guard o > 0, o < state.objects.count else { return objectName(o) }
         let m = state.objects[o]
         switch m.origin {
@@ -85,7 +85,7 @@ public struct Namer {
 
     /// The name of the cell at `a` and its declared type (nil when unknown): `vma.vm_start`,
     /// `pte#7[1]`, `NULL`, `0x5003` (an address of no object).
-    public func cell(_ a: Int64) -> (name: String, type: CType?, field: String) {
+    package func cell(_ a: Int64) -> (name: String, type: CType?, field: String) {
         if a == 0 { return ("NULL", nil, "") }
         let o = Address.object(a), off = Address.offset(a)
         guard a > 0, o > 0, o < state.objects.count else { return (Namer.hex(a), nil, "") }
@@ -131,13 +131,13 @@ public struct Namer {
     // MARK: values
 
     /// A value as the cell at `address` declares it.
-    public func value(_ v: Int64, at address: Int64) -> String {
+    package func value(_ v: Int64, at address: Int64) -> String {
         let c = cell(address)
         return value(v, type: c.type, field: c.field)
     }
 
     /// A value by type: a formatter's text, `&object.field` for pointers, hex for flag fields.
-    public func value(_ v: Int64, type: CType?, field: String = "") -> String {
+    package func value(_ v: Int64, type: CType?, field: String = "") -> String {
         guard let type else { return guessed(v) }
         var t: CType? = type
         while let n = t {
@@ -157,7 +157,7 @@ public struct Namer {
 
     /// A pointer: `NULL`, `&object` (to an object's start, unless it points to a scalar),
     /// `&object.field`, or hex when it names no live cell.
-    public func pointer(_ v: Int64, pointee: CType? = nil) -> String {
+    package func pointer(_ v: Int64, pointee: CType? = nil) -> String {
         if v == 0 { return "NULL" }
         let o = Address.object(v)
         guard v > 0, o > 0, o < state.objects.count, Address.offset(v) < Int(max(state.objects[o].size, 1)) else { return Namer.hex(v) }
@@ -206,7 +206,7 @@ public struct Namer {
     }
 
     /// The typedef whose formatter a type reads through, if any.
-    public func formatterName(_ type: CType) -> String? {
+    package func formatterName(_ type: CType) -> String? {
         var t: CType? = type
         while let n = t {
             guard case .named(let name, let u) = n else { return nil }
@@ -217,27 +217,27 @@ public struct Namer {
     }
 
     /// A value through its type's formatter, with the objects it points at.
-    public func formatted(_ v: Int64, type: CType) -> (String, [Int]) {
+    package func formatted(_ v: Int64, type: CType) -> (String, [Int]) {
         if let name = formatterName(type), let f = formatters[name], let r = formatWithPointees(f, v) { return r }
         return (value(v, type: type), [])
     }
 
     /// Whether an object is a table of values read through a formatter (a page table, in
     /// mm.h's model): a global array, or an allocation, of such a type.
-    public func hasFormattedCells(_ o: Int) -> Bool {
+    package func hasFormattedCells(_ o: Int) -> Bool {
         guard o > 0, o < state.objects.count, state.objects[o].origin != .stack, var t = objectType(o) else { return false }
         while case .array(let el, _) = t.resolved { t = el }
         return formatterName(t) != nil
     }
 
     /// The language's lock types: `spinlock_t` (and `raw_`, `arch_`), `struct mutex`, `struct rw_semaphore`.
-    public func isLock(_ t: CType) -> Bool {
+    package func isLock(_ t: CType) -> Bool {
         guard let n = t.nominalName(structs: program.file.structs) else { return false }
         return n.hasSuffix("spinlock_t") || n == "struct mutex" || n == "struct rw_semaphore"
     }
 
     /// Who holds a lock cell (nil when free): `P1`, `P0 (write)`, `2 readers`.
-    public func lockHolder(_ t: CType, _ v: Int64) -> String? {
+    package func lockHolder(_ t: CType, _ v: Int64) -> String? {
         guard v != 0 else { return nil }
         if t.nominalName(structs: program.file.structs) == "struct rw_semaphore" {
             if RWSem.writer(v) > 0 { return "P\(RWSem.writer(v) - 1) (write)" }

@@ -5,42 +5,42 @@ import FaultlineExplore
 
 /// A violation ready to show: its facts and their words, its trace (replayed from the
 /// schedule) and the command that reproduces it.
-public struct ViolationReport: Sendable {
-    public var kind: ViolationKind
-    public var facts: ViolationFacts
-    public var message: String
-    public var location: SourceLocation
-    public var thread: Int
-    public var occurrences: Int
-    public var steps: [TraceStep]
-    public var token: String
-    public var replayCommand: String
+package struct ViolationReport: Sendable {
+    package var kind: ViolationKind
+    package var facts: ViolationFacts
+    package var message: String
+    package var location: SourceLocation
+    package var thread: Int
+    package var occurrences: Int
+    package var steps: [TraceStep]
+    package var token: String
+    package var replayCommand: String
 }
 
 /// Everything `explore` prints for one file and configuration, in text and JSON.
-public struct RunReport: Sendable {
-    public var path: String
-    public var defines: [Define]
-    public var program: Program
-    public var result: ExplorationResult
-    public var violations: [ViolationReport]
-    public var observedNames: [String]
-    public var renderedOutcomes: [(String, Int)]
+package struct RunReport: Sendable {
+    package var path: String
+    package var defines: [Define]
+    package var program: Program
+    package var result: ExplorationResult
+    package var violations: [ViolationReport]
+    package var observedNames: [String]
+    package var renderedOutcomes: [(String, Int)]
     /// Each final state's values as herd7 spells them (`1`, `x`), in `observedNames` order.
     var renderedValues: [[String]]
     /// Set for a shard's report: what `faultline merge` needs to rebuild the whole result.
-    public var shardData: ShardData? = nil
+    package var shardData: ShardData? = nil
     /// The memory model the verdict is under.
-    public var model: MemoryModel = .sc
+    package var model: MemoryModel = .sc
     /// herd7 flags the search raised (LKMM: `data-race`, ...).
-    public var flags: [String] = []
+    package var flags: [String] = []
     /// LKMM: the execution shown for the claim (allowed, or the axiom that forbids it).
-    public var witness: WitnessReport?
+    package var witness: WitnessReport?
 
     /// `includeDirs`: the run's `-I` directories, which every printed Replay line repeats.
     /// `traces: false` (`--no-trace`) replays each violation only to name its objects and
     /// builds no trace.
-    public init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult, traces: Bool = true) {
+    package init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult, traces: Bool = true) {
         self.path = path
         self.defines = defines
         self.program = context.machine.program
@@ -108,12 +108,12 @@ public struct RunReport: Sendable {
     }
 
     /// The claim's verdict (nil when the file has no claim).
-    public var verdict: Expectation.Verdict? { program.claimCondition == nil ? nil : result.verdict(hasClaim: true) }
+    package var verdict: Expectation.Verdict? { program.claimCondition == nil ? nil : result.verdict(hasClaim: true) }
 
     /// What an incomplete search adds to a verdict that more executions could change (never,
     /// always, no violations): " so far (incomplete: timeout after N executions)"; empty for a
     /// complete one.
-    public var soFar: String { result.complete ? "" : " so far (incomplete: \(stopped))" }
+    package var soFar: String { result.complete ? "" : " so far (incomplete: \(stopped))" }
 
     /// "timeout after N executions".
     var stopped: String {
@@ -135,13 +135,13 @@ public struct RunReport: Sendable {
 
     var raceLine: String { "Race \(program.name.isEmpty ? path : program.name) (\(path))\(configuration)" }
 
-    public func text(layout: TraceLayout? = TraceLayout()) -> String {
+    package func text(layout: TraceLayout? = TraceLayout()) -> String {
         raceLine + ", model \(model.rawValue)\n" + body(layout: layout)
     }
 
     /// One file answered under several models: the race line once, each model's answer under
     /// its name, and what the difference means.
-    public static func text(_ reports: [RunReport], layout: TraceLayout? = TraceLayout()) -> String {
+    package static func text(_ reports: [RunReport], layout: TraceLayout? = TraceLayout()) -> String {
         guard let first = reports.first, reports.count > 1 else { return reports.first?.text(layout: layout) ?? "" }
         var o = first.raceLine + ", models " + reports.map(\.model.rawValue).joined(separator: " and ") + "\n"
         for r in reports {
@@ -155,7 +155,7 @@ public struct RunReport: Sendable {
     }
 
     /// One line when the models disagree on the claim (nil when they agree).
-    public static func difference(_ reports: [RunReport]) -> String? {
+    package static func difference(_ reports: [RunReport]) -> String? {
         guard let lkmm = reports.first(where: { $0.model == .lkmm }), let sc = reports.first(where: { $0.model == .sc }),
               let l = lkmm.verdict, let s = sc.verdict else { return nil }
         if l == s {
@@ -224,7 +224,7 @@ public struct RunReport: Sendable {
     // MARK: JSON
 
     /// The report as schema 1 (docs/json.md).
-    public func document() -> Schema.Report {
+    package func document() -> Schema.Report {
         var d = Schema.Report(race: program.name, file: path, defines: defines.map(\.description), strategy: result.strategy,
                               model: model.rawValue, complete: result.complete, stopReason: result.stopReason,
                               executions: result.executions, pruned: result.pruned, distinctStates: result.distinctStates,
@@ -251,11 +251,11 @@ public struct RunReport: Sendable {
     }
 
     /// One line of JSON.
-    public func json() -> String { Schema.encode(document()) }
+    package func json() -> String { Schema.encode(document()) }
 
     /// One file answered under several models: the first model's report (its claim and
     /// `outcomes` at the top, as with one model), each other model's beside it under its name.
-    public static func json(_ reports: [RunReport]) -> String {
+    package static func json(_ reports: [RunReport]) -> String {
         guard var d = reports.first?.document() else { return "null" }
         for r in reports.dropFirst() {
             let nested = Schema.Nested.report(r.document())
@@ -271,7 +271,7 @@ public struct RunReport: Sendable {
 
 extension ViolationReport {
     /// The violation as schema 1.
-    public var document: Schema.Violation {
+    package var document: Schema.Violation {
         Schema.Violation(kind: kind.rawValue, cause: facts.cause.rawValue, message: message,
                          location: location.line > 0 ? Schema.Location(location) : nil, thread: thread >= 0 ? thread : nil,
                          occurrences: occurrences, steps: steps.map(\.document), token: token, replay: replayCommand)
@@ -280,7 +280,7 @@ extension ViolationReport {
 
 extension TraceStep {
     /// The step as schema 1.
-    public var document: Schema.Step {
+    package var document: Schema.Step {
         Schema.Step(step: index, thread: thread, location: Schema.Location(location), shown: Schema.Location(shownLocation),
                     function: frames.last?.function ?? "",
                     stack: frames.map { Schema.Frame(function: $0.function, location: Schema.Location($0.location)) },
@@ -290,7 +290,7 @@ extension TraceStep {
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
-public func shellQuote(_ s: String) -> String {
+package func shellQuote(_ s: String) -> String {
     let safe = s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:+,@%".contains($0) }
     if safe && !s.isEmpty { return s }
     return "'" + s.replacing("'", with: "'\\''") + "'"

@@ -5,22 +5,22 @@ import FaultlineMachine
 /// mismatch (on the race file's `Expect:` line) and per violation (on its source line), each
 /// violation with a code flow of one thread flow per CPU carrying its steps, so the
 /// interleaving shows on the source.
-public enum Sarif {
+package enum Sarif {
     /// One race × configuration as `check` ran it.
-    public struct Entry: Sendable {
-        public var path: String
-        public var race: String
-        public var configuration: String
-        public var model: String
-        public var expected: String
-        public var observed: String
-        public var passed: Bool
-        public var detail: String
+    package struct Entry: Sendable {
+        package var path: String
+        package var race: String
+        package var configuration: String
+        package var model: String
+        package var expected: String
+        package var observed: String
+        package var passed: Bool
+        package var detail: String
         /// The `Expect:` line (nil when the header had none).
-        public var expectation: SourceLocation?
-        public var violations: [ViolationReport]
+        package var expectation: SourceLocation?
+        package var violations: [ViolationReport]
 
-        public init(path: String, race: String, configuration: String, model: String, expected: String, observed: String,
+        package init(path: String, race: String, configuration: String, model: String, expected: String, observed: String,
                     passed: Bool, detail: String, expectation: SourceLocation?, violations: [ViolationReport]) {
             self.path = path; self.race = race; self.configuration = configuration; self.model = model
             self.expected = expected; self.observed = observed; self.passed = passed; self.detail = detail
@@ -28,56 +28,56 @@ public enum Sarif {
         }
     }
 
-    public struct Log: Codable, Sendable {
-        public var schema = "https://json.schemastore.org/sarif-2.1.0.json"
-        public var version = "2.1.0"
-        public var runs: [Run]
+    package struct Log: Codable, Sendable {
+        package var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+        package var version = "2.1.0"
+        package var runs: [Run]
         enum CodingKeys: String, CodingKey { case schema = "$schema", version, runs }
     }
-    public struct Run: Codable, Sendable { public var tool: Tool; public var results: [Result] }
-    public struct Tool: Codable, Sendable { public var driver: Driver }
-    public struct Driver: Codable, Sendable {
-        public var name: String
-        public var version: String
-        public var informationUri: String
-        public var rules: [Rule]
+    package struct Run: Codable, Sendable { package var tool: Tool; package var results: [Result] }
+    package struct Tool: Codable, Sendable { package var driver: Driver }
+    package struct Driver: Codable, Sendable {
+        package var name: String
+        package var version: String
+        package var informationUri: String
+        package var rules: [Rule]
     }
-    public struct Rule: Codable, Sendable {
-        public var id: String
-        public var name: String
-        public var shortDescription: Message
-        public var defaultConfiguration: Configuration
+    package struct Rule: Codable, Sendable {
+        package var id: String
+        package var name: String
+        package var shortDescription: Message
+        package var defaultConfiguration: Configuration
     }
-    public struct Configuration: Codable, Sendable { public var level: String }
-    public struct Message: Codable, Sendable { public var text: String }
-    public struct Result: Codable, Sendable {
-        public var ruleId: String
-        public var ruleIndex: Int
-        public var level: String
-        public var message: Message
-        public var locations: [Location]
-        public var codeFlows: [CodeFlow]?
+    package struct Configuration: Codable, Sendable { package var level: String }
+    package struct Message: Codable, Sendable { package var text: String }
+    package struct Result: Codable, Sendable {
+        package var ruleId: String
+        package var ruleIndex: Int
+        package var level: String
+        package var message: Message
+        package var locations: [Location]
+        package var codeFlows: [CodeFlow]?
     }
-    public struct Location: Codable, Sendable {
-        public var physicalLocation: PhysicalLocation
-        public var message: Message?
+    package struct Location: Codable, Sendable {
+        package var physicalLocation: PhysicalLocation
+        package var message: Message?
     }
-    public struct PhysicalLocation: Codable, Sendable {
-        public var artifactLocation: ArtifactLocation
-        public var region: Region
+    package struct PhysicalLocation: Codable, Sendable {
+        package var artifactLocation: ArtifactLocation
+        package var region: Region
     }
-    public struct ArtifactLocation: Codable, Sendable { public var uri: String }
-    public struct Region: Codable, Sendable { public var startLine: Int; public var startColumn: Int? }
-    public struct CodeFlow: Codable, Sendable { public var message: Message; public var threadFlows: [ThreadFlow] }
-    public struct ThreadFlow: Codable, Sendable {
-        public var id: String
-        public var message: Message
-        public var locations: [ThreadFlowLocation]
+    package struct ArtifactLocation: Codable, Sendable { package var uri: String }
+    package struct Region: Codable, Sendable { package var startLine: Int; package var startColumn: Int? }
+    package struct CodeFlow: Codable, Sendable { package var message: Message; package var threadFlows: [ThreadFlow] }
+    package struct ThreadFlow: Codable, Sendable {
+        package var id: String
+        package var message: Message
+        package var locations: [ThreadFlowLocation]
     }
-    public struct ThreadFlowLocation: Codable, Sendable {
-        public var location: Location
-        public var executionOrder: Int
-        public var nestingLevel: Int
+    package struct ThreadFlowLocation: Codable, Sendable {
+        package var location: Location
+        package var executionOrder: Int
+        package var nestingLevel: Int
     }
 
     static let mismatchRule = "expectation-mismatch"
@@ -102,7 +102,7 @@ public enum Sarif {
 
     /// The log for `check`'s entries. A violation in a configuration that expects it is a
     /// `note`; one nobody expected (the configuration mismatched) is an `error`.
-    public static func log(_ entries: [Entry], version: String) -> Log {
+    package static func log(_ entries: [Entry], version: String) -> Log {
         let rules = rules
         var results: [Result] = []
         for e in entries {

@@ -6,30 +6,30 @@ import FaultlineExplore
 /// Faultline's JSON, version 1 (docs/json.md), as Codable types: `explore`, `replay` and `merge`
 /// write `Report` and `merge` reads it back; `list` writes `ListEntry`, `check` writes `Check`.
 /// One encoder with sorted keys, so the output is byte-identical run to run.
-public enum Schema {
-    public static let version = 1
+package enum Schema {
+    package static let version = 1
 
     /// One line of JSON.
-    public static func encode<T: Encodable>(_ value: T) -> String {
+    package static func encode<T: Encodable>(_ value: T) -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? e.encode(value) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from text: Substring) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from text: Substring) throws -> T {
         try JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 
     /// Why a line is not a report this faultline reads, naming the field (`parts.outcomes[0].count`).
-    public struct ReadError: Error, CustomStringConvertible {
-        public var description: String
+    package struct ReadError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Reads one line as a `Report`: first its `schema` (another version is refused before
     /// anything else is read), then the whole document. A wrong type, a missing field, an
     /// unknown stop reason or an integer out of range is a `ReadError` naming the field.
-    public static func decodeReport(_ line: Substring) throws -> Report {
+    package static func decodeReport(_ line: Substring) throws -> Report {
         struct Version: Decodable { var schema: Int? }
         let version: Version
         do { version = try decode(Version.self, from: line) } catch { throw ReadError(description: explain(error)) }
@@ -73,14 +73,14 @@ public enum Schema {
     }
 
     /// A place in a source file.
-    public struct Location: Codable, Equatable, Sendable {
-        public var file: String
-        public var line: Int
-        public var column: Int
+    package struct Location: Codable, Equatable, Sendable {
+        package var file: String
+        package var line: Int
+        package var column: Int
 
-        public init(file: String, line: Int, column: Int) { self.file = file; self.line = line; self.column = column }
+        package init(file: String, line: Int, column: Int) { self.file = file; self.line = line; self.column = column }
 
-        public init(_ l: SourceLocation) {
+        package init(_ l: SourceLocation) {
             file = l.file?.path ?? ""
             line = l.line
             column = l.column
@@ -88,16 +88,16 @@ public enum Schema {
     }
 
     /// A final value: an integer, or the name of the global whose address it is.
-    public enum Value: Codable, Equatable, Sendable {
+    package enum Value: Codable, Equatable, Sendable {
         case int(Int64)
         case name(String)
 
-        public init(from decoder: Decoder) throws {
+        package init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let i = try? c.decode(Int64.self) { self = .int(i) } else { self = .name(try c.decode(String.self)) }
         }
 
-        public func encode(to encoder: Encoder) throws {
+        package func encode(to encoder: Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
             case .int(let i): try c.encode(i)
@@ -108,108 +108,108 @@ public enum Schema {
 
     /// One final state: the observed values by name, herd7's spelling of it, and how many
     /// executions ended in it.
-    public struct Outcome: Codable, Sendable {
-        public var values: [String: Value]
-        public var state: String
-        public var count: Int
+    package struct Outcome: Codable, Sendable {
+        package var values: [String: Value]
+        package var state: String
+        package var count: Int
     }
 
     /// The claim and its verdict. `kind` is `exists`, `~exists` or `forall`; the verdict counts
     /// the condition itself (as herd7's Observation line does).
-    public struct Claim: Codable, Sendable {
-        public var kind: String
-        public var condition: String
-        public var verdict: String
-        public var satisfied: Int
-        public var unsatisfied: Int
+    package struct Claim: Codable, Sendable {
+        package var kind: String
+        package var condition: String
+        package var verdict: String
+        package var satisfied: Int
+        package var unsatisfied: Int
         /// An incomplete search only: whether the verdict stands whatever the rest of the search
         /// would find (LKMM searches the condition's candidates first).
-        public var decided: Bool?
-        public var location: Location
+        package var decided: Bool?
+        package var location: Location
     }
 
     /// A function a step is in, and where in it.
-    public struct Frame: Codable, Sendable {
-        public var function: String
-        public var location: Location
+    package struct Frame: Codable, Sendable {
+        package var function: String
+        package var location: Location
     }
 
     /// One step of a trace.
-    public struct Step: Codable, Sendable {
-        public var step: Int
-        public var thread: Int
+    package struct Step: Codable, Sendable {
+        package var step: Int
+        package var thread: Int
         /// Where the step is, and the location the text trace shows (a one-line helper's caller).
-        public var location: Location
-        public var shown: Location
-        public var function: String
+        package var location: Location
+        package var shown: Location
+        package var function: String
         /// Outermost first; the last is the step's own frame.
-        public var stack: [Frame]
-        public var source: String
-        public var operation: String
-        public var cell: String?
-        public var value: String?
-        public var before: String?
-        public var effect: String
+        package var stack: [Frame]
+        package var source: String
+        package var operation: String
+        package var cell: String?
+        package var value: String?
+        package var before: String?
+        package var effect: String
         /// The violation kind this step raised.
-        public var violation: String?
+        package var violation: String?
         /// A check in local code after the thread's last visible step.
-        public var local: Bool?
+        package var local: Bool?
     }
 
     /// One violation: its kind and cause, the words, where, how often, its trace and replay.
-    public struct Violation: Codable, Sendable {
-        public var kind: String
-        public var cause: String
-        public var message: String
-        public var location: Location?
-        public var thread: Int?
-        public var occurrences: Int
-        public var steps: [Step]
-        public var token: String
-        public var replay: String
+    package struct Violation: Codable, Sendable {
+        package var kind: String
+        package var cause: String
+        package var message: String
+        package var location: Location?
+        package var thread: Int?
+        package var occurrences: Int
+        package var steps: [Step]
+        package var token: String
+        package var replay: String
     }
 
-    public struct ShardIndex: Codable, Sendable {
-        public var index: Int
-        public var count: Int
+    package struct ShardIndex: Codable, Sendable {
+        package var index: Int
+        package var count: Int
     }
 
     /// A violation as found by one shard: facts, representative schedule (before shrinking).
-    public struct FoundViolation: Codable, Sendable {
-        public var kind: String
-        public var facts: ViolationFacts
-        public var thread: Int
+    package struct FoundViolation: Codable, Sendable {
+        package var kind: String
+        package var facts: ViolationFacts
+        package var thread: Int
         /// An index into the program's locations (-1: none).
-        public var location: Int
-        public var schedule: [Int]
-        public var seed: String?
-        public var occurrences: Int
+        package var location: Int
+        package var schedule: [Int]
+        package var seed: String?
+        package var occurrences: Int
     }
 
-    public struct FinalValues: Codable, Sendable {
-        public var values: [Int64]
-        public var count: Int
+    package struct FinalValues: Codable, Sendable {
+        package var values: [Int64]
+        package var count: Int
     }
 
     /// What a shard's report carries for `merge` (see `ShardData`).
-    public struct Parts: Codable, Sendable {
-        public var programHash: String
-        public var maxSteps: Int
-        public var leakCheck: Bool
-        public var shrink: Bool
-        public var includeDirs: [String]
-        public var complete: Bool
-        public var stopReason: StopReason?
-        public var executions: Int
-        public var pruned: Int
-        public var filteredOut: Int
-        public var claimSatisfied: Int
-        public var claimViolated: Int
-        public var violatedExecutions: Int
-        public var steps: Int
-        public var sleepBlocked: Int
-        public var outcomes: [FinalValues]
-        public var violations: [FoundViolation]
+    package struct Parts: Codable, Sendable {
+        package var programHash: String
+        package var maxSteps: Int
+        package var leakCheck: Bool
+        package var shrink: Bool
+        package var includeDirs: [String]
+        package var complete: Bool
+        package var stopReason: StopReason?
+        package var executions: Int
+        package var pruned: Int
+        package var filteredOut: Int
+        package var claimSatisfied: Int
+        package var claimViolated: Int
+        package var violatedExecutions: Int
+        package var steps: Int
+        package var sleepBlocked: Int
+        package var outcomes: [FinalValues]
+        package var violations: [FoundViolation]
 
         enum CodingKeys: String, CodingKey {
             case programHash = "program_hash", maxSteps = "max_steps", leakCheck = "leak_check", shrink
@@ -220,41 +220,41 @@ public enum Schema {
     }
 
     /// A report nested in another (another model's answer to the same file).
-    public indirect enum Nested: Codable, Sendable {
+    package indirect enum Nested: Codable, Sendable {
         case report(Report)
-        public var report: Report { switch self { case .report(let r): return r } }
-        public init(from decoder: Decoder) throws { self = .report(try Report(from: decoder)) }
-        public func encode(to encoder: Encoder) throws { try report.encode(to: encoder) }
+        package var report: Report { switch self { case .report(let r): return r } }
+        package init(from decoder: Decoder) throws { self = .report(try Report(from: decoder)) }
+        package func encode(to encoder: Encoder) throws { try report.encode(to: encoder) }
     }
 
     /// The report of one file and configuration (`explore`, `replay`, `merge`).
-    public struct Report: Codable, Sendable {
-        public var schema: Int = Schema.version
-        public var race: String
-        public var file: String
-        public var defines: [String]
-        public var strategy: String
+    package struct Report: Codable, Sendable {
+        package var schema: Int = Schema.version
+        package var race: String
+        package var file: String
+        package var defines: [String]
+        package var strategy: String
         /// The memory model the answer is under (`sc`, `lkmm`).
-        public var model: String
-        public var complete: Bool
-        public var stopReason: StopReason?
-        public var executions: Int
-        public var pruned: Int
-        public var distinctStates: Int?
-        public var observed: [String]
-        public var outcomes: [Outcome]
-        public var claim: Claim?
+        package var model: String
+        package var complete: Bool
+        package var stopReason: StopReason?
+        package var executions: Int
+        package var pruned: Int
+        package var distinctStates: Int?
+        package var observed: [String]
+        package var outcomes: [Outcome]
+        package var claim: Claim?
         /// herd7 flags the search raised (LKMM: `data-race`, ...).
-        public var flags: [String]?
+        package var flags: [String]?
         /// LKMM: the execution that shows the verdict (docs/lkmm.md).
-        public var witness: JSON?
-        public var violations: [Violation]
-        public var shard: ShardIndex?
-        public var parts: Parts?
+        package var witness: JSON?
+        package var violations: [Violation]
+        package var shard: ShardIndex?
+        package var parts: Parts?
         /// The other model's answer, when a file is answered under two, and what differs.
-        public var lkmm: Nested?
-        public var sc: Nested?
-        public var difference: String?
+        package var lkmm: Nested?
+        package var sc: Nested?
+        package var difference: String?
 
         enum CodingKeys: String, CodingKey {
             case schema, race, file, defines, strategy, model, complete, stopReason = "stop_reason", executions, pruned
@@ -263,61 +263,61 @@ public enum Schema {
     }
 
     /// `faultline list --format json`: one per file.
-    public struct ListEntry: Codable, Sendable {
-        public struct Configuration: Codable, Sendable {
-            public var configuration: String
-            public var defines: [String]
+    package struct ListEntry: Codable, Sendable {
+        package struct Configuration: Codable, Sendable {
+            package var configuration: String
+            package var defines: [String]
             /// The model the expectation is under, when it names one.
-            public var model: String?
-            public var expected: String
-            public init(configuration: String, defines: [String], model: String?, expected: String) {
+            package var model: String?
+            package var expected: String
+            package init(configuration: String, defines: [String], model: String?, expected: String) {
                 self.configuration = configuration; self.defines = defines; self.model = model; self.expected = expected
             }
         }
-        public struct Problem: Codable, Sendable {
-            public var line: Int
-            public var message: String
-            public init(line: Int, message: String) { self.line = line; self.message = message }
+        package struct Problem: Codable, Sendable {
+            package var line: Int
+            package var message: String
+            package init(line: Int, message: String) { self.line = line; self.message = message }
         }
-        public var schema: Int = Schema.version
-        public var file: String
-        public var race: String
-        public var configurations: [Configuration]
-        public var errors: [Problem]
-        public init(file: String, race: String, configurations: [Configuration], errors: [Problem]) {
+        package var schema: Int = Schema.version
+        package var file: String
+        package var race: String
+        package var configurations: [Configuration]
+        package var errors: [Problem]
+        package init(file: String, race: String, configurations: [Configuration], errors: [Problem]) {
             self.file = file; self.race = race; self.configurations = configurations; self.errors = errors
         }
     }
 
     /// `faultline check --format json`: every race × configuration against its expectation.
-    public struct Check: Codable, Sendable {
-        public struct Result: Codable, Sendable {
-            public var file: String
-            public var race: String
-            public var configuration: String
-            public var model: String
-            public var expected: String
-            public var observed: String
-            public var passed: Bool
-            public var executions: Int
-            public var stoppedEarly: Bool
-            public var detail: String
-            public var violations: [Violation]
+    package struct Check: Codable, Sendable {
+        package struct Result: Codable, Sendable {
+            package var file: String
+            package var race: String
+            package var configuration: String
+            package var model: String
+            package var expected: String
+            package var observed: String
+            package var passed: Bool
+            package var executions: Int
+            package var stoppedEarly: Bool
+            package var detail: String
+            package var violations: [Violation]
 
             enum CodingKeys: String, CodingKey {
                 case file, race, configuration, model, expected, observed, passed, executions, stoppedEarly = "stopped_early", detail, violations
             }
-            public init(file: String, race: String, configuration: String, model: String, expected: String, observed: String, passed: Bool,
+            package init(file: String, race: String, configuration: String, model: String, expected: String, observed: String, passed: Bool,
                         executions: Int, stoppedEarly: Bool, detail: String, violations: [Violation]) {
                 self.file = file; self.race = race; self.configuration = configuration; self.model = model; self.expected = expected
                 self.observed = observed; self.passed = passed; self.executions = executions; self.stoppedEarly = stoppedEarly
                 self.detail = detail; self.violations = violations
             }
         }
-        public var schema: Int = Schema.version
-        public var results: [Result]
-        public var passed: Int
-        public var failed: Int
-        public init(results: [Result], passed: Int, failed: Int) { self.results = results; self.passed = passed; self.failed = failed }
+        package var schema: Int = Schema.version
+        package var results: [Result]
+        package var passed: Int
+        package var failed: Int
+        package init(results: [Result], passed: Int, failed: Int) { self.results = results; self.passed = passed; self.failed = failed }
     }
 }

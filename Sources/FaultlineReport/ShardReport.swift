@@ -6,15 +6,15 @@ import FaultlineExplore
 /// What a shard's JSON report carries beyond the rendered report, so that `faultline merge` can
 /// rebuild the unsharded result exactly: the raw counts, final states as values, each violation's
 /// representative schedule as found (before shrinking), and how the machine was configured.
-public struct ShardData: Sendable {
-    public var result: ExplorationResult
-    public var programHash: UInt64
-    public var maxSteps: Int
-    public var leakCheck: Bool
-    public var shrink: Bool
-    public var includeDirs: [String]
+package struct ShardData: Sendable {
+    package var result: ExplorationResult
+    package var programHash: UInt64
+    package var maxSteps: Int
+    package var leakCheck: Bool
+    package var shrink: Bool
+    package var includeDirs: [String]
 
-    public init(result: ExplorationResult, programHash: UInt64, maxSteps: Int, leakCheck: Bool, shrink: Bool, includeDirs: [String]) {
+    package init(result: ExplorationResult, programHash: UInt64, maxSteps: Int, leakCheck: Bool, shrink: Bool, includeDirs: [String]) {
         self.result = result
         self.programHash = programHash
         self.maxSteps = maxSteps
@@ -38,14 +38,14 @@ public struct ShardData: Sendable {
                             })
     }
 
-    public struct ReadError: Error, CustomStringConvertible {
-        public var description: String
+    package struct ReadError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Reads back the `parts` of a shard report (decoded by `Schema`, which already refused wrong
     /// types, unknown stop reasons and out-of-range integers, naming the field). Every field is
     /// checked here for its range; an error names the field (`parts.violations[2].schedule`).
-    public init(parts p: Schema.Parts, strategy: String) throws {
+    package init(parts p: Schema.Parts, strategy: String) throws {
         func bad(_ field: String, _ why: String) -> ReadError { ReadError(description: "shard report: field '\(field)': \(why)") }
         func count(_ v: Int, _ field: String, min: Int = 0) throws -> Int {
             guard v >= min else { throw bad(field, "\(v) is below \(min)") }
@@ -92,7 +92,7 @@ public struct ShardData: Sendable {
 
     /// Checks what can only be checked against the program the shard ran: thread numbers, source
     /// locations and the number of observed values. Throws naming the field.
-    public func validate(against program: Program) throws {
+    package func validate(against program: Program) throws {
         let threads = program.threadCount
         for (i, (values, _)) in result.outcomes.enumerated() where values.count != program.observed.count {
             throw ReadError(description: "shard report: field 'parts.outcomes[\(i)].values': \(values.count) values, the program observes \(program.observed.count)")

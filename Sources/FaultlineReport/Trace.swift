@@ -4,57 +4,57 @@ import FaultlineExplore
 
 /// One function activation a step is in: the function and where it is (for the innermost frame
 /// the step itself, for the others the call they are in).
-public struct TraceFrame: Sendable {
-    public var function: String
-    public var location: SourceLocation
+package struct TraceFrame: Sendable {
+    package var function: String
+    package var location: SourceLocation
 }
 
 /// One step of a trace, as facts: which CPU, the call stack, what it did to which cell, and the
 /// words for it.
-public struct TraceStep: Sendable {
-    public var index: Int
-    public var thread: Int
+package struct TraceStep: Sendable {
+    package var index: Int
+    package var thread: Int
     /// Outermost first; the last frame is where the step is.
-    public var frames: [TraceFrame]
+    package var frames: [TraceFrame]
     /// The frame the row shows: the step's own, or its caller's when the step is in a one-line
     /// helper (`static pte_t ptep_get(pte_t *p) { return READ_ONCE(*p); }`).
-    public var shown: Int
+    package var shown: Int
     /// `read`, `write`, `atomic add`, `lock`, `down_read`, `kfree`, ...
-    public var operation: String
+    package var operation: String
     /// The cell or object it used (`vma.vm_start`), empty when none.
-    public var cell: String
+    package var cell: String
     /// The value read or written, as the cell's type reads (empty when none).
-    public var value: String
+    package var value: String
     /// The value before an atomic update (empty otherwise).
-    public var before: String
+    package var before: String
     /// The words: `vma.vm_start == 3`, `lock ptl#9`.
-    public var effect: String
+    package var effect: String
     /// The violation this step raised, if any.
-    public var violation: ViolationKind?
+    package var violation: ViolationKind?
     /// A local check after the thread's last visible step (a BUG_ON on registers): no operation.
-    public var local: Bool = false
+    package var local: Bool = false
     /// What the step touched, for folding.
     var access: Access?
 
-    public var location: SourceLocation { frames.last?.location ?? .unknown }
-    public var shownLocation: SourceLocation { frames.isEmpty ? .unknown : frames[shown].location }
+    package var location: SourceLocation { frames.last?.location ?? .unknown }
+    package var shownLocation: SourceLocation { frames.isEmpty ? .unknown : frames[shown].location }
     /// `do_swap_page()`, or `do_swap_page() → ptep_get()` when a helper's caller is shown.
-    public var function: String {
+    package var function: String {
         guard !frames.isEmpty else { return "" }
         return frames[shown].function + "()" + (shown < frames.count - 1 ? " → \(frames[frames.count - 1].function)()" : "")
     }
     /// The source line the row shows, whitespace collapsed (no tabs).
-    public var source: String { TraceRenderer.collapse(shownLocation.sourceText) }
+    package var source: String { TraceRenderer.collapse(shownLocation.sourceText) }
     /// `swap.h:230`
-    public var site: String { TraceRenderer.site(shownLocation) }
+    package var site: String { TraceRenderer.site(shownLocation) }
 }
 
 /// How a text trace is laid out: `--width`, `--full` (no folding), `--stacks` (call chains).
-public struct TraceLayout: Sendable {
-    public var width: Int
-    public var full: Bool
-    public var stacks: Bool
-    public init(width: Int = 100, full: Bool = false, stacks: Bool = false) {
+package struct TraceLayout: Sendable {
+    package var width: Int
+    package var full: Bool
+    package var stacks: Bool
+    package init(width: Int = 100, full: Bool = false, stacks: Bool = false) {
         self.width = width
         self.full = full
         self.stacks = stacks
@@ -62,17 +62,17 @@ public struct TraceLayout: Sendable {
 }
 
 /// Replays a schedule into trace steps, and renders them one column per CPU.
-public enum TraceRenderer {
+package enum TraceRenderer {
     /// The replayed steps of a schedule, the state it ended in and how it ended.
-    public struct Recording {
-        public var steps: [TraceStep]
-        public var outcome: Replay.Outcome
+    package struct Recording {
+        package var steps: [TraceStep]
+        package var outcome: Replay.Outcome
         /// With `keepStates`: the state after each step.
-        public var states: [State] = []
+        package var states: [State] = []
     }
 
     /// Replays `schedule`, reading each step's call stack and access before it runs.
-    public static func record(_ ctx: ExplorationContext, schedule: [Int], keepStates: Bool = false) throws -> Recording {
+    package static func record(_ ctx: ExplorationContext, schedule: [Int], keepStates: Bool = false) throws -> Recording {
         let m = ctx.machine, p = m.program
         var stacks: [[TraceFrame]] = []
         var accesses: [Access?] = []
@@ -224,7 +224,7 @@ public enum TraceRenderer {
     // MARK: folding
 
     /// A row of the rendered trace: one step, or a run of one CPU's steps folded into one.
-    public enum Row: Sendable {
+    package enum Row: Sendable {
         case step(TraceStep)
         case folded(thread: Int, first: Int, last: Int, function: String)
     }
@@ -232,7 +232,7 @@ public enum TraceRenderer {
     /// Which steps matter to the violation: those that touch a location another CPU's step in
     /// the trace also touches (one of them writing: the steps that order the CPUs), the
     /// violating step, and each CPU's last step. Runs of two or more other steps of one CPU fold.
-    public static func rows(_ steps: [TraceStep], full: Bool) -> [Row] {
+    package static func rows(_ steps: [TraceStep], full: Bool) -> [Row] {
         guard !full else { return steps.map { .step($0) } }
         var keep = [Bool](repeating: false, count: steps.count)
         for i in steps.indices {
@@ -276,7 +276,7 @@ public enum TraceRenderer {
     /// Columns, one per CPU: for each step where it is (`file:line function()`), the source line
     /// and what it did; folded runs as one line. No tabs; every line fits `layout.width`.
     /// `rcuThread`: the program's RCU callback thread, whose column is headed `P<n> rcu`.
-    public static func render(_ steps: [TraceStep], threads: Int, rcuThread: Int? = nil, layout: TraceLayout = TraceLayout()) -> String {
+    package static func render(_ steps: [TraceStep], threads: Int, rcuThread: Int? = nil, layout: TraceLayout = TraceLayout()) -> String {
         let rows = rows(steps, full: layout.full)
         var labels: [String] = []
         for r in rows {
@@ -322,7 +322,7 @@ public enum TraceRenderer {
     }
 
     /// How many steps the rows fold away (for the trace heading).
-    public static func foldedCount(_ rows: [Row]) -> Int {
+    package static func foldedCount(_ rows: [Row]) -> Int {
         rows.reduce(0) { n, r in
             if case .folded(_, let a, let b, _) = r { return n + b - a + 1 }
             return n

@@ -6,17 +6,17 @@ import FaultlineExplore
 /// The LKMM execution a report shows for the claim: an execution that reaches the claim's
 /// condition when the model allows one, else the first candidate that would and the axiom that
 /// forbids it — with the command that replays exactly that execution, as text and as Graphviz DOT.
-public struct WitnessReport: Sendable {
-    public var witness: LKMMWitness
+package struct WitnessReport: Sendable {
+    package var witness: LKMMWitness
     /// The token of the execution (`lk1:...`) and the command that shows it again.
-    public var token: String
-    public var replayCommand: String
+    package var token: String
+    package var replayCommand: String
 
     /// nil when allowed; else the axiom the execution breaks.
-    public var axiom: String? { witness.axiom }
+    package var axiom: String? { witness.axiom }
 
     /// The execution to show for `result` (nil without a claim, or when no candidate reaches its condition).
-    public static func select(_ result: ExplorationResult, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
+    package static func select(_ result: ExplorationResult, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
         guard let lk = result.lkmm, let claim = ctx.machine.program.claimCondition else { return nil }
         let execution: LKMMExecution
         if let k = result.outcomes.firstIndex(where: { claim.evaluate($0.0) }), k < lk.witnesses.count {
@@ -28,7 +28,7 @@ public struct WitnessReport: Sendable {
     }
 
     /// The execution a token names (nil when it names none of this program's).
-    public static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
+    package static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
         guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution) else { return nil }
         let flags = defines.map { " " + shellQuote($0.description) }.joined() + (unroll == 2 ? "" : " --unroll \(unroll)")
         let token = WitnessToken(programHash: ctx.machine.program.programHash, execution: execution).description
@@ -53,7 +53,7 @@ public struct WitnessReport: Sendable {
     /// orders a CPU's own events; `-` says nothing does), the relations the axioms are about —
     /// hb (happens-before), prop between CPUs, pb (propagates-before), rb (RCU, when the test has
     /// grace periods) — and, when the model forbids it, the axiom and its cycle.
-    public func text(program: Program) -> String {
+    package func text(program: Program) -> String {
         let w = witness
         var out = ""
         let width = w.events.filter { $0.thread >= 0 }.map { WitnessReport.name($0).count }.max() ?? 0
@@ -84,7 +84,7 @@ public struct WitnessReport: Sendable {
     /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
     /// their source lines), the initial writes apart, rf / co / fr / ppo edges, and the forbidding
     /// axiom's cycle drawn bold.
-    public func dot(program: Program, title: String) -> String {
+    package func dot(program: Program, title: String) -> String {
         func esc(_ s: String) -> String { s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") }
         func q(_ s: String) -> String { "\"" + esc(s) + "\"" }
         /// Already escaped: lines joined by DOT's `\n`.
@@ -120,7 +120,7 @@ public struct WitnessReport: Sendable {
     }
 
     /// The JSON beside a report's outcomes.
-    public func json() -> JSON {
+    package func json() -> JSON {
         var kv: [(String, JSON)] = [("token", .string(token)), ("allowed", .bool(axiom == nil))]
         if let a = axiom {
             kv.append(("axiom", .string(a)))
@@ -134,16 +134,16 @@ public struct WitnessReport: Sendable {
 /// An LKMM execution bound to the program it was found in: `lk1:<program hash>:<paths>:<co>:<rf>`
 /// (the hash of the preprocessed program, as in SC replay tokens, so a token made for another
 /// version of the file or other `-D` flags is refused instead of naming another execution).
-public struct WitnessToken: Sendable, Equatable, CustomStringConvertible {
-    public var programHash: UInt64
-    public var execution: LKMMExecution
+package struct WitnessToken: Sendable, Equatable, CustomStringConvertible {
+    package var programHash: UInt64
+    package var execution: LKMMExecution
 
-    public init(programHash: UInt64, execution: LKMMExecution) {
+    package init(programHash: UInt64, execution: LKMMExecution) {
         self.programHash = programHash
         self.execution = execution
     }
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "lk1", parts[1].count == 16, let h = UInt64(parts[1], radix: 16),
               let x = LKMMExecution(token: "lk1:" + parts[2...].joined(separator: ":")) else { return nil }
@@ -151,7 +151,7 @@ public struct WitnessToken: Sendable, Equatable, CustomStringConvertible {
         execution = x
     }
 
-    public var description: String {
+    package var description: String {
         let h = String(programHash, radix: 16)
         return "lk1:" + String(repeating: "0", count: 16 - h.count) + h + String(execution.description.dropFirst(3))
     }

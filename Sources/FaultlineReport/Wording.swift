@@ -3,10 +3,10 @@ import FaultlineMachine
 
 /// The words for a violation's facts. The machine and the checkers raise violations as facts
 /// (`ViolationFacts`); this is the one place that puts them into sentences.
-public enum Wording {
+package enum Wording {
     /// The message line of a violation, with the objects named as of `namer`'s state (the state
     /// the violating execution ended in). `loop`: a livelock's lap, the location of each step.
-    public static func message(_ v: Violation, _ n: Namer, loop: [Int32] = []) -> String {
+    package static func message(_ v: Violation, _ n: Namer, loop: [Int32] = []) -> String {
         let f = v.facts
         let p = n.program
         func site(_ l: Int32) -> String {
@@ -80,7 +80,7 @@ public enum Wording {
     }
 
     /// What a blocked thread waits for: `P1 at mm.h:436 waits for lock ptl#9 (held by P0)`.
-    public static func waitDescription(_ t: Int, _ n: Namer) -> String {
+    package static func waitDescription(_ t: Int, _ n: Namer) -> String {
         let s = n.state, m = n.machine
         let th = s.threads[t]
         guard th.status == .running, let instr = m.pending(s, t) else { return "P\(t) finished" }

@@ -5,19 +5,19 @@ import FaultlineMachine
 /// thread takes, which coherence order each location has, where each read reads from (indices
 /// into the engine's deterministic enumeration). `description` is a token
 /// (`lk1:P.P.P:C.C:R.R.R`) that `LKMMExecution(token:)` reads back, for replay.
-public struct LKMMExecution: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var paths: [Int]
-    public var co: [Int]
-    public var rf: [Int]
+package struct LKMMExecution: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package var paths: [Int]
+    package var co: [Int]
+    package var rf: [Int]
 
-    public var description: String {
+    package var description: String {
         func part(_ xs: [Int]) -> String { xs.isEmpty ? "-" : xs.map(String.init).joined(separator: ".") }
         return "lk1:\(part(paths)):\(part(co)):\(part(rf))"
     }
 
-    public init(paths: [Int], co: [Int], rf: [Int]) { self.paths = paths; self.co = co; self.rf = rf }
+    package init(paths: [Int], co: [Int], rf: [Int]) { self.paths = paths; self.co = co; self.rf = rf }
 
-    public init?(token: String) {
+    package init?(token: String) {
         let parts = token.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "lk1" else { return nil }
         func ints(_ s: Substring) -> [Int]? { s == "-" ? [] : s.split(separator: ".").map { Int($0) }.allSatisfy { $0 != nil } ? s.split(separator: ".").map { Int($0)! } : nil }
@@ -27,71 +27,71 @@ public struct LKMMExecution: Sendable, Equatable, Hashable, CustomStringConverti
 }
 
 /// What the LKMM engine adds to an `ExplorationResult`.
-public struct LKMMReport: Sendable {
+package struct LKMMReport: Sendable {
     /// The loop unrolling bound (herd7's `-unroll`, default 2) and whether a loop reached it
     /// (then executions needing more iterations are not counted, as in herd7).
-    public var unroll: Int
-    public var boundReached: Bool
+    package var unroll: Int
+    package var boundReached: Bool
     /// herd7's flags raised by some allowed execution (`data-race`, `mixed-accesses`, `unmatched-rcu-lock`, …: every `flag` of the model files), sorted.
-    public var flags: [String]
+    package var flags: [String]
     /// One execution per final state, in the order of `ExplorationResult.outcomes`.
-    public var witnesses: [LKMMExecution]
+    package var witnesses: [LKMMExecution]
     /// When some candidate satisfies the claim's condition but is forbidden: the first such, with
     /// the axiom it breaks (`happens-before`, `propagation`, `rcu`, `atomic`, `coherence`,
     /// `plain-coherence`, or lock.cat's `lock-nest`, `nested-is-locked`, `unmatched-locks`).
-    public var forbidden: LKMMForbidden?
+    package var forbidden: LKMMForbidden?
     /// Candidate executions checked (those coherent and atomic per location), and how many each
     /// later axiom rejected (by name, sorted).
-    public var candidates: Int
-    public var rejected: [(axiom: String, count: Int)]
+    package var candidates: Int
+    package var rejected: [(axiom: String, count: Int)]
     /// Whether every candidate that may satisfy the claim's condition was checked (they are
     /// searched first): then `never` is exact even when the result is incomplete, and so is
     /// `sometimes` once an execution that does not satisfy it was found.
-    public var conditionDecided: Bool
+    package var conditionDecided: Bool
 }
 
 /// A forbidden execution and why.
-public struct LKMMForbidden: Sendable {
-    public var execution: LKMMExecution
-    public var axiom: String
+package struct LKMMForbidden: Sendable {
+    package var execution: LKMMExecution
+    package var axiom: String
     /// Events (witness ids) of a cycle of the axiom's relation; for an `empty` axiom the offending pair.
-    public var cycle: [Int]
+    package var cycle: [Int]
 }
 
 /// One execution shown as herd7 would draw it.
-public struct LKMMWitness: Sendable {
-    public struct Event: Sendable {
+package struct LKMMWitness: Sendable {
+    package struct Event: Sendable {
         /// Index in `events`.
-        public var id: Int
+        package var id: Int
         /// -1 for an initial write.
-        public var thread: Int
+        package var thread: Int
         /// "R", "W" or "F".
-        public var kind: String
+        package var kind: String
         /// herd7's annotations and classes: once, acquire, release, mb, rmw, LKR, rcu-lock, ….
-        public var tags: [String]
+        package var tags: [String]
         /// The location, as the source names it ("" for fences).
-        public var location: String
-        public var value: Int64
+        package var location: String
+        package var value: Int64
         /// Index into Program.locations (-1 for initial writes).
-        public var source: Int32
+        package var source: Int32
     }
-    public struct Edge: Sendable, Equatable {
-        public var from: Int
-        public var to: Int
+    package struct Edge: Sendable, Equatable {
+        package var from: Int
+        package var to: Int
         /// For cycle edges: the relation it belongs to.
-        public var label: String
+        package var label: String
     }
-    public var execution: LKMMExecution
-    public var events: [Event]
+    package var execution: LKMMExecution
+    package var events: [Event]
     /// rf, co (immediate successors), fr, ppo, hb, prop, pb, rb (pairs not involving init writes
     /// for the ordering relations), by name.
-    public var relations: [(name: String, edges: [Edge])]
+    package var relations: [(name: String, edges: [Edge])]
     /// nil when the execution is allowed; else the violated axiom and its cycle (labelled edges).
-    public var axiom: String?
-    public var cycle: [Edge]
-    public var dataRace: Bool
+    package var axiom: String?
+    package var cycle: [Edge]
+    package var dataRace: Bool
     /// The final state (observed values, as in `ExplorationResult.outcomes`).
-    public var outcome: [Int64]?
+    package var outcome: [Int64]?
 }
 
 /// The Linux-kernel memory model (LKMM) engine: herd7's answers (`linux-kernel.cfg`: the kernel's
@@ -109,13 +109,13 @@ public struct LKMMWitness: Sendable {
 /// witness tokens and the forbidden execution); `LKMMSearch.prepare(ctx)` throws
 /// `LKMMUnsupported` for a program outside the engine's scope; `witness(ctx, execution)` renders
 /// one execution.
-public struct LKMMSearch: Strategy {
-    public var name: String { "lkmm" }
-    public var unroll: Int
-    public init(unroll: Int = 2) { self.unroll = unroll }
+package struct LKMMSearch: Strategy {
+    package var name: String { "lkmm" }
+    package var unroll: Int
+    package init(unroll: Int = 2) { self.unroll = unroll }
 
     /// The axioms in the order herd7 checks them (lock.cat's, then linux-kernel.cat's).
-    public static let axiomOrder = ["lock-nest", "nested-is-locked", "unmatched-locks", "coherence", "atomic",
+    package static let axiomOrder = ["lock-nest", "nested-is-locked", "unmatched-locks", "coherence", "atomic",
                                     "happens-before", "propagation", "rcu", "plain-coherence"]
 
     /// Names of `linux-kernel.def` (what herd7 accepts under the kernel's model).
@@ -148,7 +148,7 @@ public struct LKMMSearch: Strategy {
     ]
 
     /// The threads' paths and the program's locations, ready for the candidate search.
-    public struct Prepared: Sendable {
+    package struct Prepared: Sendable {
         var paths: [[LKPath]]
         var addresses: [Int64]
         var initial: [Int64]
@@ -157,7 +157,7 @@ public struct LKMMSearch: Strategy {
 
     /// Runs the threads alone (to a fixpoint of the values written); throws `LKMMUnsupported`
     /// when the program is outside the engine's scope.
-    public static func prepare(_ ctx: ExplorationContext, unroll: Int = 2) throws -> Prepared {
+    package static func prepare(_ ctx: ExplorationContext, unroll: Int = 2) throws -> Prepared {
         let machine = ctx.machine
         let program = machine.program
         try checkScope(program)
@@ -241,7 +241,7 @@ public struct LKMMSearch: Strategy {
         for f in program.file.threads + program.file.functions { try stmt(f.body) }
     }
 
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions) -> ExplorationResult {
         let start = monotonicSeconds()
         do {
             let prepared = try LKMMSearch.prepare(ctx, unroll: unroll)
@@ -261,7 +261,7 @@ public struct LKMMSearch: Strategy {
     }
 
     /// The candidate search over prepared paths.
-    public func explore(_ ctx: ExplorationContext, options: ExplorationOptions, prepared: Prepared, start: Double = monotonicSeconds()) -> ExplorationResult {
+    package func explore(_ ctx: ExplorationContext, options: ExplorationOptions, prepared: Prepared, start: Double = monotonicSeconds()) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
@@ -359,7 +359,7 @@ public struct LKMMSearch: Strategy {
     }
 
     /// The execution `execution` names, with its events and relations (nil if it names none).
-    public func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
+    package func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
         guard let prepared = try? LKMMSearch.prepare(ctx, unroll: unroll) else { return nil }
         return LKMMCandidates(ctx: ctx, prepared: prepared, restrict: false).witness(execution)
     }

@@ -145,13 +145,13 @@ struct LKPath: Sendable {
 }
 
 /// Why a program is outside the LKMM engine's scope (reported as `unsupported under lkmm: …`).
-public struct LKMMUnsupported: Error, Sendable, CustomStringConvertible {
-    public var construct: String
+package struct LKMMUnsupported: Error, Sendable, CustomStringConvertible {
+    package var construct: String
     /// Index into `Program.locations` (-1: see `source`).
-    public var location: Int32
+    package var location: Int32
     /// Where in the source, for a construct found in the AST (no compiled location).
-    public var source: SourceLocation? = nil
-    public var description: String { "unsupported under lkmm: \(construct)" }
+    package var source: SourceLocation? = nil
+    package var description: String { "unsupported under lkmm: \(construct)" }
 }
 
 /// Runs one thread of a compiled program on its own, once per choice of the value each read
