@@ -274,10 +274,11 @@ package struct ExplorationContext: Sendable {
     }
 
     /// Steps thread `t` and runs the per-step invariant.
-    @inline(__always)
-    package func step(_ s: inout State, _ t: Int) {
-        machine.step(&s, t)
+    @inline(__always) @discardableResult
+    package func step(_ s: inout State, _ t: Int) -> StepEvent {
+        let event = machine.step(&s, t)
         if s.violation == nil && checker.hasInvariant, let v = checker.checkInvariant(s) { s.violation = v }
+        return event
     }
 
     /// nil while the execution can go on; otherwise how it ended. `mask` is the enabled set.

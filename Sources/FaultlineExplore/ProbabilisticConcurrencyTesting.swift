@@ -38,21 +38,17 @@ package struct ProbabilisticConcurrencyTesting: Strategy {
         let start = monotonicSeconds()
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         builder.result.complete = false
-        var steps = 0
         var estimate = ProbabilisticConcurrencyTesting.initialLengthEstimate(ctx.machine.program)
         budget.expect(total: Double(min(options.runs, options.maxExecutions)))
         for run in 0..<min(options.runs, options.maxExecutions) {
             let seed = SplitMix64.derive(options.seed, run)
             var races: [DataRace] = []
             let (term, schedule) = ProbabilisticConcurrencyTesting.execute(ctx, seed: seed, depth: options.depth, lengthEstimate: estimate, races: &races)
-            steps += schedule.count
-            builder.add(term, schedule: schedule, seed: nil)   // replayed by --trace, see above
-            builder.addDataRaces(races, schedule: schedule, terminal: term)
+            builder.add(term, schedule: schedule, races: races, seed: nil)   // replayed by --trace, see above
             estimate = schedule.count
             if let r = budget.finishedExecution(builder.result), r != .maxExecutions { builder.stop(r); break }
         }
         builder.stop(options.runs > options.maxExecutions ? .maxExecutions : .sampled)
-        builder.result.steps = steps
         return builder.finish(elapsed: monotonicSeconds() - start)
     }
 
@@ -103,21 +99,34 @@ package struct ProbabilisticConcurrencyTesting: Strategy {
             changePriority = points.map(\.priority)
         }
 
+        var chooser = Priorities(priority: priority, changeStep: changeStep, changePriority: changePriority)
         var schedule: [Int] = []
         schedule.reserveCapacity(k)
+        let end = ctx.run(&chooser, &s, schedule: &schedule)!   // it always picks
+        races = s.dataRaces
+        return (end, schedule)
+    }
+
+    /// The highest-priority enabled thread, after lowering the chosen one's priority at a change
+    /// point (`changeStep[i]` is the step, counted from 1, before which the i-th change happens).
+    struct Priorities: Chooser {
+        var priority: [Int]
+        let changeStep: [Int]
+        let changePriority: [Int]
         var next = 0                                        // the next change point to reach
-        while true {
-            let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-            if let t = ctx.terminal(s, mask: mask) { races = s.dataRaces; return (t, schedule) }
-            var t = highest(mask, priority)
-            let c = schedule.count + 1                      // the step about to be taken
-            if next < changeStep.count && changeStep[next] == c {
+
+        init(priority: [Int], changeStep: [Int], changePriority: [Int]) {
+            self.priority = priority; self.changeStep = changeStep; self.changePriority = changePriority
+        }
+
+        mutating func choose(_ state: State, enabled mask: UInt64, step: Int) -> Int? {
+            var t = ProbabilisticConcurrencyTesting.highest(mask, priority)
+            if next < changeStep.count && changeStep[next] == step + 1 {
                 priority[t] = changePriority[next]
                 next += 1
-                t = highest(mask, priority)
+                t = ProbabilisticConcurrencyTesting.highest(mask, priority)
             }
-            ctx.step(&s, t)
-            schedule.append(t)
+            return t
         }
     }
 

@@ -37,9 +37,7 @@ package struct RandomWalk: Strategy {
                     let seed = SplitMix64.derive(sessionSeed, run)
                     var races: [DataRace] = []
                     let (term, schedule) = RandomWalk.execute(ctx, seed: seed, races: &races)
-                    b.result.steps += schedule.count
-                    b.add(term, schedule: schedule, seed: seed)
-                    b.addDataRaces(races, schedule: schedule, terminal: term)
+                    b.add(term, schedule: schedule, races: races, seed: seed)
                     if let r = budget.finishedExecution(b.result), r != .maxExecutions { b.stop(r); break }
                 }
                 return b
@@ -59,18 +57,22 @@ package struct RandomWalk: Strategy {
 
     /// The same, with the data races of the execution.
     package static func execute(_ ctx: ExplorationContext, seed: UInt64, races: inout [DataRace]) -> (Terminal, [Int]) {
-        var rng = SplitMix64(seed: seed)
+        var chooser = Uniform(rng: SplitMix64(seed: seed))
         var s = ctx.machine.initialState()
         var schedule: [Int] = []
-        while true {
-            let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-            if let t = ctx.terminal(s, mask: mask) { races = s.dataRaces; return (t, schedule) }
+        let end = ctx.run(&chooser, &s, schedule: &schedule)!   // it always picks
+        races = s.dataRaces
+        return (end, schedule)
+    }
+
+    /// Picks uniformly among the enabled threads.
+    struct Uniform: Chooser {
+        var rng: SplitMix64
+        mutating func choose(_ state: State, enabled mask: UInt64, step: Int) -> Int? {
             let k = rng.below(mask.nonzeroBitCount)
             var m = mask
             for _ in 0..<k { m &= m - 1 }
-            let t = m.trailingZeroBitCount
-            ctx.step(&s, t)
-            schedule.append(t)
+            return m.trailingZeroBitCount
         }
     }
 }

@@ -27,19 +27,40 @@ package struct Replay {
     /// `beforeStep` sees the state before each step and the thread about to take it (traces
     /// read call stacks and pending accesses there).
     package static func run(_ ctx: ExplorationContext, schedule: [Int], beforeStep: (State, Int) -> Void = { _, _ in }) throws -> Outcome {
-        var s = ctx.machine.initialState()
-        var events: [StepEvent] = []
-        for (i, t) in schedule.enumerated() {
-            let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-            if ctx.terminal(s, mask: mask) != nil { throw Failure.endedEarly(step: i) }
-            guard t < s.threads.count else { throw Failure.noSuchThread(step: i, thread: t) }
-            guard (mask >> UInt64(t)) & 1 == 1 else { throw Failure.threadNotEnabled(step: i, thread: t) }
-            beforeStep(s, t)
-            events.append(ctx.machine.step(&s, t))
-            if s.violation == nil && ctx.checker.hasInvariant, let v = ctx.checker.checkInvariant(s) { s.violation = v }
+        try withoutActuallyEscaping(beforeStep) { beforeStep in
+            var script = Script(schedule: schedule, beforeStep: beforeStep)
+            var s = ctx.machine.initialState()
+            var taken: [Int] = []
+            taken.reserveCapacity(schedule.count)
+            let end = ctx.run(&script, &s, schedule: &taken)
+            if let failure = script.failure { throw failure }
+            if end != nil && script.next < schedule.count { throw Failure.endedEarly(step: script.next) }
+            return Outcome(events: script.events, state: s, terminal: end)
         }
-        let mask = s.violation == nil ? ctx.machine.enabledMask(s) : 0
-        return Outcome(events: events, state: s, terminal: ctx.terminal(s, mask: mask))
+    }
+
+    /// Picks the schedule's threads in order, refusing one that cannot run; keeps every event.
+    struct Script: Chooser {
+        let schedule: [Int]
+        let beforeStep: (State, Int) -> Void
+        var next = 0
+        var failure: Failure? = nil
+        var events: [StepEvent] = []
+
+        mutating func choose(_ state: State, enabled mask: UInt64, step: Int) -> Int? {
+            guard next < schedule.count else { return nil }
+            let t = schedule[next]
+            guard t < state.threads.count else { failure = .noSuchThread(step: next, thread: t); return nil }
+            guard (mask >> UInt64(t)) & 1 == 1 else { failure = .threadNotEnabled(step: next, thread: t); return nil }
+            beforeStep(state, t)
+            next += 1
+            return t
+        }
+
+        mutating func stepped(_ event: StepEvent, _ state: inout State) -> Bool {
+            events.append(event)
+            return true
+        }
     }
 
     /// Replays a random run from its own seed.

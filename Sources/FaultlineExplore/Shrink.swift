@@ -98,20 +98,37 @@ package struct Shrinker {
     /// Lenient replay of `plan`: the executed schedule if the execution's first violation is
     /// `target`, else nil.
     mutating func run(_ plan: [Int], target: Violation) -> ([Int], Violation)? {
-        let machine = ctx.machine
-        var s = machine.initialState()
+        var lenient = Lenient(plan: plan, target: target, stepBudget: stepBudget)
+        var s = ctx.machine.initialState()
         var executed: [Int] = []
+        let end = ctx.run(&lenient, &s, schedule: &executed)
+        stepBudget = lenient.stepBudget
+        if let r = lenient.race { return (executed, r) }
+        if case .violation(let v)? = end {
+            if Shrinker.same(v, target) { return (executed, v) }
+            if let w = v.alsoFound.first(where: { Shrinker.same($0, target) }) { return (executed, w) }
+        }
+        return nil
+    }
+
+    /// Follows a plan leniently: an entry whose thread cannot run is skipped; when the plan is used
+    /// up, the last thread runs on, else the lowest runnable one. Stops when the step budget is
+    /// spent, or at the step where a data race like `target` (when it is one) appears: a data race
+    /// does not end the execution, so its step is where the schedule ends.
+    struct Lenient: Chooser {
+        let plan: [Int]
+        let target: Violation
+        var stepBudget: Int
         var i = 0
         var last = -1
-        while true {
-            let mask = s.violation == nil ? machine.enabledMask(s) : 0
-            if let term = ctx.terminal(s, mask: mask) {
-                if case .violation(let v) = term {
-                    if Shrinker.same(v, target) { return (executed, v) }
-                    if let w = v.alsoFound.first(where: { Shrinker.same($0, target) }) { return (executed, w) }
-                }
-                return nil
-            }
+        var racesBefore = 0
+        var race: Violation? = nil
+
+        init(plan: [Int], target: Violation, stepBudget: Int) {
+            self.plan = plan; self.target = target; self.stepBudget = stepBudget
+        }
+
+        mutating func choose(_ state: State, enabled mask: UInt64, step: Int) -> Int? {
             guard stepBudget > 0 else { return nil }
             var t = -1
             while i < plan.count {
@@ -119,15 +136,18 @@ package struct Shrinker {
                 if p < 64 && (mask >> UInt64(p)) & 1 == 1 { t = p; break }
             }
             if t < 0 { t = last >= 0 && (mask >> UInt64(last)) & 1 == 1 ? last : mask.trailingZeroBitCount }
-            let racesBefore = s.dataRaces.count
-            ctx.step(&s, t)
-            executed.append(t)
+            racesBefore = state.dataRaces.count
             last = t
+            return t
+        }
+
+        mutating func stepped(_ event: StepEvent, _ state: inout State) -> Bool {
             stepBudget -= 1
-            // A data race does not end the execution: its step is where the schedule ends.
-            if target.kind == .dataRace, let r = s.dataRaces.dropFirst(racesBefore).first(where: { Shrinker.same($0.violation, target) }) {
-                return (executed, r.violation)
+            if target.kind == .dataRace, let r = state.dataRaces.dropFirst(racesBefore).first(where: { Shrinker.same($0.violation, target) }) {
+                race = r.violation
+                return false
             }
+            return true
         }
     }
 
