@@ -281,7 +281,9 @@ package enum CLI {
     LKMM expectation, read as the kernel's judgelitmus.sh reads it: DEADLOCK means no execution
     reaches the end; Maybe accepts any verdict; DATARACE must match herd7's data-race flag (and its
     absence the flag's absence); with a data race flagged, a verdict mismatch is forgiven.
-    Clean configurations are explored exhaustively (dpor); a configuration that expects violations
+    Every configuration runs under sc what 'faultline explore' runs by default (--strategy auto:
+    axiomatic when the program is only loop-free reads, writes, barriers, RCU and SRCU, else dpor).
+    Clean configurations are explored exhaustively; a configuration that expects violations
     stops once every expected kind has been found (and a 'sometimes' verdict is established).
 
     """

@@ -65,12 +65,12 @@ struct CheckCommand {
             }
         }
         let includeDirs = args.all("-I")
-        let unroll = try CLI.unroll(args)
+        let settings = ModelAnswer.Settings(strategy: try CLI.strategy(args), unroll: try CLI.unroll(args))
         let planned = tasks
         let html = args.has("--html")
         let progress = CheckProgress.make(total: planned.count, output: output)
         let outcomes = parallelMap(planned.count, jobs: jobs) { i in
-            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, unroll: unroll,
+            CheckCommand.runTask(planned[i], maxSteps: maxSteps, timeout: timeout, maxMemory: maxMemory, includeDirs: includeDirs, settings: settings,
                                  html: html, progress: progress)
         }
         progress?.finish()
@@ -84,13 +84,7 @@ struct CheckCommand {
             }
         }
         if format == "json" {
-            let results = outcomes.map { o in
-                Schema.Check.Result(file: o.task.path, race: o.task.name, configuration: o.task.expectation?.configuration ?? "?",
-                                    model: o.task.model.rawValue, expected: o.expected, observed: o.observed, passed: o.passed,
-                                    executions: o.executions, stoppedEarly: o.stoppedEarly, detail: o.detail,
-                                    violations: o.violations.map(\.document))
-            }
-            output.print(Schema.encode(Schema.Check(results: results, passed: outcomes.count - failed.count, failed: failed.count)) + "\n")
+            output.print(Schema.encode(Schema.Check(results: outcomes.map(\.result), passed: outcomes.count - failed.count, failed: failed.count)) + "\n")
         } else {
             printTable(outcomes, output)
         }
@@ -131,7 +125,7 @@ struct CheckCommand {
         output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
     }
 
-    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], unroll: Int, html: Bool = false,
+    static func runTask(_ task: Task, maxSteps: Int, timeout: Double, maxMemory: Int, includeDirs: [String], settings: ModelAnswer.Settings, html: Bool = false,
                         progress: CheckProgress? = nil) -> Outcome {
         var running: CheckProgress.Running? = nil
         defer { progress?.end(running) }
@@ -166,7 +160,7 @@ struct CheckCommand {
         let budget = options.runBudget()
         do {
             answer = try Interrupts.shared.during(budget) {
-                try ModelAnswer.explore(task.model, ctx, options: options, settings: ModelAnswer.Settings(strategy: .dpor, unroll: unroll))
+                try ModelAnswer.explore(task.model, ctx, options: options, settings: settings)
             }
         } catch let d as Diagnostic {
             return Outcome(task: task, observed: "unsupported", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
@@ -224,9 +218,12 @@ struct CheckCommand {
 }
 
 extension CheckCommand.Outcome {
-    var sarifEntry: Sarif.Entry {
-        Sarif.Entry(path: task.path, race: task.name, configuration: task.expectation?.configuration ?? "?", model: task.model.rawValue,
-                    expected: expected, observed: observed, passed: passed, detail: detail,
-                    expectation: task.expectation?.location, violations: violations)
+    /// The result as `--format json` writes it (and SARIF reads it).
+    var result: Schema.Check.Result {
+        Schema.Check.Result(file: task.path, race: task.name, configuration: task.expectation?.configuration ?? "?",
+                            model: task.model.rawValue, expected: expected, observed: observed, passed: passed,
+                            executions: executions, stoppedEarly: stoppedEarly, detail: detail, violations: violations.map(\.document))
     }
+
+    var sarifEntry: Sarif.Entry { Sarif.Entry(result: result, expectation: task.expectation?.location, violations: violations) }
 }

@@ -24,10 +24,7 @@ struct ExploreCommand {
         guard format == "text" || format == "json" else { throw UsageError("--format must be text or json") }
         let layout = try CLI.traceLayout(args)
         let traces = format == "json" || !args.has("--no-trace")
-        let strategyName = args.last("--strategy") ?? "auto"
-        guard let strategy = StrategyName(rawValue: strategyName) else {
-            throw UsageError("unknown strategy '\(strategyName)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let strategy = try CLI.strategy(args)
         var options = ExplorationOptions()
         options.maxExecutions = try args.int("--max-executions", default: options.maxExecutions, min: 1)
         options.timeout = try args.double("--timeout")

@@ -15,7 +15,7 @@ struct ModelAnswer {
 
     /// How each model searches: SC with `strategy`, LKMM with loops unrolled `unroll` times.
     struct Settings {
-        var strategy: StrategyName = .auto
+        var strategy: StrategyName
         var unroll = 2
     }
 
@@ -68,6 +68,17 @@ extension CLI {
     static func models(_ chosen: MemoryModel?, _ program: Program) -> [MemoryModel] {
         if let m = chosen { return [m] }
         return program.file.extensions.isEmpty ? [.lkmm, .sc] : [.sc]
+    }
+
+    /// The SC strategy a command runs: `--strategy`, by default `auto` (`AutomaticStrategy`
+    /// decides per program: axiomatic when every thread's paths stay in its scope, else dpor).
+    /// `explore` and `check` both ask here; `check` takes no `--strategy`, so it always runs `auto`.
+    static func strategy(_ args: Arguments) throws -> StrategyName {
+        let name = args.last("--strategy") ?? StrategyName.auto.rawValue
+        guard let strategy = StrategyName(rawValue: name) else {
+            throw UsageError("unknown strategy '\(name)' (known: \(StrategyName.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return strategy
     }
 
     /// `--unroll N`: the LKMM engine's loop bound (herd7's `-unroll`, default 2).

@@ -6,25 +6,16 @@ import FaultlineMachine
 /// violation with a code flow of one thread flow per CPU carrying its steps, so the
 /// interleaving shows on the source.
 package enum Sarif {
-    /// One race × configuration as `check` ran it.
+    /// One of `check`'s results as SARIF reads it: the JSON result (`Schema.Check.Result`), where
+    /// its expectation is written, and its violations with their traces.
     package struct Entry: Sendable {
-        package var path: String
-        package var race: String
-        package var configuration: String
-        package var model: String
-        package var expected: String
-        package var observed: String
-        package var passed: Bool
-        package var detail: String
+        package var result: Schema.Check.Result
         /// The `Expect:` line (nil when the header had none).
         package var expectation: SourceLocation?
         package var violations: [ViolationReport]
 
-        package init(path: String, race: String, configuration: String, model: String, expected: String, observed: String,
-                    passed: Bool, detail: String, expectation: SourceLocation?, violations: [ViolationReport]) {
-            self.path = path; self.race = race; self.configuration = configuration; self.model = model
-            self.expected = expected; self.observed = observed; self.passed = passed; self.detail = detail
-            self.expectation = expectation; self.violations = violations
+        package init(result: Schema.Check.Result, expectation: SourceLocation?, violations: [ViolationReport]) {
+            self.result = result; self.expectation = expectation; self.violations = violations
         }
     }
 
@@ -106,11 +97,12 @@ package enum Sarif {
         let rules = rules
         var results: [Result] = []
         for e in entries {
-            let config = "\(e.race) [\(e.configuration)] \(e.model)"
-            if !e.passed {
-                let l = e.expectation ?? SourceLocation(file: SourceFile(path: e.path, text: ""), line: 1, column: 1)
+            let r = e.result
+            let config = "\(r.race) [\(r.configuration)] \(r.model)"
+            if !r.passed {
+                let l = e.expectation ?? SourceLocation(file: SourceFile(path: r.file, text: ""), line: 1, column: 1)
                 results.append(Result(ruleId: mismatchRule, ruleIndex: 0, level: "error",
-                                      message: Message(text: "\(config): expected \(e.expected), observed \(e.observed). \(e.detail)"),
+                                      message: Message(text: "\(config): expected \(r.expected), observed \(r.observed). \(r.detail)"),
                                       locations: [location(l)], codeFlows: nil))
             }
             for v in e.violations {
@@ -125,7 +117,7 @@ package enum Sarif {
                     }))
                 }
                 let l = v.location.line > 0 ? v.location : (e.expectation ?? .unknown)
-                results.append(Result(ruleId: v.kind.rawValue, ruleIndex: index, level: e.passed ? "note" : "error",
+                results.append(Result(ruleId: v.kind.rawValue, ruleIndex: index, level: r.passed ? "note" : "error",
                                       message: Message(text: "\(config): \(v.kind.rawValue): \(v.message). Replay: \(v.replayCommand)"),
                                       locations: [location(l)],
                                       codeFlows: flows.isEmpty ? nil : [CodeFlow(message: Message(text: "the interleaving (\(v.steps.count) steps)"), threadFlows: flows)]))
