@@ -4,13 +4,15 @@ import FaultlineLanguage
 /// passes through a backward jump (a loop), so the states after steps that jumped backwards are
 /// the samples; the latest `window` of them are kept with what happened between them (which CPUs
 /// stepped, which could run). A revisited sample closes a lap:
-/// - every CPU that could run somewhere in the lap took a step in it: a fair scheduler (every CPU
-///   that keeps being able to run eventually runs) can go round it forever — a `livelock`, whose
-///   schedule is the way in plus one lap;
-/// - a CPU that could run all along was left out: under a fair scheduler it runs, and may end the
-///   spin (a spin-wait another CPU will release), so the CPUs of the lap yield to it
-///   (`State.yielding`: they cannot run until another CPU has taken a step). Going round the lap
-///   again would only repeat the states of its first time round.
+/// - every CPU that could run somewhere in the lap took a step in it: a fair scheduler can go
+///   round it forever — a `livelock`, whose schedule is the way in plus one lap;
+/// - a CPU that could run in some state of the lap was left out: a fair scheduler (strong
+///   fairness: a CPU able to run again and again eventually runs — the kernel's spinlocks hand
+///   the lock over in FIFO order, so a CPU waiting for a lock the lap keeps releasing gets it)
+///   runs it, and it may end the spin (a spin-wait another CPU will release, a retry loop around
+///   the lock its victim waits for), so when one of them can run at the sample the CPUs of the
+///   lap yield to it (`State.yielding`: they cannot run until another CPU has taken a step).
+///   Going round the lap again would only repeat the states of its first time round.
 /// An execution that grows without repeating still ends at the step bound.
 package struct LoopWatch: Sendable {
     /// How many samples are kept: laps through up to this many backward jumps are found.
@@ -20,7 +22,7 @@ package struct LoopWatch: Sendable {
         var fingerprint: UInt64
         /// The CPUs that stepped since the previous sample, up to this one.
         var steppers: UInt64
-        /// The CPUs that could run in every state since the previous sample (it included), before this one.
+        /// The CPUs that could run in some state since the previous sample (it included), before this one.
         var enabled: UInt64
         /// `State.scheduleLength` at the sample.
         var step: Int32
@@ -30,9 +32,9 @@ package struct LoopWatch: Sendable {
     var samples: [Sample]
     var newest = -1
     var count = 0
-    /// Since the newest sample: who stepped, who could run all along.
+    /// Since the newest sample: who stepped, who could run in some state.
     var steppers: UInt64 = 0
-    var enabled: UInt64 = ~0
+    var enabled: UInt64 = 0
 
     init() { samples = [Sample](repeating: Sample(fingerprint: 0, steppers: 0, enabled: 0, step: 0), count: LoopWatch.window) }
 }
@@ -47,12 +49,13 @@ extension Machine {
         defer { s.loop = w }
         w.steppers |= 1 << UInt64(t)
         guard sample else {
-            // Only a CPU that has not stepped since the sample and could run all along matters.
-            var open = w.enabled & ~w.steppers
+            // Only a CPU that has not stepped since the sample and has not been seen able to run matters.
+            let n = s.threads.count
+            var open = ~w.enabled & ~w.steppers & (n < 64 ? (1 << UInt64(n)) - 1 : ~0)
             while open != 0 {
                 let u = open.trailingZeroBitCount
                 open &= open - 1
-                if !isEnabled(s, u) { w.enabled &= ~(1 << UInt64(u)) }
+                if isEnabled(s, u) { w.enabled |= 1 << UInt64(u) }
             }
             return
         }
@@ -63,14 +66,17 @@ extension Machine {
         for _ in 0..<w.count {
             let old = w.samples[i]
             if old.fingerprint == fp {
-                if enabled & ~steppers != 0 { s.yielding = steppers; return }
+                if enabled & ~steppers != 0 {
+                    if mask & ~steppers != 0 { s.yielding = steppers }
+                    return
+                }
                 s.violation = Violation(kind: .livelock,
                                         facts: ViolationFacts(cause: .livelock, address: Int64(bitPattern: steppers), count: Int64(s.scheduleLength - old.step)),
                                         thread: -1, location: ev.location)
                 return
             }
             steppers |= old.steppers
-            enabled &= old.enabled
+            enabled |= old.enabled
             i = i == 0 ? LoopWatch.window - 1 : i - 1
         }
         w.newest = w.newest + 1 == LoopWatch.window ? 0 : w.newest + 1

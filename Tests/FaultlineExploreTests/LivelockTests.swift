@@ -70,6 +70,25 @@ final class LivelockTests: XCTestCase {
         XCTAssertEqual(r.verdict(hasClaim: true), .always)
     }
 
+    func testRetryLoopAroundTheLockItsWaiterNeedsIsNotALivelock() throws {
+        // P0 takes and drops the lock each time round; P1 can run only while the lock is free,
+        // never all along. Under strong fairness (queued spinlocks hand over in FIFO order) P1
+        // gets the lock and ends P0's loop: no livelock, for every strategy (weak fairness made
+        // dpor and dfs report one that bfs did not).
+        for strategy in strategies {
+            let (r, _) = try explore("""
+            C lock-retaken-spin
+            { f = 0; }
+            P0(spinlock_t *l, int *f) { int r; do { spin_lock(l); r = READ_ONCE(*f); spin_unlock(l); } while (!r); }
+            P1(spinlock_t *l, int *f) { spin_lock(l); WRITE_ONCE(*f, 1); spin_unlock(l); }
+            exists (0:r=1)
+            """, strategy: strategy)
+            XCTAssertTrue(r.complete, strategy.name)
+            XCTAssertEqual(kinds(r), [], strategy.name)
+            XCTAssertEqual(r.verdict(hasClaim: true), .always, strategy.name)
+        }
+    }
+
     func testTwoCPUsRetryingForeverIsOneCycleOfBoth() throws {
         for strategy in strategies {
             let (r, _) = try explore("""

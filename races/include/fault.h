@@ -368,6 +368,9 @@ static int do_anonymous_page(struct vm_fault *vmf)
 		put_page(page);
 		return 0;
 	}
+#ifdef CONFIG_DEBUG_VM
+	__folio_set_anon(page, vma, vmf->address);	/* folio_add_new_anon_rmap() */
+#endif
 	page_add_anon_rmap(page);
 	set_pte_at(vma->vm_mm, vmf->address, vmf->pte, entry);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);

@@ -764,6 +764,37 @@ static void page_add_file_rmap(struct page *page) { atomic_inc(&page->_mapcount)
 static void page_add_anon_rmap(struct page *page) { atomic_inc(&page->_mapcount); }
 static void page_remove_rmap(struct page *page)	{ atomic_dec(&page->_mapcount); }
 
+#ifdef CONFIG_DEBUG_VM
+/*
+ * The anon rmap's address side (mm/rmap.c): folio->mapping names the
+ * anon_vma (| PAGE_MAPPING_ANON), folio->index the page's offset in it, from
+ * which every rmap walk computes the address (vma_address()).  The kernel
+ * always sets them (folio_add_new_anon_rmap() -> __folio_set_anon(),
+ * folio_move_anon_rmap()); the model records them only with CONFIG_DEBUG_VM,
+ * where __page_check_anon_rmap() reads them (nothing else in the model does).
+ */
+static void __folio_set_anon(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	WRITE_ONCE(page->mapping, (struct address_space *)vma->anon_vma);
+	WRITE_ONCE(page->index, linear_page_index(vma, address));
+}
+static struct anon_vma *folio_anon_vma(struct page *page)
+{
+	return (struct anon_vma *)READ_ONCE(page->mapping);
+}
+/*
+ * __page_check_anon_rmap() — mm/rmap.c v6.16, called by
+ * folio_add_anon_rmap_ptes() for a page that already has its anon rmap:
+ * "The page's anon-rmap details (mapping and index) are guaranteed to be
+ * set up correctly at this point."  (anon_vma->root reduced to the anon_vma.)
+ */
+static void __page_check_anon_rmap(struct page *page, struct vm_area_struct *vma, unsigned long address)
+{
+	VM_BUG_ON(folio_anon_vma(page) != vma->anon_vma);			/* VM_BUG_ON_FOLIO */
+	VM_BUG_ON(READ_ONCE(page->index) != linear_page_index(vma, address));	/* VM_BUG_ON_PAGE(page_pgoff() != ...) */
+}
+#endif
+
 #ifdef CONFIG_X86_PAE
 /*
  * 32-bit PAE: a pte is two 32-bit words, pte_low (flags, swap type) and

@@ -471,6 +471,12 @@ static int do_swap_page(struct vm_fault *vmf)
 		pte = pte_mkuffd_wp(pte);
 	set_pte_at(mm, vmf->address, vmf->pte, pte);
 	vmf->orig_pte = pte;
+#ifdef CONFIG_DEBUG_VM
+	if (!swapcache)
+		__folio_set_anon(page, vma, vmf->address);	/* folio_add_new_anon_rmap() */
+	else
+		__page_check_anon_rmap(page, vma, vmf->address);	/* folio_add_anon_rmap_ptes() */
+#endif
 	page_add_anon_rmap(page);	/* the swap-cache lookup's reference becomes the map's */
 	swap_free(si, entry);
 	unlock_page(page);
