@@ -14,6 +14,8 @@ package enum HTMLTrace {
         package var message: String
         package var replay: String
         package var threads: Int
+        /// The RCU callback thread's lane (headed `P<n> rcu`, as the text trace's column), if any.
+        package var rcuThread: Int?
         package var steps: [Schema.Step]
         /// Memory after each step.
         package var memory: [Memory]
@@ -108,7 +110,7 @@ package enum HTMLTrace {
             for s in steps { for fr in s.frames { if let file = fr.location.file { files[file.path] = file } } }
             out.append(Violation(title: "\(report.program.name)\(config) — violation \(i + 1): \(v.kind.rawValue) at \(v.location)",
                                  message: v.message, replay: v.replayCommand, threads: report.program.threadCount,
-                                 steps: steps.map(\.document), memory: memory))
+                                 rcuThread: report.program.rcuCallbackThread, steps: steps.map(\.document), memory: memory))
         }
         var sources: [String: [String]] = [:]
         for (path, f) in files { sources[path] = f.lines.map { String($0) } }
@@ -178,7 +180,7 @@ package enum HTMLTrace {
     function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));}
     function site(l){return l.file.split('/').pop()+':'+l.line;}
     function lanes(){const V=DATA.violations[v];let h='<table><tr><th>#</th>';
-      for(let t=0;t<V.threads;t++)h+='<th>P'+t+'</th>';h+='</tr>';
+      for(let t=0;t<V.threads;t++)h+='<th>P'+t+(t===V.rcuThread?' rcu':'')+'</th>';h+='</tr>';
       V.steps.forEach((s,i)=>{h+='<tr class="step'+(s.violation?' violation':'')+'" data-i="'+i+'"><td class="n">'+s.step+'</td>';
         for(let t=0;t<V.threads;t++){if(t!==s.thread){h+='<td></td>';continue;}
           h+='<td class="cpu"><span class="site">'+esc(site(s.shown))+'</span> <span class="fn">'+esc(s.function)+'()</span><br>'+
@@ -230,6 +232,6 @@ extension HTMLTrace {
         for s in rec.steps { for fr in s.frames { if let f = fr.location.file { files[f.path] = f.lines.map { String($0) } } } }
         let memory = rec.states.map { HTMLTrace.memory(Namer(machine: ctx.machine, state: $0)) }
         return ([Violation(title: "\(path): replayed schedule (no violation)", message: "", replay: "", threads: ctx.machine.program.threadCount,
-                           steps: rec.steps.map(\.document), memory: memory)], files)
+                           rcuThread: ctx.machine.program.rcuCallbackThread, steps: rec.steps.map(\.document), memory: memory)], files)
     }
 }

@@ -86,6 +86,17 @@ final class TraceTests: CLITestCase {
         XCTAssertTrue(out.contains("after it was freed (by P2, the RCU callback thread, at "), out)
         XCTAssertTrue(out.contains("| P2 rcu"), out)
         XCTAssertTrue(out.contains("grace period done, callbac"), out)
+        // The HTML viewer heads that lane the same way (`P2 rcu`): the page's data names the
+        // callback thread, a page without one names none.
+        let page = path + ".html"
+        defer { try? FileManager.default.removeItem(atPath: page) }
+        XCTAssertEqual(run(["explore", path, "--html", page]).0, 1)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("\"rcuThread\":2"), String(html.prefix(2000)))
+        XCTAssertTrue(html.contains("(t===V.rcuThread?' rcu':'')"))
+        let plain = dir + "/uaf.html"
+        XCTAssertEqual(run(["explore", "\(golden)/uaf.litmus", "--html", plain]).0, 1)
+        XCTAssertFalse(try String(contentsOfFile: plain, encoding: .utf8).contains("\"rcuThread\""))
     }
 
     func testNoTraceBuildsNoTrace() {
