@@ -32,6 +32,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var sleep: UInt64
         /// Some thread violated on the way here (and was halted): no outcome for this execution.
         var violated: Bool
+        /// The wakeup sequence of the first thread tried here (it starts with it): the threads to
+        /// run next, in order, so that the race this branch reverses is reached (see `wakeupSequence`).
+        var follow: ArraySlice<Int32> = []
+        /// Wakeup sequences of threads races added to `backtrack` later, each starting with its thread.
+        var inserted: [ArraySlice<Int32>] = []
     }
 
     struct PendingViolation {
@@ -242,7 +247,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// The source-set rule for thread `p`'s pending step `a`: for every event `e` it races with
         /// (dependent, another thread, no other event between them in happens-before), make sure the
         /// state before `e` will try some thread that can start the reversed order `notdep(e).p`.
-        func analyzeRaces(_ p: Int, _ a: Access) {
+        func analyzeRaces(_ p: Int, _ a: Access, in current: State) {
             races.removeAll(keepingCapacity: true)
             for u in 0..<n { pendingClock[u] = lastClock[p * n + u] }
             forCandidates(a) { i in
@@ -254,17 +259,38 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             for r in races {
                 var i = Int(r)
+                // A wait on e's cell that blocks before e cannot run before e (every write of that
+                // cell in notdep(e) conflicts with e, so happens after it): reversing this race
+                // would only end sleep-blocked. Reverse it with the step that closed the wait (a
+                // lock's acquisition by its holder) instead; none on the path: nothing to reverse.
+                if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: stack[i].state) {
+                    guard let j = closingEvent(i, p, a, current) else { continue }
+                    i = j
+                }
                 let isLax = laxPair(events[i].access, a)
-                // An acquisition cannot run before the holder's release: reverse it with the
-                // holder's acquisition of that section instead.
-                if isLax, events[i].access.lockOp == Access.release, let k = acquisition(of: a.location, by: events[i].thread, before: i) { i = k }
                 let (initials, pick) = reversal(i, p)
                 if pick == 0 { continue }
                 if isLax {
                     deferred.append(DeferredReversal(node: i, thread: p, location: a.location, initials: initials, pick: pick, depth: events.count))
-                } else { stack[i].backtrack |= pick }
+                } else { addBacktrack(i, pick, reversing: p, end: events.count) }
             }
             if laxLocks && !deferred.isEmpty { releaseLockOrderedReversals(p, a) }
+        }
+        /// For p's pending wait `a`, blocked on the memory before event `i`: the latest event up to
+        /// `i` on its object before which the wait would pass (the step that closed it), if
+        /// another thread's on the path made it.
+        func closingEvent(_ i: Int, _ p: Int, _ a: Access, _ current: State) -> Int? {
+            let list = objectEvents[bucket(a.location)]
+            var x = list.count - 1
+            while x >= 0 {
+                let j = Int(list[x])
+                x -= 1
+                if j > i { continue }
+                if !machine.pendingWaitBlocks(current, p, memory: stack[j].state) {
+                    return events[j].thread != p && events[j].access.conflicts(with: a) ? j : nil
+                }
+            }
+            return nil
         }
         /// For a race of event `i` with p's pending step (clock `pendingClock`): the initials of
         /// `notdep(e).p` and the thread(s) to add to the backtrack set before `e` (0: none needed).
@@ -303,6 +329,38 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             let pick = awake != 0 ? awake : usable
             return (initials, 1 << UInt64(lowest(pick)))
         }
+        /// Adds `pick` to the backtrack set of the state before event `i`, to reverse its race with
+        /// `p`'s step after the first `end` events; a single new thread gets its wakeup sequence.
+        func addBacktrack(_ i: Int, _ pick: UInt64, reversing p: Int, end: Int) {
+            let fresh = pick & ~stack[i].backtrack
+            stack[i].backtrack |= pick
+            guard fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
+            stack[i].inserted.append(wakeupSequence(i, p, first: lowest(pick), end: end))
+        }
+        /// The wakeup sequence that reverses the race of event `i` (thread e) with `p`'s step after
+        /// the first `end` events: the threads of v = notdep(e).p in order (the events after `i`
+        /// that `i` does not happen before, then p), initial `first` moved to the front. Source-DPOR
+        /// only asks for v's first thread and lets the search wander on from there, often into a
+        /// state where every enabled thread sleeps (a sleep-blocked execution, wasted work);
+        /// following v to its end reaches the reversed race, which wakes e's thread (the effect of
+        /// Optimal-DPOR's wakeup trees, Abdulla et al., JACM 2017). Any continuation keeps
+        /// Source-DPOR exact: the sequence only chooses which thread a new state tries first.
+        func wakeupSequence(_ i: Int, _ p: Int, first q: Int, end: Int) -> ArraySlice<Int32> {
+            let eThread = events[i].thread
+            let eOwn = clocks[i * n + eThread]
+            var seq: [Int32] = [Int32(q)]
+            var moved = false
+            var j = i + 1
+            while j < end {
+                if clocks[j * n + eThread] < eOwn {
+                    let u = events[j].thread
+                    if u == q && !moved { moved = true } else { seq.append(Int32(u)) }
+                }
+                j += 1
+            }
+            if moved || p != q { seq.append(Int32(p)) }
+            return seq[...]
+        }
         /// Pending step `a` of `p` against earlier conflicting accesses: one that happens before it
         /// only through lax lock operations (a race once those edges are left out, not with them)
         /// needs the held-back reversals of the acquisitions in between.
@@ -319,7 +377,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // section must come first: reverse p with that section's acquisition, directly.
                 if let k = sectionReversal(i, p) {
                     let (_, pick) = reversal(k, p)
-                    stack[k].backtrack |= pick
+                    addBacktrack(k, pick, reversing: p, end: events.count)
                 } else { earliest = min(earliest, i) }
             }
             guard earliest != Int.max else { return }
@@ -330,7 +388,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 var j = d.node + 1
                 while j < events.count, !(events[j].thread == d.thread && events[j].access.location == d.location) { j += 1 }
                 if j > earliest {
-                    if d.initials & stack[d.node].backtrack == 0 { stack[d.node].backtrack |= d.pick }
+                    if d.initials & stack[d.node].backtrack == 0 { addBacktrack(d.node, d.pick, reversing: d.thread, end: d.depth) }
                     deferred.remove(at: k)
                 }
                 k -= 1
@@ -355,17 +413,6 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     }
                 }
                 k -= 1
-            }
-            return nil
-        }
-        /// The event at which `holder` took the lock at `location` last before event `i`.
-        func acquisition(of location: Int64, by holder: Int, before i: Int) -> Int? {
-            let list = objectEvents[bucket(location)]
-            var x = list.count - 1
-            while x >= 0 {
-                let k = Int(list[x])
-                if k < i, events[k].thread == holder, events[k].access.location == location, events[k].access.lockOp == Access.acquire { return k }
-                x -= 1
             }
             return nil
         }
@@ -416,6 +463,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 continue
             }
             let t = lowest(todo)
+            let wakeup = stack[k].follow.first == Int32(t) ? stack[k].follow : (stack[k].inserted.first { $0.first == Int32(t) } ?? [])
             let access = sectionAware(machine.pendingAccess(stack[k].state, t)!, t)
             // Sleep set of the child: threads asleep here or already explored here, whose next
             // step is independent of this one.
@@ -485,7 +533,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             for p in 0..<n {
                 guard let pa = machine.pendingAccess(child, p) else { continue }
                 let a = sectionAware(pa, p)
-                if p == t || dependent(a, access) { analyzeRaces(p, a) }
+                if p == t || dependent(a, access) { analyzeRaces(p, a, in: child) }
             }
             let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
             if let term {
@@ -526,7 +574,14 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
-            stack.append(Node(state: child, enabled: cmask, backtrack: awake & (0 &- awake), done: 0, sleep: childSleep, violated: violated))
+            // The first thread to try: the next of the wakeup sequence being followed, if awake.
+            var first = awake & (0 &- awake)
+            var follow: ArraySlice<Int32> = []
+            if wakeup.count > 1, (awake >> UInt64(wakeup[wakeup.startIndex + 1])) & 1 == 1 {
+                follow = wakeup.dropFirst()
+                first = 1 << UInt64(follow.first!)
+            }
+            stack.append(Node(state: child, enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked

@@ -155,38 +155,57 @@ package final class Machine: Sendable {
     func isEnabled(_ s: State, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Bool {
         guard th.pointee.status == .running, (s.yielding >> UInt64(t)) & 1 == 0 else { return false }
         guard case .sync(let op) = code[th.pointee.function][Int(th.pointee.pc)] else { return true }
-        let top = th.pointee.values.count - 1
         switch op {
-        case .spinLock:
-            guard let v = peek(s, th.pointee.values[top]) else { return true }
-            return v == 0
-        case .spinUnlockWait:
-            guard let v = peek(s, th.pointee.values[top]) else { return true }
-            return v == 0
-        case .downRead:
-            guard let v = peek(s, th.pointee.values[top]) else { return true }
-            return RWSem.writer(v) == 0 && RWSem.waiting(v) == 0
-        case .downWrite:
-            if th.pointee.phase == 0 { return true }
-            guard let v = peek(s, th.pointee.values[top]) else { return true }
-            return RWSem.readers(v) == 0 && RWSem.writer(v) == 0
-        case .waitOnBit, .waitOnBitLock:
-            guard let v = peek(s, th.pointee.values[top - 1]) else { return true }
-            return (v >> (th.pointee.values[top] & 63)) & 1 == 0
         case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
             if th.pointee.phase == 0 { return true }
             return waitSatisfied(s, th.pointee, op)
         case .rcuCallback:
             guard let head = s.rcuCallbacks.first else { return false }
             return gracePeriodOver(s, head.snapshot)
-        case .waitEventSleep:
-            guard let v = peek(s, th.pointee.values[top - 1]) else { return true }
-            return v != th.pointee.values[top]
-        case .waitForCompletion:
-            guard let v = peek(s, th.pointee.values[top]) else { return true }
-            return v > 0
         default:
-            return true
+            return !waitBlocks(op, th, memory: s)
+        }
+    }
+
+    /// Whether thread `t`, parked in `s` at a wait that memory alone decides, would block on the
+    /// cells of `memory` (an earlier state of the same path). Partial-order reduction asks it: a
+    /// race whose reversal puts such a wait before the step that let it pass cannot be reversed.
+    package func pendingWaitBlocks(_ s: State, _ t: Int, memory: State) -> Bool {
+        s.threads.withUnsafeBufferPointer { threads in
+            let th = threads.baseAddress! + t
+            guard th.pointee.status == .running, case .sync(let op) = code[th.pointee.function][Int(th.pointee.pc)] else { return false }
+            return waitBlocks(op, th, memory: memory)
+        }
+    }
+
+    /// Whether a wait decided by memory (a lock, an rwsem, a bit, a wait queue's sequence, a
+    /// completion) that `th` is parked at as `op` blocks on the cells of `s`; false for any other
+    /// operation and for an invalid address (the step reports it).
+    @inline(__always)
+    func waitBlocks(_ op: SyncOp, _ th: UnsafePointer<ThreadState>, memory s: State) -> Bool {
+        let top = th.pointee.values.count - 1
+        switch op {
+        case .spinLock, .spinUnlockWait:
+            guard let v = peek(s, th.pointee.values[top]) else { return false }
+            return v != 0
+        case .downRead:
+            guard let v = peek(s, th.pointee.values[top]) else { return false }
+            return RWSem.writer(v) != 0 || RWSem.waiting(v) != 0
+        case .downWrite:
+            if th.pointee.phase == 0 { return false }
+            guard let v = peek(s, th.pointee.values[top]) else { return false }
+            return RWSem.readers(v) != 0 || RWSem.writer(v) != 0
+        case .waitOnBit, .waitOnBitLock:
+            guard let v = peek(s, th.pointee.values[top - 1]) else { return false }
+            return (v >> (th.pointee.values[top] & 63)) & 1 != 0
+        case .waitEventSleep:
+            guard let v = peek(s, th.pointee.values[top - 1]) else { return false }
+            return v == th.pointee.values[top]
+        case .waitForCompletion:
+            guard let v = peek(s, th.pointee.values[top]) else { return false }
+            return v <= 0
+        default:
+            return false
         }
     }
 
