@@ -14,7 +14,8 @@ struct BenchCommand {
     static let help = """
     OVERVIEW: Measure a group of race files (or one configuration) and print one Markdown table
     row: executions under dfs and dpor, distinct Mazurkiewicz traces, the redundancy of the
-    reduction (dpor executions / traces), sleep-blocked partial executions, distinct states (bfs), dpor wall time,
+    reduction (dpor executions / traces), sleep-blocked partial executions (and as a share of the
+    complete ones), distinct states (bfs), dpor wall time,
     steps/s, peak memory (of this process, measured right after the dpor run), and the speed-up of
     --jobs 2. 'make bench' runs it per race configuration and per kernel litmus group.
 
@@ -38,8 +39,8 @@ struct BenchCommand {
     }
 
     static let header = """
-    | group | files | dfs executions | dpor, no lock reduction | dpor executions | traces | redundancy | sleep-blocked | states (bfs) | dpor time | steps/s | peak RSS | --jobs 2 speed-up |
-    | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+    | group | files | dfs executions | dpor, no lock reduction | dpor executions | traces | redundancy | sleep-blocked | blocked % | states (bfs) | dpor time | steps/s | peak RSS | --jobs 2 speed-up |
+    | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 
     """
 
@@ -150,6 +151,7 @@ struct BenchCommand {
         let row = [
             label, "\(contexts.count)", count(dfsExecutions, dfsComplete), count(strictExecutions, strictComplete),
             count(dporExecutions, dporComplete), "\(traces)", redundancy, "\(sleepBlocked)",
+            dporExecutions > 0 ? String(format: "%.1f %%", 100 * Double(sleepBlocked) / Double(dporExecutions)) : "-",
             count(states, bfsComplete), String(format: "%.3f s", dporTime),
             String(format: "%.0f", Double(steps) / max(dporTime, 1e-6)), String(format: "%.0f MB", peakMB),
             String(format: "%.2f×", dporTime / max(jobs2Time, 1e-6)),

@@ -267,6 +267,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     guard let j = closingEvent(i, p, a, current) else { continue }
                     i = j
                 }
+                // Likewise the end of a grace period (or a callback's) that still waited for e's
+                // thread before e, its exit: the order of its start and that section's entry is
+                // another race, reversed where it is found.
+                if a.location < 0, events[i].access.conflicts(with: a),
+                   machine.pendingWaitHolds(current, p, for: events[i].thread, in: stack[i].state) { continue }
                 let isLax = laxPair(events[i].access, a)
                 let (initials, pick) = reversal(i, p)
                 if pick == 0 { continue }

@@ -210,16 +210,9 @@ package final class Machine: Sendable {
     }
 
     func waitSatisfied(_ s: State, _ th: ThreadState, _ op: SyncOp) -> Bool {
-        if op == .synchronizeRCU { return gracePeriodOver(s, th.waitSnapshot) }
+        let domain = op == .synchronizeSRCU ? th.values[th.values.count - 1] : 0
         for (u, snap) in th.waitSnapshot.enumerated() where snap >= 0 {
-            let other = s.threads[u]
-            if op == .tlbShootdown {
-                if other.status != .finished && other.irqEnables == snap { return false }
-            } else {
-                // SRCU: every section of u's open at the start (serial up to `snap`) has ended.
-                let d = th.values[th.values.count - 1]
-                if other.srcu.contains(where: { $0.domain == d && $0.serial <= snap }) { return false }
-            }
+            if stillWaitsFor(s.threads[u], snap, op, domain: domain) { return false }
         }
         return true
     }
@@ -227,10 +220,39 @@ package final class Machine: Sendable {
     /// Whether every thread a callback's grace period waits for has left the section it was in.
     func gracePeriodOver(_ s: State, _ snapshot: [Int32]) -> Bool {
         for (u, snap) in snapshot.enumerated() where snap >= 0 {
-            let other = s.threads[u]
-            if other.status != .finished && other.rcuExits == snap { return false }
+            if stillWaitsFor(s.threads[u], snap, .synchronizeRCU, domain: 0) { return false }
         }
         return true
+    }
+
+    /// Whether a grace period (`op`: RCU, a TLB shootdown, SRCU of `domain`) whose snapshot saw
+    /// `other` at `snap` still waits for it: it has not left that section.
+    @inline(__always)
+    func stillWaitsFor(_ other: ThreadState, _ snap: Int32, _ op: SyncOp, domain: Int64) -> Bool {
+        switch op {
+        case .tlbShootdown: return other.status != .finished && other.irqEnables == snap
+        // SRCU: every section of u's open at the start (serial up to `snap`) has ended.
+        case .synchronizeSRCU: return other.srcu.contains(where: { $0.domain == domain && $0.serial <= snap })
+        default: return other.status != .finished && other.rcuExits == snap
+        }
+    }
+
+    /// Whether thread `t`, parked in `s` at the end of a grace period (or the RCU callback thread
+    /// at its next callback), waits for thread `u` as `u` was in `earlier` (a state of the same
+    /// path). Partial-order reduction asks it: u's exit from the section the wait waits for
+    /// cannot be reordered after the wait.
+    package func pendingWaitHolds(_ s: State, _ t: Int, for u: Int, in earlier: State) -> Bool {
+        let th = s.threads[t]
+        guard th.status == .running, case .sync(let op) = code[th.function][Int(th.pc)] else { return false }
+        switch op {
+        case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
+            guard th.phase == 1, u < th.waitSnapshot.count, th.waitSnapshot[u] >= 0 else { return false }
+            return stillWaitsFor(earlier.threads[u], th.waitSnapshot[u], op, domain: op == .synchronizeSRCU ? th.values[th.values.count - 1] : 0)
+        case .rcuCallback:
+            guard let head = s.rcuCallbacks.first, u < head.snapshot.count, head.snapshot[u] >= 0 else { return false }
+            return stillWaitsFor(earlier.threads[u], head.snapshot[u], .synchronizeRCU, domain: 0)
+        default: return false
+        }
     }
 
     /// Bit set of the enabled threads (thread i ↔ bit i; at most 64 threads).
