@@ -396,6 +396,19 @@ static unsigned long swp_entry(unsigned long type, unsigned long offset)
 }
 static int non_swap_entry(unsigned long entry) { return swp_type(entry) != SWP_TYPE_SWAP; }
 static int pte_swp_uffd_wp(pte_t pte)	{ return (pte & _PAGE_SWP_UFFD_WP) != 0; }
+/*
+ * Migration entries (include/linux/swapops.h): a non_swap_entry() whose
+ * offset is the pfn of the page being migrated (or frozen by
+ * split_huge_page()), writable or not.
+ */
+#define SWP_MIGRATION		3
+#define SWP_MIGRATION_WRITE	0x004
+static pte_t make_migration_entry(struct page *page, int write)
+{
+	return (((unsigned long)page) & ~ENTRY_FLAGS_MASK) | (SWP_MIGRATION << SWP_TYPE_SHIFT) | (write ? SWP_MIGRATION_WRITE : 0);
+}
+static int is_migration_entry(pte_t pte)	{ return is_swap_pte(pte) && swp_type(pte) == SWP_MIGRATION; }
+static struct page *migration_entry_to_page(pte_t pte) { return (struct page *)pfn_to_virt(swp_offset(pte)); }
 static pte_t pte_swp_mkuffd_wp(pte_t pte) { return pte | _PAGE_SWP_UFFD_WP; }
 
 static int is_pte_marker(pte_t pte)
@@ -912,6 +925,10 @@ static void __format_pte_t(pte_t pte)
 		pr_cont("marker");
 		if (pte_marker_uffd_wp(pte))
 			pr_cont("(UFFD_WP)");
+	} else if (is_migration_entry(pte)) {
+		pr_cont("migration(pfn=%p)", migration_entry_to_page(pte));
+		if (pte & SWP_MIGRATION_WRITE)
+			pr_cont(" WRITE");
 	} else if (swp_type(pte) == SWP_TYPE_SWAP) {
 		pr_cont("swap(type 0, off %lu)", swp_offset(pte));	/* one swap device */
 		if (pte_swp_uffd_wp(pte))

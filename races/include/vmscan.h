@@ -35,7 +35,7 @@ static void reclaim_anon_page(struct swap_info_struct *si, struct anon_vma *av,
 	set_bit(PG_swapcache, &page->flags);
 	WRITE_ONCE(si->cache[off], page);
 	WRITE_ONCE(si->data[off], READ_ONCE(page->data));	/* swap_writepage() */
-	try_to_unmap(page, av, addr);
+	try_to_unmap(page, av, addr, 0);
 }
 
 #endif
