@@ -467,6 +467,29 @@ extension FunctionCompiler {
             emit(.jump(Int32(top)))
             patch(done, to: pc)
             emit(.push(0)); return .int("int")
+        case "wait_event_timeout", "wait_event_interruptible_timeout", "wait_event_killable_timeout", "wait_event_idle_timeout":
+            // As wait_event(), but the sleep may also time out, at any moment (time is not
+            // modelled): woken, test again; timed out, test once more (the kernel's
+            // ___wait_cond_timeout()) and return 1 if the condition holds, else 0. A condition
+            // found true before that returns the timeout (no time has passed; at least 1).
+            try expectArgs(args, 3, name, e)
+            let seq = newSlot(), res = newSlot()
+            try rvalue(args[2]); emit(.store(res))
+            let top = pc
+            _ = try addressOf(args[0], name); at(l); emit(.read(kind: 0, mode: .acquire)); emit(.store(seq))
+            try rvalue(args[1])
+            let early = pc; emit(.jumpIfNotZero(0))
+            _ = try addressOf(args[0], name); emit(.load(seq)); at(l); emit(.sync(.waitEventTimeoutSleep))
+            emit(.jumpIfNotZero(Int32(top)))
+            try rvalue(args[1])
+            emit(.not); emit(.not); emit(.store(res))
+            let end = pc; emit(.jump(0))
+            patch(early, to: pc)
+            emit(.load(res)); let positive = pc; emit(.jumpIfNotZero(0))
+            emit(.push(1)); emit(.store(res))
+            patch(positive, to: pc)
+            patch(end, to: pc)
+            emit(.load(res)); return .int("long")
         case "smp_cond_load_acquire", "smp_cond_load_relaxed", "atomic_cond_read_acquire", "atomic_cond_read_relaxed":
             // A spin-wait on one location until `cond` (over VAL, the value read) holds. A CPU
             // that re-reads an unchanged value makes no progress, so it sleeps until the location

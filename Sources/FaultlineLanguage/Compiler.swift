@@ -25,7 +25,7 @@ package struct Compiler {
     static let unsupportedBuiltins: Set<String> = [
         "rcu_barrier", "membarrier_private_expedited",
         "membarrier_register_private_expedited", "smp_call_function",
-        "set_current_state", "__set_current_state", "wake_up_process", "wait_event_timeout", "llist_add",
+        "set_current_state", "__set_current_state", "wake_up_process", "llist_add",
         "for_each_online_cpu", "cpu_rq", "context_switch", "__schedule", "membarrier_arch_sched_in",
         "membarrier_arch_register_private_expedited", "llist_on_list", "llist_add_iff_not_on_list",
     ]

@@ -43,6 +43,10 @@ package enum SyncOp: UInt8, Sendable {
     /// has moved the queue's wake-up count past `seq`, the count read before `cond` was (and
     /// of `smp_cond_load_*(p, cond)`: until `*p` is no longer the value `cond` rejected).
     case waitEventSleep
+    /// The sleep of `wait_event_timeout(wq, cond, timeout)`: operands [wq, seq]; never blocks
+    /// (time is not modelled, so the timeout may expire at any moment) and pushes 1 when a
+    /// `wake_up(wq)` has moved the count past `seq` (woken), 0 when it has not (timed out).
+    case waitEventTimeoutSleep
     /// `wait_for_completion(c)`: operand [c]; blocks until `c->done > 0`, then takes one
     /// (`complete_all()` leaves `UINT_MAX`, which is never taken).
     case waitForCompletion

@@ -146,7 +146,7 @@ extension Machine {
                 var waiting: UInt64 = 0
                 for (u, snap) in (s.rcuCallbacks.first?.snapshot ?? []).enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
                 return Access(location: Access.rcuCallbackRun, write: true, wholeObject: false, threads: waiting)
-            case .waitEventSleep: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
+            case .waitEventSleep, .waitEventTimeoutSleep: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
             case .waitForCompletion: return Access(location: th.pointee.values[top], write: true, wholeObject: false)
             }
         default: return nil

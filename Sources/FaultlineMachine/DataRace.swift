@@ -192,6 +192,9 @@ extension Machine {
                 }
             case .waitEventSleep, .waitForCompletion:
                 if let c = cellIndex(s, ev.address) { r.join(into: me, cell: c) }
+            case .waitEventTimeoutSleep:
+                // Woken: the wake_up() that moved the count comes before; timed out: nothing does.
+                if ev.value != 0, let c = cellIndex(s, ev.address) { r.join(into: me, cell: c) }
             case .callRCU:
                 // A grace period starts: sections entered from now on come after it; the callback
                 // comes after the caller's steps so far and the sections that ended before.

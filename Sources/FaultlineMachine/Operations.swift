@@ -227,6 +227,13 @@ extension Machine {
             let a = th.values.removeLast()
             ev.address = a; ev.value = seq
             guard cell(&s, a, kind: 0, t: t, loc: loc, access: .read) != nil else { return true }
+        case .waitEventTimeoutSleep:
+            let seq = th.values.removeLast()
+            let a = th.values.removeLast()
+            ev.address = a; ev.value = seq
+            guard let c = cell(&s, a, kind: 0, t: t, loc: loc, access: .read) else { return true }
+            ev.value = s.cells[c] != seq ? 1 : 0
+            th.values.append(ev.value)
         case .waitForCompletion:
             let a = th.values.removeLast()
             ev.address = a

@@ -189,6 +189,7 @@ package enum TraceRenderer {
             case .callRCU: name = e.value < 0 ? "kfree_rcu queued" : "call_rcu queued"
             case .rcuCallback: name = "grace period done, callback runs"
             case .waitEventSleep: name = "woken (changed)"
+            case .waitEventTimeoutSleep: name = e.value != 0 ? "woken (changed)" : "timed out"
             case .waitForCompletion: name = "completion taken"
             }
             st.operation = name

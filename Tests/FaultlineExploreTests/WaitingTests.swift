@@ -175,6 +175,46 @@ final class WaitingTests: XCTestCase {
         }
     }
 
+    /// wait_event_timeout(): the sleep may time out at any moment, so a missing wake_up() is no
+    /// deadlock; the result says how it ended (the timeout: true at a test; 1: timed out, true
+    /// at the last test; 0: timed out, false).
+    static let timedSleeper = """
+    C timed-sleeper
+    struct wait_queue_head { long seq; };
+    { struct wait_queue_head wq; int done; }
+    P0(struct wait_queue_head *wq, int *done)
+    {
+        smp_store_release(done, 1);
+    #ifndef NO_WAKE_UP
+        wake_up(wq);
+    #endif
+    }
+    P1(struct wait_queue_head *wq, int *done)
+    {
+        long r0 = wait_event_timeout(*wq, smp_load_acquire(done), 5);
+    }
+    exists (1:r0=0)
+    """
+
+    func testWaitEventTimeoutTimesOutInsteadOfSleepingForGood() throws {
+        for d in [[], ["NO_WAKE_UP"]] {
+            let (r, _) = try explore(WaitingTests.timedSleeper, defines: d)
+            XCTAssertEqual(kinds(r), [], "\(d)")
+            XCTAssertTrue(r.complete)
+            XCTAssertEqual(Set(r.outcomes.map(\.0)), [[0], [1], [5]], "\(d)")
+            XCTAssertEqual(r.verdict(hasClaim: true), .sometimes, "\(d)")
+            let (f, _) = try explore(WaitingTests.timedSleeper, defines: d, strategy: DepthFirstSearch())
+            XCTAssertEqual(Set(f.outcomes.map(\.0)), Set(r.outcomes.map(\.0)), "dpor = dfs \(d)")
+        }
+        // A wait_event() without the timeout, and no wake_up(), can sleep for good.
+        let forever = WaitingTests.timedSleeper.replacingOccurrences(of: "wait_event_timeout(*wq, smp_load_acquire(done), 5)",
+                                                                    with: "(wait_event(*wq, smp_load_acquire(done)), 5)")
+        XCTAssertEqual(kinds(try explore(forever, defines: ["NO_WAKE_UP"]).0), ["deadlock"])
+        XCTAssertThrowsError(try explore(WaitingTests.timedSleeper.replacingOccurrences(of: ", 5)", with: ")"))) { e in
+            XCTAssertTrue("\(e)".contains("wait_event_timeout"), "\(e)")
+        }
+    }
+
     func testCompletions() throws {
         let src = """
         C completion
