@@ -173,7 +173,7 @@ struct CheckCommand {
         var detail = evaluation.detail
         var violations: [ViolationReport] = []
         var page: HTMLTrace.Part? = nil
-        if !evaluation.passed || !result.violations.isEmpty {
+        if !evaluation.passed || result.hasViolations {
             let report = answer.report(path: task.path, defines: e.defines, includeDirs: includeDirs, context: ctx, shrink: true, budget: budget)
             violations = report.violations
             if html { page = HTMLTrace.violations(report, context: ctx) }

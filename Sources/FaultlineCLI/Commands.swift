@@ -126,7 +126,7 @@ struct ExploreCommand {
             reports.append(report)
             executions += answer.result.executions
             elapsed += answer.result.elapsed
-            worst = ExitCode.worst(worst, !answer.result.violations.isEmpty ? ExitCode.violation.rawValue
+            worst = ExitCode.worst(worst, answer.result.hasViolations ? ExitCode.violation.rawValue
                                           : answer.result.complete ? ExitCode.ok.rawValue : ExitCode.incomplete.rawValue)
         }
         if reports.isEmpty { return (worst, [], []) }
@@ -250,13 +250,35 @@ extension ReplayCommand {
         if w.witness.dataRace { o += "Flag data-race\n" }
         o += w.text(program: program)
         if args.last("--format") == "json" {
-            guard case .object(var kv) = w.json() else { return 0 }
-            kv.insert(("race", .string(program.name)), at: 0)
-            kv.insert(("file", .string(path)), at: 1)
-            if let v = w.witness.outcome { kv.append(("state", .string(checker.render(v)))) }
-            output.print(JSON.object(kv).text + "\n")
+            output.print(LKMMReplay.report(w, execution: token.execution, unroll: try CLI.unroll(args), path: path, defines: defines,
+                                           includeDirs: args.all("-I"), context: ctx).json() + "\n")
         } else { output.print(o) }
-        return w.axiom == nil ? 0 : ExitCode.violation.rawValue
+        // A forbidden execution, or an allowed one with a data race (the finding), is a violation.
+        return w.axiom == nil && !w.witness.dataRace ? 0 : ExitCode.violation.rawValue
+    }
+}
+
+/// The report of one replayed LKMM execution, in the schema `explore` writes: one execution, its
+/// final state when the model allows it, its data races as violations, and the execution as the
+/// witness.
+enum LKMMReplay {
+    static func report(_ w: WitnessReport, execution: LKMMExecution, unroll: Int, path: String, defines: [Define], includeDirs: [String],
+                       context ctx: ExplorationContext) -> RunReport {
+        var result = ExplorationResult(strategy: "replay")
+        result.executions = 1
+        if w.axiom == nil, let v = w.witness.outcome {
+            result.outcomes = [(v, 1)]
+            if let c = ctx.machine.program.claimCondition { if c.evaluate(v) { result.claimSatisfied = 1 } else { result.claimViolated = 1 } }
+        }
+        let flags = w.witness.dataRace ? ["data-race"] : []
+        result.lkmm = LKMMReport(unroll: unroll, boundReached: false, flags: flags, races: w.witness.raceFindings,
+                                 witnesses: result.outcomes.isEmpty ? [] : [execution], forbidden: nil, candidates: 1,
+                                 rejected: w.axiom.map { [($0, 1)] } ?? [], conditionDecided: true)
+        var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: ctx, result: result)
+        report.model = .lkmm
+        report.flags = flags
+        report.witness = w
+        return report
     }
 }
 

@@ -146,7 +146,15 @@ package struct ExplorationResult: Sendable {
         return .sometimes
     }
 
-    package var violationKinds: Set<ViolationKind> { Set(violations.map(\.violation.kind)) }
+    /// The kinds found: the SC checks' violations, and under LKMM `data-race` for a race the model flags.
+    package var violationKinds: Set<ViolationKind> {
+        var kinds = Set(violations.map(\.violation.kind))
+        if lkmm?.races.isEmpty == false { kinds.insert(.dataRace) }
+        return kinds
+    }
+
+    /// Whether anything was found that the report lists as a violation (exit code 1).
+    package var hasViolations: Bool { !violations.isEmpty || lkmm?.races.isEmpty == false }
 
     /// Whether the claim's verdict is final although the search is incomplete. The LKMM engine
     /// searches the candidates that may satisfy the condition first: once they are all checked

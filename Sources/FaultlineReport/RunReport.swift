@@ -103,6 +103,12 @@ package struct RunReport: Sendable {
                                       occurrences: f.occurrences, steps: steps, token: token,
                                       replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))
         }
+        // Under LKMM: the data races the model flags, each with the execution that shows it.
+        if let lk = result.lkmm {
+            for race in lk.races {
+                if let v = ViolationReport.lkmmRace(race, unroll: lk.unroll, context: context, path: path, defines: defines) { vs.append(v) }
+            }
+        }
         violations = vs
         witness = WitnessReport.select(result, context: context, path: path, defines: defines)
     }

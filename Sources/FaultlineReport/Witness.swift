@@ -72,7 +72,7 @@ package struct WitnessReport: Sendable {
             let name = rel == "prop" ? "prop (between CPUs)" : rel
             out += "  \(name): " + (shown.isEmpty ? "-" : shown.map { "e\($0.from)→e\($0.to)" }.joined(separator: " ")) + "\n"
         }
-        if w.dataRace { out += "  data-race\n" }
+        if w.dataRace { out += "  data-race" + (w.races.isEmpty ? "" : ": " + w.races.map { "e\($0.from)↔e\($0.to)" }.joined(separator: " ")) + "\n" }
         if let a = w.axiom {
             out += "  violates \(a)"
             if !w.cycle.isEmpty { out += ": " + w.cycle.map { "e\($0.from) -\($0.label)→ " }.joined() + "e\(w.cycle.first!.from)" }
@@ -82,8 +82,9 @@ package struct WitnessReport: Sendable {
     }
 
     /// The execution as a Graphviz digraph: one cluster per CPU (events in program order, with
-    /// their source lines), the initial writes apart, rf / co / fr / ppo edges, and the forbidding
-    /// axiom's cycle drawn bold.
+    /// their source lines), the initial writes apart, the edges of the relations the text shows
+    /// (rf, co, fr, ppo, hb, prop between CPUs, pb, rb), the racing pairs dashed, and the
+    /// forbidding axiom's cycle drawn bold.
     package func dot(program: Program, title: String) -> String {
         func esc(_ s: String) -> String { s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") }
         func q(_ s: String) -> String { "\"" + esc(s) + "\"" }
@@ -107,11 +108,16 @@ package struct WitnessReport: Sendable {
             for (a, b) in zip(es, es.dropFirst()) { o += "    e\(a.id) -> e\(b.id) [label=\"po\", color=gray, fontcolor=gray];\n" }
             o += "  }\n"
         }
-        let colours = ["rf": "red", "co": "blue", "fr": "darkorange", "ppo": "darkgreen"]
+        let colours = ["rf": "red", "co": "blue", "fr": "darkorange", "ppo": "darkgreen", "hb": "purple", "prop": "brown",
+                       "pb": "magenta", "rb": "cyan4"]
         for (name, edges) in witness.relations where colours[name] != nil {
-            for e in edges {
+            // As in the text: prop within a CPU is part of hb.
+            for e in edges where name != "prop" || witness.events[e.from].thread != witness.events[e.to].thread {
                 o += "  e\(e.from) -> e\(e.to) [label=\"\(name)\", color=\(colours[name]!), fontcolor=\(colours[name]!), constraint=false];\n"
             }
+        }
+        for e in witness.races {
+            o += "  e\(e.from) -> e\(e.to) [label=\"data-race\", color=red, fontcolor=red, style=dashed, dir=both, constraint=false];\n"
         }
         for e in witness.cycle {
             o += "  e\(e.from) -> e\(e.to) [label=\(q(e.label)), penwidth=2.5, style=bold, constraint=false];\n"
@@ -128,6 +134,43 @@ package struct WitnessReport: Sendable {
         }
         kv.append(("replay", .string(replayCommand)))
         return .object(kv)
+    }
+}
+
+extension ViolationReport {
+    /// A data race the LKMM engine found, as the SC data-race check reports one: at the second
+    /// access (the later in rf/co/fr), naming the first with its source line, a two-step trace of
+    /// the pair, and the LKMM replay command of the execution that shows it.
+    static func lkmmRace(_ race: LKMMRace, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> ViolationReport? {
+        guard let w = WitnessReport.make(race.execution, unroll: unroll, context: ctx, path: path, defines: defines) else { return nil }
+        let program = ctx.machine.program
+        let a = race.first, b = race.second
+        var facts = ViolationFacts(cause: .dataRace, access: b.write ? .write : .read, address: b.address,
+                                   object: Int32(Address.object(b.address)), site: a.location, siteThread: Int16(a.thread))
+        facts.text = (b.write ? 1 : 0) | (b.plain ? 2 : 0) | (a.write ? 8 : 0) | (a.plain ? 16 : 0)
+        var violation = Violation(kind: .dataRace, facts: facts, thread: b.thread, location: b.location)
+        violation.otherLocation = a.location
+        violation.otherThread = a.thread
+        let namer = Namer(machine: ctx.machine, state: ctx.machine.initialState())
+        // The pair's events in the witness, for the values they read or wrote.
+        let pair = w.witness.races.first { e in
+            let x = w.witness.events[e.from], y = w.witness.events[e.to]
+            return (x.thread, x.source, y.thread, y.source) == (a.thread, a.location, b.thread, b.location)
+        }
+        let steps: [TraceStep] = [(a, pair?.from), (b, pair?.to)].enumerated().map { k, access in
+            let (acc, id) = access
+            let cell = namer.cell(acc.address)
+            let value = id.map { namer.value(w.witness.events[$0].value, type: cell.type, field: cell.field) } ?? ""
+            let function = program.functions[program.threadFunctions[acc.thread]].name
+            let loc = acc.location >= 0 ? program.locations[Int(acc.location)] : SourceLocation.unknown
+            return TraceStep(index: k + 1, thread: acc.thread, frames: [TraceFrame(function: function, location: loc)], shown: 0,
+                             operation: acc.write ? "write" : "read", cell: cell.name, value: value, before: "",
+                             effect: value.isEmpty ? "" : acc.write ? "\(cell.name) := \(value)" : "\(cell.name) == \(value)",
+                             violation: k == 1 ? .dataRace : nil)
+        }
+        return ViolationReport(kind: .dataRace, facts: facts, message: Wording.message(violation, namer),
+                               location: b.location >= 0 ? program.locations[Int(b.location)] : .unknown, thread: b.thread,
+                               occurrences: race.occurrences, steps: steps, token: w.token, replayCommand: w.replayCommand)
     }
 }
 

@@ -466,7 +466,8 @@ struct LKMMCandidates {
             let e = node.event
             let kind = e.kind == .read ? "R" : e.kind == .write ? "W" : "F"
             let place = e.kind == .fence && !e.tags.contains(.syncSrcu) ? "" : LKMMSearch.globalName(e.address, machine.program)
-            return LKMMWitness.Event(id: i, thread: node.thread, kind: kind, tags: e.tags.names, location: place, value: e.value, source: e.location)
+            return LKMMWitness.Event(id: i, thread: node.thread, index: node.index, kind: kind, tags: e.tags.names, location: place, value: e.value,
+                                     source: e.location, address: e.address, plain: model.Plain.contains(i))
         }
         var relations: [(String, [LKMMWitness.Edge])] = []
         var immediateCo = BitRelation(count: model.n)
@@ -489,7 +490,9 @@ struct LKMMCandidates {
         }
         var values: [Int64]? = nil
         if case .outcome(let v)? = ctx.terminal(finalState(x.paths, final), mask: 0) { values = v }
+        func node(_ a: LKMMRace.Access) -> Int { model.nodes.firstIndex { $0.thread == a.thread && $0.index == a.index } ?? 0 }
+        let races = outcome.races.map { LKMMWitness.Edge(from: node($0.0), to: node($0.1), label: "data-race") }
         return LKMMWitness(execution: x, events: events, relations: relations, axiom: outcome.failedAxiom, cycle: cycle,
-                           dataRace: outcome.dataRace, outcome: values)
+                           dataRace: outcome.dataRace, races: races, outcome: values)
     }
 }

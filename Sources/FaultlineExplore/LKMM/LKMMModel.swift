@@ -252,6 +252,8 @@ struct LKMMModel {
         /// Flags this candidate raises (meaningful when it is allowed).
         var flags: LKMMFlags = []
         var dataRace: Bool { flags.contains(.dataRace) }
+        /// With `dataRace`: the racing pairs, the access earlier in rf/co/fr first.
+        var races: [(LKMMRace.Access, LKMMRace.Access)] = []
         /// The relations of the candidate, for witnesses (computed on request).
         var relations: [(String, BitRelation)] = []
     }
@@ -395,7 +397,14 @@ struct LKMMModel {
         let wwRace = (preRace & co) - wwNonrace
         let wrRace = ((preRace & (rf | (co * rf))) - wrVis) - rwXbstarInv
         let rwRace = (preRace & fr) - rwXbstar
-        if !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty) { out.flags.insert(.dataRace) }
+        if !(wwRace.isEmpty && wrRace.isEmpty && rwRace.isEmpty) {
+            out.flags.insert(.dataRace)
+            func access(_ i: Int) -> LKMMRace.Access {
+                LKMMRace.Access(thread: nodes[i].thread, index: nodes[i].index, location: -1, write: W.contains(i), plain: Plain.contains(i),
+                                address: nodes[i].event.address)
+            }
+            out.races = (wwRace | wrRace | rwRace).pairs.map { (access($0.0), access($0.1)) }
+        }
         return out
     }
 }

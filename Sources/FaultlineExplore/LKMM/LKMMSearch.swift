@@ -34,6 +34,10 @@ package struct LKMMReport: Sendable {
     package var boundReached: Bool
     /// herd7's flags raised by some allowed execution (`data-race`, `mixed-accesses`, `unmatched-rcu-lock`, …: every `flag` of the model files), sorted.
     package var flags: [String]
+    /// The data races those executions have, by pair of source locations (at most
+    /// `maxRaces`, in source order of the second access, then the first).
+    package var races: [LKMMRace] = []
+    package static let maxRaces = 16
     /// One execution per final state, in the order of `ExplorationResult.outcomes`.
     package var witnesses: [LKMMExecution]
     /// When some candidate satisfies the claim's condition but is forbidden: the first such, with
@@ -48,6 +52,35 @@ package struct LKMMReport: Sendable {
     /// searched first): then `never` is exact even when the result is incomplete, and so is
     /// `sometimes` once an execution that does not satisfy it was found.
     package var conditionDecided: Bool
+
+    package init(unroll: Int, boundReached: Bool, flags: [String], races: [LKMMRace], witnesses: [LKMMExecution], forbidden: LKMMForbidden?,
+                 candidates: Int, rejected: [(axiom: String, count: Int)], conditionDecided: Bool) {
+        self.unroll = unroll; self.boundReached = boundReached; self.flags = flags; self.races = races; self.witnesses = witnesses
+        self.forbidden = forbidden; self.candidates = candidates; self.rejected = rejected; self.conditionDecided = conditionDecided
+    }
+}
+
+/// A data race the model flags (linux-kernel.cat's `data-race`: two accesses of one location by
+/// different CPUs, at least one plain and one a write, that nothing orders), as a finding: the
+/// pair of accesses and the first allowed execution (in the search's order) that shows it.
+/// One per pair of source locations, as the SC data-race check reports them.
+package struct LKMMRace: Sendable {
+    package struct Access: Sendable, Equatable {
+        package var thread: Int
+        /// Index of the event in its thread's path.
+        package var index: Int
+        /// Index into Program.locations.
+        package var location: Int32
+        package var write: Bool
+        package var plain: Bool
+        package var address: Int64
+    }
+    /// The access earlier in rf, co or fr, and the one it races with.
+    package var first: Access
+    package var second: Access
+    package var execution: LKMMExecution
+    /// Allowed executions (the filter keeps) in which this pair races.
+    package var occurrences: Int
 }
 
 /// A forbidden execution and why.
@@ -65,6 +98,8 @@ package struct LKMMWitness: Sendable {
         package var id: Int
         /// -1 for an initial write.
         package var thread: Int
+        /// Index in its thread's path (-1 for an initial write).
+        package var index: Int
         /// "R", "W" or "F".
         package var kind: String
         /// herd7's annotations and classes: once, acquire, release, mb, rmw, LKR, rcu-lock, ….
@@ -74,6 +109,9 @@ package struct LKMMWitness: Sendable {
         package var value: Int64
         /// Index into Program.locations (-1 for initial writes).
         package var source: Int32
+        package var address: Int64
+        /// A plain (unannotated) access.
+        package var plain: Bool
     }
     package struct Edge: Sendable, Equatable {
         package var from: Int
@@ -90,8 +128,20 @@ package struct LKMMWitness: Sendable {
     package var axiom: String?
     package var cycle: [Edge]
     package var dataRace: Bool
+    /// The racing pairs of events (ids, the one earlier in rf/co/fr first; label `data-race`).
+    package var races: [Edge] = []
     /// The final state (observed values, as in `ExplorationResult.outcomes`).
     package var outcome: [Int64]?
+}
+
+extension LKMMWitness {
+    /// The execution's racing pairs as findings (one each, in the order of `races`).
+    package var raceFindings: [LKMMRace] {
+        func access(_ e: Event) -> LKMMRace.Access {
+            LKMMRace.Access(thread: e.thread, index: e.index, location: e.source, write: e.kind == "W", plain: e.plain, address: e.address)
+        }
+        return races.map { LKMMRace(first: access(events[$0.from]), second: access(events[$0.to]), execution: execution, occurrences: 1) }
+    }
 }
 
 /// The Linux-kernel memory model (LKMM) engine: herd7's answers (`linux-kernel.cfg`: the kernel's
@@ -272,6 +322,7 @@ package struct LKMMSearch: Strategy {
         var forbidden: LKMMForbidden? = nil
         var forbiddenRank = -1
         var flags: LKMMFlags = []
+        var races: [LKMMRace] = []
         var candidates = 0
         var rejected: [String: Int] = [:]
         var stopped: StopReason? = nil
@@ -295,6 +346,7 @@ package struct LKMMSearch: Strategy {
                         // Flags count for the executions the filter keeps (as herd7's do).
                         flags.formUnion(outcome.flags)
                         if witnessOf[values] == nil { witnessOf[values] = execution }
+                        if !outcome.races.isEmpty { LKMMSearch.record(outcome.races, execution, prepared, &races) }
                     }
                 }
                 if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
@@ -351,7 +403,8 @@ package struct LKMMSearch: Strategy {
             result.outcomes = merged
             witnesses = mergedWitnesses
         }
-        result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: flags.names,
+        races.sort { ($0.second.location, $0.first.location, $0.second.thread, $0.first.thread) < ($1.second.location, $1.first.location, $1.second.thread, $1.first.thread) }
+        result.lkmm = LKMMReport(unroll: unroll, boundReached: prepared.boundReached, flags: flags.names, races: races,
                                  witnesses: witnesses, forbidden: forbidden,
                                  candidates: candidates, rejected: rejected.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                                  conditionDecided: conditionDecided || stopped == nil)
@@ -366,6 +419,25 @@ package struct LKMMSearch: Strategy {
 }
 
 extension LKMMSearch {
+    /// Counts the racing pairs of one allowed execution, keeping the first execution of each pair
+    /// of source locations (in either order; counted once per execution), at most
+    /// `LKMMReport.maxRaces` pairs.
+    static func record(_ pairs: [(LKMMRace.Access, LKMMRace.Access)], _ execution: LKMMExecution, _ prepared: Prepared, _ races: inout [LKMMRace]) {
+        var seen: [Int] = []
+        for (a0, b0) in pairs where a0.thread >= 0 && b0.thread >= 0 {
+            var a = a0, b = b0
+            a.location = prepared.paths[a.thread][execution.paths[a.thread]].events[a.index].location
+            b.location = prepared.paths[b.thread][execution.paths[b.thread]].events[b.index].location
+            if let k = races.firstIndex(where: { ($0.first.location, $0.second.location) == (a.location, b.location)
+                                                 || ($0.first.location, $0.second.location) == (b.location, a.location) }) {
+                if !seen.contains(k) { races[k].occurrences += 1; seen.append(k) }
+            } else if races.count < LKMMReport.maxRaces {
+                seen.append(races.count)
+                races.append(LKMMRace(first: a, second: b, execution: execution, occurrences: 1))
+            }
+        }
+    }
+
     /// How many of `program.observed` herd7 shows in a final state: the condition's and
     /// `locations`' (the compiler observes the filter's own after them).
     static func shownObserved(_ program: Program) -> Int {
