@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import FaultlineLanguage
 import FaultlineCheck
+import FaultlineReport
 @testable import FaultlineCLI
 
 /// Memory models on the command line and in headers: `Result:` lines read as the kernel's
@@ -242,6 +243,11 @@ final class LKMMCommandTests: CLITestCase {
         XCTAssertEqual(g.components(separatedBy: "[label=\"fr\"").count - 1, 2, g)
         XCTAssertEqual(g.components(separatedBy: "[label=\"po\"").count - 1, 2, g)
         XCTAssertTrue(g.contains("\\nline 4: P0(int *x, int *y)"), g)
+        // The ordering relations the text shows: prop between CPUs (e3→e4, e5→e2), no hb, no pb.
+        XCTAssertTrue(g.contains("  e3 -> e4 [label=\"prop\", color=brown"), g)
+        XCTAssertTrue(g.contains("  e5 -> e2 [label=\"prop\", color=brown"), g)
+        XCTAssertEqual(g.components(separatedBy: "[label=\"prop\"").count - 1, 2, g)
+        XCTAssertFalse(g.contains("[label=\"hb\"") || g.contains("[label=\"pb\""), g)
         XCTAssertFalse(g.contains("penwidth"), g)     // allowed: no cycle
         XCTAssertTrue(g.hasSuffix("}\n"))
     }
@@ -258,6 +264,7 @@ final class LKMMCommandTests: CLITestCase {
         for e in ["e2→e3", "e3→e4", "e4→e5"] { XCTAssertTrue(hb.contains(e), String(hb)) }   // ppo, rfe, ppo: the cycle closes with fr
         let g = try String(contentsOfFile: dot, encoding: .utf8)
         XCTAssertTrue(g.contains("— forbidden by happens-before\""), g)
+        for e in ["e2 -> e3", "e3 -> e4", "e4 -> e5"] { XCTAssertTrue(g.contains("  \(e) [label=\"hb\", color=purple"), e + "\n" + g) }
         XCTAssertGreaterThanOrEqual(g.components(separatedBy: "penwidth=2.5").count - 1, 2, g)   // a cycle has two edges or more
         let token = String(try XCTUnwrap(out.split(whereSeparator: { $0 == " " || $0 == "\n" }).last { $0.hasPrefix("lk1:") }))
         let (rrc, rout, _) = run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", token])
@@ -274,6 +281,89 @@ final class LKMMCommandTests: CLITestCase {
         XCTAssertEqual(frc, 2)
         XCTAssertTrue(ferr.contains("the token was made for another version of \(dir)/SB.litmus or other -D flags"), ferr)
         XCTAssertEqual(run(["replay", dir + "/MP.litmus", "--model", "lkmm", "--trace", "lk1:0.1:0.0:0.0"]).0, 2)   // no hash
+    }
+
+    static let race = """
+    C MP+plain
+    (* Result: Sometimes DATARACE *)
+    {}
+    P0(int *x, int *y) { *x = 1; WRITE_ONCE(*y, 1); }
+    P1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); r1 = *x; }
+    exists (1:r0=1 /\\ 1:r1=0)
+    """
+
+    /// Issue 8: a plain-access data race under LKMM is a `data-race` finding (not only herd7's
+    /// flag): the pair of accesses with their source lines, as the SC check reports one, a
+    /// two-step trace, and the replay of the execution that shows it; text, JSON, SARIF; `check`
+    /// still reads `Result: ... DATARACE` both ways.
+    func testDataRaceIsAFindingUnderLKMM() throws {
+        let file = dir + "/R.litmus"
+        write("R.litmus", LKMMCommandTests.race)
+        let (rc, out, err) = run(["explore", file, "--model", "lkmm"])
+        XCTAssertEqual(rc, 1, err)     // a violation
+        XCTAssertTrue(out.contains("Flag data-race\n"), out)
+        XCTAssertTrue(out.contains("\n  data-race: e5↔e2\n"), out)      // the witness names the pair
+        XCTAssertTrue(out.contains("\nViolation 1: data-race at \(file):4:25 (P0) — 4 executions\n"
+            + "  plain write of x by P0 races with plain read by P1 at R.litmus:5 (no happens-before between them)\n  > P0(int *x, int *y) { *x = 1; WRITE_ONCE(*y, 1); }\n"
+            + "  Trace (2 steps):\n"), out)
+        XCTAssertFalse(out.contains("No violations"), out)
+        let replay = try XCTUnwrap(out.split(separator: "\n").last { $0.hasPrefix("  Replay: faultline replay") })
+        let words = replay.split(separator: " ").dropFirst(2).map(String.init)
+        XCTAssertEqual(Array(words.suffix(4).prefix(3)), ["--model", "lkmm", "--trace"])
+        XCTAssertTrue(words.last!.hasPrefix("lk1:"), String(replay))
+        // The replay shows that execution with the race, and exits 1 as an SC replay of a violation does.
+        let (rrc, rout, rerr) = run(words)
+        XCTAssertEqual(rrc, 1, rerr)
+        XCTAssertTrue(rout.contains("Flag data-race\n"), rout)
+        XCTAssertTrue(rout.contains("\n  data-race: e5↔e2\n"), rout)
+        // JSON: one data-race violation, both accesses as its steps, the lk1: replay.
+        let o = try JSONSerialization.jsonObject(with: Data(run(["explore", file, "--model", "lkmm", "--format", "json"]).1.utf8)) as! [String: Any]
+        let vs = try XCTUnwrap(o["violations"] as? [[String: Any]])
+        XCTAssertEqual(vs.count, 1)
+        XCTAssertEqual(vs[0]["kind"] as? String, "data-race")
+        XCTAssertEqual(vs[0]["occurrences"] as? Int, 4)
+        XCTAssertEqual(vs[0]["replay"] as? String, words.joined(separator: " ").replacingOccurrences(of: "replay ", with: "faultline replay ", options: .anchored))
+        let steps = try XCTUnwrap(vs[0]["steps"] as? [[String: Any]])
+        XCTAssertEqual(steps.map { $0["thread"] as? Int }, [1, 0])
+        XCTAssertEqual(steps.map { $0["effect"] as? String }, ["x == 0", "x := 1"])
+        XCTAssertEqual(steps.map { ($0["location"] as? [String: Any])?["line"] as? Int }, [5, 4])
+        XCTAssertEqual(steps.last?["violation"] as? String, "data-race")
+        // check: the Result line with DATARACE passes, and the finding goes to SARIF.
+        let sarif = dir + "/r.sarif"
+        let (crc, cout, _) = run(["check", file, "--sarif", sarif])
+        XCTAssertEqual(crc, 0, cout)
+        XCTAssertTrue(cout.contains("sometimes data-race"), cout)
+        XCTAssertTrue(try String(contentsOfFile: sarif, encoding: .utf8).contains("\"ruleId\":\"data-race\""))
+        // Without DATARACE the same file fails: the race is unexpected.
+        write("R.litmus", LKMMCommandTests.race.replacingOccurrences(of: " DATARACE", with: ""))
+        let (frc, fout, _) = run(["check", file])
+        XCTAssertEqual(frc, 1, fout)
+        XCTAssertTrue(fout.contains("unexpected data race flagged"), fout)
+        // Marked accesses: no race, no violation.
+        write("R.litmus", LKMMCommandTests.race.replacingOccurrences(of: "*x = 1", with: "WRITE_ONCE(*x, 1)")
+            .replacingOccurrences(of: "r1 = *x", with: "r1 = READ_ONCE(*x)"))
+        let (orc, oout, oerr) = run(["explore", file, "--model", "lkmm"])
+        XCTAssertEqual(orc, 0, oerr)
+        XCTAssertTrue(oout.contains("No violations."), oout)
+    }
+
+    /// `replay --model lkmm --format json` writes the one report schema (docs/json.md).
+    func testLKMMReplayJSONIsTheReportSchema() throws {
+        let (_, out, _) = run(["explore", dir + "/SB.litmus", "--model", "lkmm"])
+        let token = String(try XCTUnwrap(out.split(whereSeparator: { $0 == " " || $0 == "\n" }).last { $0.hasPrefix("lk1:") }))
+        let (rc, json, err) = run(["replay", dir + "/SB.litmus", "--model", "lkmm", "--trace", token, "--format", "json"])
+        XCTAssertEqual(rc, 0, err)
+        let line = Substring(json.trimmingCharacters(in: .newlines))
+        let r = try Schema.decodeReport(line)      // what merge reads: the schema, checked first
+        XCTAssertEqual(r.schema, Schema.version)
+        XCTAssertEqual(r.model, "lkmm")
+        XCTAssertEqual(r.strategy, "replay")
+        XCTAssertEqual(r.executions, 1)
+        XCTAssertEqual(r.outcomes.map(\.state), ["0:r0=0; 1:r0=0;"])
+        XCTAssertEqual(r.claim?.verdict, "always")    // of the one execution replayed
+        XCTAssertTrue(r.violations.isEmpty)
+        XCTAssertNotNil(r.witness, json)
+        XCTAssertTrue(json.contains("\"token\":\"\(token)\""), json)
     }
 
     func testCheckPassesResultLinesUnderLKMMAndNamesTheModel() throws {
