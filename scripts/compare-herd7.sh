@@ -58,7 +58,8 @@ while IFS= read -r f; do
   # faultline: the top-level outcomes (the one model's), its exists verdict, its flags.
   outcomes=$(printf '%s' "$fout" | sed 's/.*"outcomes":\[\([^]]*\)\].*/\1/')
   fstates=$(printf '%s' "$outcomes" | grep -o '"state":"[^"]*"' | sed 's/"state":"//; s/"$//' | while IFS= read -r l; do printf '%s\n' "$l" | norm; done | sort)
-  fverdict=$(printf '%s' "$fout" | grep -o '"exists":{[^}]*}' | grep -o '"observed":"[a-z]*"' | sed 's/.*:"//; s/"//')
+  # (schema 1: the top-level claim's verdict is the first; keys are sorted, `sc` comes after it)
+  fverdict=$(printf '%s' "$fout" | grep -o '"verdict":"[a-z]*"' | head -1 | sed 's/.*:"//; s/"//')
   fflags=$( { printf '%s' "$fout" | grep -o '"flags":\[[^]]*\]' | grep -o '"[a-z-]*"' | grep -v flags | tr -d '"'
               printf '%s' "$fout" | grep -o '"kind":"data-race"' | sed 's/.*:"//; s/"//'; } | sort -u | tr '\n' ' ')
   what=""
