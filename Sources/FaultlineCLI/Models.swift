@@ -48,7 +48,8 @@ struct ModelAnswer {
                 budget: SearchBudget? = nil) -> RunReport {
         var r = result
         if shrink { r.shrinkViolations(context, budget: budget) }
-        var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: context, result: r, traces: traces)
+        var report = RunReport(path: path, defines: defines, includeDirs: includeDirs, context: context, result: r, traces: traces,
+                               deadline: budget?.deadline)
         report.model = model
         report.flags = flags
         return report

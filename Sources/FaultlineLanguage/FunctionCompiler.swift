@@ -570,6 +570,13 @@ struct FunctionCompiler {
                 guard op == nil else { throw Diagnostic("compound assignment to a struct", at: loc) }
                 let dst = newSlot()
                 emit(.store(dst))
+                // A value that is no object (`*p = 5`, a call) cannot be a struct of many cells.
+                switch r.kind {
+                case .name, .unary(.dereference, _), .member, .index, .cast: break
+                default:
+                    let name = t.resolved.nominalName(structs: file.structs) ?? "\(t)"
+                    throw Diagnostic("assignment of a non-struct value to \(name) (\(sizeOf(t)) cells): assign its fields one at a time", at: r.location)
+                }
                 guard case .memory(let rt) = try lvalue(r), rt.isStruct, sizeOf(rt) == sizeOf(t) else {
                     throw Diagnostic(Diagnostic.Message.unsupported("struct assignment from anything but a struct of the same size"), at: loc)
                 }

@@ -25,9 +25,29 @@ package struct RunReport: Sendable {
     package var result: ExplorationResult
     package var violations: [ViolationReport]
     package var observedNames: [String]
+    /// The final states the report lists (the first of `result.outcomes`; see `maxListedValues`).
     package var renderedOutcomes: [(String, Int)]
-    /// Each final state's values as herd7 spells them (`1`, `x`), in `observedNames` order.
+    /// Each listed final state's values as herd7 spells them (`1`, `x`), in `observedNames` order.
     var renderedValues: [[String]]
+    /// Final states found but not listed, and why.
+    package var unlisted = 0
+    package var listingCut: ListingCut? = nil
+
+    /// Why a report lists fewer final states than the search found.
+    package enum ListingCut: String, Sendable {
+        /// `maxListedValues`: the same cut on every machine.
+        case size
+        /// The run's deadline passed while the listing was written (only for a run already
+        /// incomplete: its search was cut by a limit).
+        case timeout
+    }
+
+    /// A report lists at most this many observed values (final states × the locations each
+    /// records): the first final states in sorted order, the rest counted. It bounds the time and
+    /// size of rendering (220,231 states of 19 registers were a 74 MB JSON report that took 5 s
+    /// to write) by a count, so a complete search gives the same report on every machine; only a
+    /// search a limit already cut is also cut by the clock (`ListingCut.timeout`).
+    package static let maxListedValues = 50_000
     /// Set for a shard's report: what `faultline merge` needs to rebuild the whole result.
     package var shardData: ShardData? = nil
     /// The memory model the verdict is under.
@@ -40,14 +60,25 @@ package struct RunReport: Sendable {
     /// `includeDirs`: the run's `-I` directories, which every printed Replay line repeats.
     /// `traces: false` (`--no-trace`) replays each violation only to name its objects and
     /// builds no trace.
-    package init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult, traces: Bool = true) {
+    /// `deadline` (monotonic seconds): the run's; the listing of an incomplete result stops there.
+    package init(path: String, defines: [Define], includeDirs: [String] = [], context: ExplorationContext, result: ExplorationResult, traces: Bool = true,
+                 deadline: Double? = nil) {
         self.path = path
         self.defines = defines
         self.program = context.machine.program
         self.result = result
         let checker = context.checker
-        renderedOutcomes = result.outcomes.map { (checker.render($0.0), $0.1) }
-        renderedValues = result.outcomes.map { $0.0.map(checker.renderValue) }
+        let cap = max(1, RunReport.maxListedValues / max(1, result.outcomes.first?.0.count ?? 1))
+        var rendered: [(String, Int)] = [], values: [[String]] = []
+        for (k, (state, count)) in result.outcomes.enumerated() {
+            if k == cap { listingCut = .size; break }
+            if !result.complete, let deadline, k & 255 == 255, monotonicSeconds() > deadline { listingCut = .timeout; break }
+            rendered.append((checker.render(state), count))
+            values.append(state.map(checker.renderValue))
+        }
+        renderedOutcomes = rendered
+        renderedValues = values
+        unlisted = result.outcomes.count - rendered.count
         observedNames = program.observed.map { o in
             switch o { case .register(_, _, let n): return n; case .memory(_, let n, _): return n }
         }
@@ -103,14 +134,16 @@ package struct RunReport: Sendable {
                                       occurrences: f.occurrences, steps: steps, token: token,
                                       replayCommand: "faultline replay \(shellQuote(path))\(flags) \(how)"))
         }
-        // Under LKMM: the data races the model flags, each with the execution that shows it.
+        // Under LKMM: the data races the model flags, each with the execution that shows it (the
+        // program's paths computed once for them and the witness).
+        let prepared = result.lkmm.flatMap { try? LKMMSearch.prepare(context, unroll: $0.unroll) }
         if let lk = result.lkmm {
             for race in lk.races {
-                if let v = ViolationReport.lkmmRace(race, unroll: lk.unroll, context: context, path: path, defines: defines) { vs.append(v) }
+                if let v = ViolationReport.lkmmRace(race, unroll: lk.unroll, context: context, path: path, defines: defines, prepared: prepared) { vs.append(v) }
             }
         }
         violations = vs
-        witness = WitnessReport.select(result, context: context, path: path, defines: defines)
+        witness = WitnessReport.select(result, context: context, path: path, defines: defines, prepared: prepared)
     }
 
     /// The claim's verdict (nil when the file has no claim).
@@ -165,7 +198,7 @@ package struct RunReport: Sendable {
         guard let lkmm = reports.first(where: { $0.model == .lkmm }), let sc = reports.first(where: { $0.model == .sc }),
               let l = lkmm.verdict, let s = sc.verdict else { return nil }
         if l == s {
-            let extra = lkmm.renderedOutcomes.count - sc.renderedOutcomes.count
+            let extra = lkmm.result.outcomes.count - sc.result.outcomes.count
             return extra > 0 ? "LKMM allows \(extra) final state\(extra == 1 ? "" : "s") SC does not (weak ordering); the verdict is the same" : nil
         }
         if s == .never { return "allowed by LKMM, not under SC: the outcome needs weak ordering" }
@@ -183,9 +216,14 @@ package struct RunReport: Sendable {
         o.append(summary)
         if !program.observed.isEmpty {
             // LKMM: the final states of a search cut short are a partial list (the verdict may be decided).
-            o.append("States \(renderedOutcomes.count)" + (result.lkmm != nil && !result.complete ? " (partial)" : ""))
+            o.append("States \(result.outcomes.count)" + (result.lkmm != nil && !result.complete ? " (partial)" : ""))
             let w = renderedOutcomes.map { String($0.1).count }.max() ?? 1
             for (s, n) in renderedOutcomes { o.append("  " + TraceRenderer.pad(String(n), w) + "  :> \(s)") }
+            if let cut = listingCut {
+                let why = cut == .size ? "a report lists at most \(RunReport.maxListedValues) values: \(renderedOutcomes.count) states of \(renderedValues.first?.count ?? 0) locations"
+                                       : "the run's time limit passed while the report was written"
+                o.append("  … \(unlisted) more final state\(unlisted == 1 ? "" : "s") not listed (\(why))")
+            }
         } else if !renderedOutcomes.isEmpty {
             o.append("Final states: \(renderedOutcomes.first!.1) execution\(renderedOutcomes.first!.1 == 1 ? "" : "s") finished")
         }
@@ -236,7 +274,8 @@ package struct RunReport: Sendable {
                               executions: result.executions, pruned: result.pruned, distinctStates: result.distinctStates,
                               observed: observedNames, outcomes: [], claim: nil, flags: flags.isEmpty ? nil : flags,
                               witness: witness?.json(), violations: violations.map(\.document))
-        for (k, (values, count)) in result.outcomes.enumerated() {
+        if let cut = listingCut { d.unlistedOutcomes = unlisted; d.listingCut = cut.rawValue }
+        for (k, (values, count)) in result.outcomes.prefix(renderedOutcomes.count).enumerated() {
             var named: [String: Schema.Value] = [:]
             for (i, name) in observedNames.enumerated() where i < values.count {
                 let r = renderedValues[k][i]

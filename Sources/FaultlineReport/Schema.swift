@@ -243,6 +243,11 @@ package enum Schema {
         package var distinctStates: Int?
         package var observed: [String]
         package var outcomes: [Outcome]
+        /// Final states found but not listed in `outcomes` (the first are), and why: `size` (a
+        /// report lists at most `RunReport.maxListedValues` values) or `timeout` (an incomplete
+        /// run's deadline passed while the report was written).
+        package var unlistedOutcomes: Int? = nil
+        package var listingCut: String? = nil
         package var claim: Claim?
         /// herd7 flags the search raised (LKMM: `data-race`, ...).
         package var flags: [String]?
@@ -258,7 +263,8 @@ package enum Schema {
 
         enum CodingKeys: String, CodingKey {
             case schema, race, file, defines, strategy, model, complete, stopReason = "stop_reason", executions, pruned
-            case distinctStates = "distinct_states", observed, outcomes, claim, flags, witness, violations, shard, parts, lkmm, sc, difference
+            case distinctStates = "distinct_states", observed, outcomes, unlistedOutcomes = "unlisted_outcomes", listingCut = "listing_cut"
+            case claim, flags, witness, violations, shard, parts, lkmm, sc, difference
         }
     }
 

@@ -16,7 +16,8 @@ package struct WitnessReport: Sendable {
     package var axiom: String? { witness.axiom }
 
     /// The execution to show for `result` (nil without a claim, or when no candidate reaches its condition).
-    package static func select(_ result: ExplorationResult, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
+    package static func select(_ result: ExplorationResult, context ctx: ExplorationContext, path: String, defines: [Define],
+                               prepared: LKMMSearch.Prepared? = nil) -> WitnessReport? {
         guard let lk = result.lkmm, let claim = ctx.machine.program.claimCondition else { return nil }
         let execution: LKMMExecution
         if let k = result.outcomes.firstIndex(where: { claim.evaluate($0.0) }), k < lk.witnesses.count {
@@ -24,12 +25,13 @@ package struct WitnessReport: Sendable {
         } else if let f = lk.forbidden {
             execution = f.execution
         } else { return nil }
-        return make(execution, unroll: lk.unroll, context: ctx, path: path, defines: defines)
+        return make(execution, unroll: lk.unroll, context: ctx, path: path, defines: defines, prepared: prepared)
     }
 
     /// The execution a token names (nil when it names none of this program's).
-    package static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> WitnessReport? {
-        guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution) else { return nil }
+    package static func make(_ execution: LKMMExecution, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define],
+                             prepared: LKMMSearch.Prepared? = nil) -> WitnessReport? {
+        guard let w = LKMMSearch(unroll: unroll).witness(ctx, execution, prepared: prepared) else { return nil }
         let flags = defines.map { " " + shellQuote($0.description) }.joined() + (unroll == 2 ? "" : " --unroll \(unroll)")
         let token = WitnessToken(programHash: ctx.machine.program.programHash, execution: execution).description
         return WitnessReport(witness: w, token: token,
@@ -141,8 +143,9 @@ extension ViolationReport {
     /// A data race the LKMM engine found, as the SC data-race check reports one: at the second
     /// access (the later in rf/co/fr), naming the first with its source line, a two-step trace of
     /// the pair, and the LKMM replay command of the execution that shows it.
-    static func lkmmRace(_ race: LKMMRace, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define]) -> ViolationReport? {
-        guard let w = WitnessReport.make(race.execution, unroll: unroll, context: ctx, path: path, defines: defines) else { return nil }
+    static func lkmmRace(_ race: LKMMRace, unroll: Int, context ctx: ExplorationContext, path: String, defines: [Define],
+                         prepared: LKMMSearch.Prepared?) -> ViolationReport? {
+        guard let w = WitnessReport.make(race.execution, unroll: unroll, context: ctx, path: path, defines: defines, prepared: prepared) else { return nil }
         let program = ctx.machine.program
         let a = race.first, b = race.second
         var facts = ViolationFacts(cause: .dataRace, access: b.write ? .write : .read, address: b.address,

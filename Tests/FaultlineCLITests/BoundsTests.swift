@@ -300,6 +300,67 @@ final class BoundsTests: CLITestCase {
         }
     }
 
+    /// `n` threads in a ring of store buffers (P_i writes x_i, then reads x_{i+1}): every
+    /// combination of the reads is an LKMM final state (2^n of them, found fast), so the report's
+    /// listing, not the search, is what costs.
+    func ring(_ n: Int) -> String {
+        let params = (0..<n).map { "int *x\($0)" }.joined(separator: ", ")
+        let threads = (0..<n).map { "P\($0)(\(params)) { int r0; WRITE_ONCE(*x\($0), 1); r0 = READ_ONCE(*x\(($0 + 1) % n)); }\n" }.joined()
+        let all = (0..<n).map { "\($0):r0=0" }.joined(separator: " /\\ ")
+        return write("ring\(n).litmus", "C ring\(n)\n(* Result: Sometimes *)\n{}\n" + threads + "exists (\(all))\n")
+    }
+
+    /// Issue 14 item 1: a report lists at most `RunReport.maxListedValues` values, the same cut on
+    /// every machine for a complete search, and says how many final states it left out.
+    func testFinalStateListingIsCutByACount() throws {
+        let file = ring(13)      // 8,192 states of 13 registers: 106,496 values
+        let e = spawn(["explore", file, "--model", "lkmm", "--no-trace"])
+        XCTAssertEqual(e.status, 0, e.err)
+        XCTAssertTrue(e.out.contains("Strategy lkmm: 8192 executions, complete\nStates 8192\n"), String(e.out.prefix(300)))
+        XCTAssertEqual(e.out.components(separatedBy: "  :> ").count - 1, 3846)      // 50,000 / 13
+        XCTAssertTrue(e.out.contains("\n  … 4346 more final states not listed (a report lists at most 50000 values: 3846 states of 13 locations)\n"),
+                      String(e.out.suffix(600)))
+        let j = spawn(["explore", file, "--model", "lkmm", "--format", "json"])
+        let o = try JSONSerialization.jsonObject(with: Data(j.out.utf8)) as! [String: Any]
+        XCTAssertEqual((o["outcomes"] as? [Any])?.count, 3846)
+        XCTAssertEqual(o["unlisted_outcomes"] as? Int, 4346)
+        XCTAssertEqual(o["listing_cut"] as? String, "size")
+        XCTAssertEqual(o["complete"] as? Bool, true)
+        XCTAssertEqual((o["claim"] as? [String: Any])?["satisfied"] as? Int, 1)     // the counts are the whole search's
+        // Under the cap nothing is cut and nothing is said.
+        let small = spawn(["explore", ring(4), "--model", "lkmm", "--format", "json"])
+        XCTAssertFalse(small.out.contains("unlisted_outcomes"), small.out)
+    }
+
+    /// Issue 14 item 1 / issue 10: a run with a huge report still ends within 0.5 s of
+    /// `--timeout`, with a partial report marked incomplete, for every format (text, JSON, HTML;
+    /// check's JUnit and SARIF). Before: 5.75 s (text) and 10.19 s (JSON, 74 MB) at `--timeout 5`
+    /// on an 18-thread corpus test with 220,231 final states. `make stress` adds every strategy
+    /// and --jobs 2.
+    func testRunWithAHugeReportEndsAtTheTimeout() {
+        let file = ring(18)      // 262,144 LKMM final states
+        var cases: [(String, [String])] = [("text", []), ("json", ["--format", "json"]), ("html", ["--html", dir + "/r.html"])]
+        if stress {
+            for s in ["auto", "dpor", "dfs", "bfs", "random", "pct", "axiomatic"] {
+                cases.append(("sc \(s) json", ["--model", "sc", "--strategy", s, "--format", "json", "--runs", "100000000"]))
+                if ["dpor", "random", "auto", "axiomatic"].contains(s) {
+                    cases.append(("sc \(s) --jobs 2 json", ["--model", "sc", "--strategy", s, "--jobs", "2", "--format", "json", "--runs", "100000000"]))
+                }
+            }
+            cases.append(("lkmm json", ["--model", "lkmm", "--format", "json"]))
+        }
+        for (label, args) in cases {
+            let e = spawn(["explore", file, "--timeout", "2"] + args)
+            XCTAssertEqual(e.status, 4, "\(label): \(e.err.prefix(300))")
+            XCTAssertTrue(e.out.contains("INCOMPLETE (timeout)") || e.out.contains("\"complete\":false"), "\(label): \(e.out.prefix(300))")
+            XCTAssertLessThan(e.seconds, 2.5, label)
+            if stress { print("timeout 2 s, \(label): \(String(format: "%.2f", e.seconds)) s, \(e.out.utf8.count) bytes, peak \(e.peakKB / 1024) MB") }
+        }
+        let c = spawn(["check", file, "--timeout", "2", "--junit", dir + "/j.xml", "--sarif", dir + "/s.sarif", "--html", dir + "/c.html"])
+        XCTAssertLessThan(c.seconds, 2.5, "check")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/s.sarif"))
+    }
+
     func testPeakMemoryStaysUnderMaxMemory() {
         // bfs keeps every state: without the budget it grows to gigabytes.
         let e = spawn(["explore", bigRace(), "--strategy", "bfs", "--max-memory", "200M", "--timeout", "60", "--model", "sc"])

@@ -135,6 +135,17 @@ final class OracleDifferenceTests: XCTestCase {
         let o = Output(streaming: false)
         XCTAssertEqual(CLI.run(["explore", big], output: o), 2)
         XCTAssertTrue(o.err.contains("4:31: error: unsupported: struct values of more than one cell"), o.err)
+        // A store of a number to a two-cell struct says so at the value (it said "expression is
+        // not assignable" before).
+        let store = try write("""
+        C struct-store
+        {}
+        struct pair { int a; int b; };
+        P0(struct pair *p) { *p = 5; }
+        """)
+        let o2 = Output(streaming: false)
+        XCTAssertEqual(CLI.run(["explore", store], output: o2), 2)
+        XCTAssertTrue(o2.err.contains("4:27: error: assignment of a non-struct value to struct pair (2 cells): assign its fields one at a time\n"), o2.err)
     }
 
     /// The corpus files the oracle named, with their SC verdicts (worked out by hand: see the

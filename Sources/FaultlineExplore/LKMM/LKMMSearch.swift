@@ -412,8 +412,9 @@ package struct LKMMSearch: Strategy {
     }
 
     /// The execution `execution` names, with its events and relations (nil if it names none).
-    package func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution) -> LKMMWitness? {
-        guard let prepared = try? LKMMSearch.prepare(ctx, unroll: unroll) else { return nil }
+    /// `prepared`: the program's paths when the caller has them (else they are computed).
+    package func witness(_ ctx: ExplorationContext, _ execution: LKMMExecution, prepared: Prepared? = nil) -> LKMMWitness? {
+        guard let prepared = prepared ?? (try? LKMMSearch.prepare(ctx, unroll: unroll)) else { return nil }
         return LKMMCandidates(ctx: ctx, prepared: prepared, restrict: false).witness(execution)
     }
 }
