@@ -101,11 +101,18 @@ package enum HTMLTrace {
         var out: [Violation] = []
         var files: [String: SourceFile] = [:]
         let config = report.defines.isEmpty ? "" : " [" + report.defines.map(\.description).joined(separator: " ") + "]"
-        for (i, v) in report.violations.enumerated() where i < report.result.violations.count {
-            guard let rec = try? TraceRenderer.record(context, schedule: report.result.violations[i].schedule, keepStates: true) else { continue }
-            let steps = v.steps.isEmpty ? rec.steps : v.steps
-            let memory = (0..<steps.count).map { k in
-                HTMLTrace.memory(Namer(machine: context.machine, state: rec.states[max(0, min(k, rec.states.count - 1))]))
+        for (i, v) in report.violations.enumerated() {
+            let steps: [TraceStep], memory: [Memory]
+            if i < report.result.violations.count {
+                guard let rec = try? TraceRenderer.record(context, schedule: report.result.violations[i].schedule, keepStates: true) else { continue }
+                steps = v.steps.isEmpty ? rec.steps : v.steps
+                memory = (0..<steps.count).map { k in
+                    HTMLTrace.memory(Namer(machine: context.machine, state: rec.states[max(0, min(k, rec.states.count - 1))]))
+                }
+            } else {
+                // An LKMM data race: its pair of accesses, no interleaving, so no memory after each step.
+                steps = v.steps
+                memory = steps.map { _ in Memory(tables: [], locks: []) }
             }
             for s in steps { for fr in s.frames { if let file = fr.location.file { files[file.path] = file } } }
             out.append(Violation(title: "\(report.program.name)\(config) — violation \(i + 1): \(v.kind.rawValue) at \(v.location)",

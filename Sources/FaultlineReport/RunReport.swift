@@ -136,7 +136,9 @@ package struct RunReport: Sendable {
         }
         // Under LKMM: the data races the model flags, each with the execution that shows it (the
         // program's paths computed once for them and the witness).
-        let prepared = result.lkmm.flatMap { try? LKMMSearch.prepare(context, unroll: $0.unroll) }
+        let prepared = result.lkmm.flatMap { lk in
+            lk.races.isEmpty && context.machine.program.claimCondition == nil ? nil : try? LKMMSearch.prepare(context, unroll: lk.unroll)
+        }
         if let lk = result.lkmm {
             for race in lk.races {
                 if let v = ViolationReport.lkmmRace(race, unroll: lk.unroll, context: context, path: path, defines: defines, prepared: prepared) { vs.append(v) }

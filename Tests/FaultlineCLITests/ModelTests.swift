@@ -328,6 +328,10 @@ final class LKMMCommandTests: CLITestCase {
         XCTAssertEqual(steps.map { $0["effect"] as? String }, ["x == 0", "x := 1"])
         XCTAssertEqual(steps.map { ($0["location"] as? [String: Any])?["line"] as? Int }, [5, 4])
         XCTAssertEqual(steps.last?["violation"] as? String, "data-race")
+        // The HTML page has it too (the pair of steps; no memory: an LKMM execution is no interleaving).
+        let page = dir + "/r.html"
+        XCTAssertEqual(run(["explore", file, "--model", "lkmm", "--html", page]).0, 1)
+        XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("plain write of x by P0 races with plain read by P1"))
         // check: the Result line with DATARACE passes, and the finding goes to SARIF.
         let sarif = dir + "/r.sarif"
         let (crc, cout, _) = run(["check", file, "--sarif", sarif])
