@@ -36,14 +36,11 @@ package struct BreadthFirstSearch: Strategy {
         level: while !frontier.isEmpty {
             var next: [(State, Int32)] = []
             for (state, index) in frontier {
-                let mask = state.violation == nil ? ctx.machine.enabledMask(state) : 0
-                if let term = ctx.terminal(state, mask: mask) {
+                let (mask, end) = ctx.classify(state)
+                if let term = end {
                     var duplicate = false
                     if case .outcome(let v) = term { duplicate = !finals.insert(v).inserted }
-                    if !duplicate {
-                        builder.add(term, schedule: schedule(index))
-                        builder.addDataRaces(state.dataRaces, schedule: schedule(index), terminal: term)
-                    }
+                    if !duplicate { builder.add(term, schedule: schedule(index), races: state.dataRaces) }
                 } else {
                     var m = mask
                     while m != 0 {

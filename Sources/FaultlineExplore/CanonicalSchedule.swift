@@ -11,16 +11,38 @@ enum CanonicalSchedule {
     /// and the others go on): the state it ends in and each step's thread and access, or nil if
     /// the schedule does not fit the program.
     static func replay(_ ctx: ExplorationContext, _ schedule: [Int]) -> (State, [(Int, Access)])? {
-        let machine = ctx.machine
-        var s = machine.initialState()
+        var chooser = AsSearched(schedule: schedule, machine: ctx.machine)
+        var s = ctx.machine.initialState()
+        var taken: [Int] = []
+        taken.reserveCapacity(schedule.count)
+        _ = ctx.run(&chooser, &s, schedule: &taken)
+        guard taken.count == schedule.count else { return nil }
+        return (s, chooser.steps)
+    }
+
+    /// Takes the schedule's threads in order, recording each step's access; a thread that
+    /// violates before the last step is halted and the others go on (a violation of the last step
+    /// stays in the state). The execution ends only where the schedule does, or where a thread
+    /// cannot take its step there (a violation left in the state, or not enabled).
+    struct AsSearched: Chooser {
+        let schedule: [Int]
+        let machine: Machine
         var steps: [(Int, Access)] = []
-        for (i, t) in schedule.enumerated() {
-            guard s.violation == nil, (machine.enabledMask(s) >> UInt64(t)) & 1 == 1, let a = machine.pendingAccess(s, t) else { return nil }
-            machine.step(&s, t)
+
+        mutating func choose(_ state: State, enabled mask: UInt64, step i: Int) -> Int? {
+            guard i < schedule.count else { return nil }
+            let t = schedule[i]
+            guard state.violation == nil, (mask >> UInt64(t)) & 1 == 1, let a = machine.pendingAccess(state, t) else { return nil }
             steps.append((t, a))
-            if i < schedule.count - 1 { _ = s.haltViolatingThread() }
+            return t
         }
-        return (s, steps)
+
+        mutating func stepped(_ event: StepEvent, _ state: inout State) -> Bool {
+            if steps.count < schedule.count { _ = state.haltViolatingThread() }
+            return true
+        }
+
+        func ended(_ state: State, enabled: UInt64, in context: ExplorationContext) -> Terminal? { nil }
     }
 
     /// The lexicographically least linearization of the causal past of the last step

@@ -24,8 +24,8 @@ package struct DepthFirstSearch: Strategy, Sendable {
         var builder = ResultBuilder(strategy: name, program: ctx.machine.program)
         var schedule: [Int] = []
         let root = ctx.machine.initialState()
-        let rootMask = ctx.machine.enabledMask(root)
-        if let t = ctx.terminal(root, mask: rootMask) {
+        let (rootMask, rootEnd) = ctx.classify(root)
+        if let t = rootEnd {
             builder.add(t, schedule: [])
             return builder.finish(elapsed: monotonicSeconds() - start)
         }
@@ -57,10 +57,9 @@ package struct DepthFirstSearch: Strategy, Sendable {
             // within them too, not only when one ends.
             if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
             schedule.append(t)
-            let cmask = child.violation == nil ? ctx.machine.enabledMask(child) : 0
-            if let term = ctx.terminal(child, mask: cmask) {
-                builder.add(term, schedule: schedule)
-                builder.addDataRaces(child.dataRaces, schedule: schedule, terminal: term)
+            let (cmask, end) = ctx.classify(child)
+            if let term = end {
+                builder.add(term, schedule: schedule, races: child.dataRaces)
                 schedule.removeLast()
                 sinceClock += 1
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }

@@ -13,10 +13,17 @@ package protocol Chooser {
     /// After each step, with what it did: false leaves the execution unfinished after it. May
     /// change the state (canonical replay halts a thread that violated, as dpor does).
     mutating func stepped(_ event: StepEvent, _ state: inout State) -> Bool
+    /// Whether the execution has ended at `state`: by default as `ExplorationContext.terminal`
+    /// says. (Canonical replay follows dpor, which runs on past a thread it halted.)
+    func ended(_ state: State, enabled: UInt64, in context: ExplorationContext) -> Terminal?
 }
 
 extension Chooser {
     package mutating func stepped(_ event: StepEvent, _ state: inout State) -> Bool { true }
+    @inline(__always)
+    package func ended(_ state: State, enabled: UInt64, in context: ExplorationContext) -> Terminal? {
+        context.terminal(state, mask: enabled)
+    }
 }
 
 extension ExplorationContext {
@@ -27,7 +34,7 @@ extension ExplorationContext {
     package func run<C: Chooser>(_ chooser: inout C, _ state: inout State, schedule: inout [Int]) -> Terminal? {
         while true {
             let mask = state.violation == nil ? machine.enabledMask(state) : 0
-            if let end = terminal(state, mask: mask) { return end }
+            if let end = chooser.ended(state, enabled: mask, in: self) { return end }
             guard let t = chooser.choose(state, enabled: mask, step: schedule.count) else { return nil }
             let event = step(&state, t)
             schedule.append(t)
@@ -36,11 +43,37 @@ extension ExplorationContext {
     }
 }
 
+extension ExplorationContext {
+    /// The tree searches' (dfs, bfs, dpor and the top of a split search) one classification of
+    /// a state they reached: its enabled set, and how the execution ended there (nil: it goes
+    /// on). On a path where a thread violated and was halted (`violated`: dpor's way), the others
+    /// run on, and the end is only that (`pruned`): the violations were recorded on the way.
+    @inline(__always)
+    func classify(_ s: State, violated: Bool = false) -> (mask: UInt64, terminal: Terminal?) {
+        let mask = s.violation == nil ? machine.enabledMask(s) : 0
+        return (mask, violated ? (mask == 0 ? .pruned : nil) : terminal(s, mask: mask))
+    }
+}
+
 extension ResultBuilder {
-    /// One finished execution of a sampling strategy: its terminal, its data races, its steps.
-    mutating func add(_ terminal: Terminal, schedule: [Int], races: [DataRace], seed: UInt64?) {
-        result.steps += schedule.count
+    /// One finished execution: its terminal and its data races (a data race does not end an
+    /// execution: each counts with the schedule up to its second access).
+    mutating func add(_ terminal: Terminal, schedule: [Int], races: [DataRace], seed: UInt64? = nil) {
         add(terminal, schedule: schedule, seed: seed)
         addDataRaces(races, schedule: schedule, terminal: terminal)
+    }
+
+    /// One complete execution of a search that halts a violating thread and runs the others on
+    /// (dpor and the top of a split search), once the violations and data races on its way have
+    /// been recorded (`addViolation`, each with its canonical schedule): it counts as violated
+    /// when a thread was halted (`violated`) or a data race happened (`raced`), else by how it
+    /// ended, a violation of the whole execution with its canonical schedule.
+    mutating func addComplete(_ ctx: ExplorationContext, _ terminal: Terminal, schedule: [Int], violated: Bool, raced: Bool) {
+        if violated { result.executions += 1; result.violatedExecutions += 1 }
+        else if case .outcome = terminal, raced { add(terminal, schedule: schedule); result.violatedExecutions += 1 }
+        else if case .violation(let v) = terminal {
+            let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)
+            add(.violation(w), schedule: canonical)
+        } else { add(terminal, schedule: schedule) }
     }
 }

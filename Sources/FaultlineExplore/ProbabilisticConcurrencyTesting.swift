@@ -44,6 +44,7 @@ package struct ProbabilisticConcurrencyTesting: Strategy {
             let seed = SplitMix64.derive(options.seed, run)
             var races: [DataRace] = []
             let (term, schedule) = ProbabilisticConcurrencyTesting.execute(ctx, seed: seed, depth: options.depth, lengthEstimate: estimate, races: &races)
+            builder.result.steps += schedule.count
             builder.add(term, schedule: schedule, races: races, seed: nil)   // replayed by --trace, see above
             estimate = schedule.count
             if let r = budget.finishedExecution(builder.result), r != .maxExecutions { builder.stop(r); break }

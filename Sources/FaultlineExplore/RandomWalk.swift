@@ -37,6 +37,7 @@ package struct RandomWalk: Strategy {
                     let seed = SplitMix64.derive(sessionSeed, run)
                     var races: [DataRace] = []
                     let (term, schedule) = RandomWalk.execute(ctx, seed: seed, races: &races)
+                    b.result.steps += schedule.count
                     b.add(term, schedule: schedule, races: races, seed: seed)
                     if let r = budget.finishedExecution(b.result), r != .maxExecutions { b.stop(r); break }
                 }
