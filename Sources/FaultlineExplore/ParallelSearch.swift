@@ -62,8 +62,7 @@ struct ParallelSearch: Sendable {
     func frontier(_ ctx: ExplorationContext, target: Int, budget: SearchBudget, into builder: inout ResultBuilder) -> [SubtreeRoot] {
         let machine = ctx.machine
         let root = machine.initialState()
-        let rootMask = machine.enabledMask(root)
-        if let t = ctx.terminal(root, mask: rootMask) { builder.add(t, schedule: []); return [] }
+        if let t = ctx.classify(root).terminal { builder.add(t, schedule: []); return [] }
         var level = [SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false)]
         var depth = 0
         while level.count < target && depth < 64 {
@@ -96,19 +95,13 @@ struct ParallelSearch: Sendable {
                         violated = true
                     }
                     for r in child.dataRaces.dropFirst(node.state.dataRaces.count) { pending.append((r.violation, schedule)) }
-                    let cmask = child.violation == nil ? machine.enabledMask(child) : 0
-                    let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
-                    if let term {
+                    let (cmask, end) = ctx.classify(child, violated: violated)
+                    if let term = end {
                         for (v, s) in pending {
                             let (w, c) = CanonicalSchedule.canonical(ctx, v, s)
                             builder.addViolation(w, schedule: c)
                         }
-                        if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
-                        else if case .outcome = term, !child.dataRaces.isEmpty { builder.add(term, schedule: schedule); builder.result.violatedExecutions += 1 }
-                        else if case .violation(let v) = term {
-                            let (w, c) = CanonicalSchedule.canonical(ctx, v, schedule)
-                            builder.add(.violation(w), schedule: c)
-                        } else { builder.add(term, schedule: schedule) }
+                        builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty)
                         if let r = budget.finishedExecution(builder.result) { builder.stop(r); return [] }
                         continue
                     }
@@ -135,7 +128,8 @@ package func parallelMap<T>(_ count: Int, jobs: Int, _ body: @escaping @Sendable
     return slots.results.map { $0! }
 }
 
-/// Work distribution and result slots shared by the worker threads.
+/// Work distribution and result slots shared by the worker threads. Unchecked: `lock` guards
+/// `next` and `results`, and each result is stored by one worker and read after all have ended.
 private final class Slots<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
