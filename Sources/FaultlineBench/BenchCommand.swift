@@ -84,7 +84,8 @@ struct BenchCommand {
         return 0
     }
 
-    /// Distinct canonical schedules seen (by the fingerprint hasher states use).
+    /// Distinct canonical schedules seen (by the fingerprint hasher states use). Unchecked: dpor's
+    /// subtrees report from worker threads; `lock` guards `hashes`.
     final class TraceSet: @unchecked Sendable {
         let lock = NSLock()
         var hashes = Set<UInt64>()

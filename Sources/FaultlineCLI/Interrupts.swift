@@ -6,6 +6,8 @@ import FaultlineExplore
 /// registered here is interrupted, so each search ends at its next check and the command prints
 /// (and writes) the partial report, then exits 130 or 143. A second signal exits at once.
 /// Installed only by the real process (`Output.streaming`); tests call `interrupt` directly.
+/// Unchecked: the signal handler runs on a Dispatch queue while searches register; `lock` guards
+/// every `var`.
 final class Interrupts: @unchecked Sendable {
     static let shared = Interrupts()
 
@@ -38,7 +40,7 @@ final class Interrupts: @unchecked Sendable {
         let all = Array(budgets.values)
         lock.unlock()
         if again { exit(128 + sig) }
-        for b in all { b.interrupt(signal: sig) }
+        for b in all { b.interrupt() }
     }
 
     /// Registers a budget for the duration of `body`; interrupted at once if a signal came first.
@@ -47,7 +49,7 @@ final class Interrupts: @unchecked Sendable {
         budgets[ObjectIdentifier(budget)] = budget
         let sig = received
         lock.unlock()
-        if sig != 0 { budget.interrupt(signal: sig) }
+        if sig != 0 { budget.interrupt() }
         defer { lock.lock(); budgets[ObjectIdentifier(budget)] = nil; lock.unlock() }
         return try body()
     }

@@ -5,6 +5,8 @@ import FaultlineExplore
 /// One line redrawn in place on stderr, at most twice a second — only when stderr is a
 /// terminal (nothing in logs or CI) — and never wider than the terminal: a line that wraps
 /// cannot be redrawn in place. `explore`'s and `check`'s progress lines draw on it.
+/// Unchecked: worker threads redraw it; `lock` guards the time and state of the last draw, and
+/// `columns`/`write` are only called under it.
 final class TerminalLine: @unchecked Sendable {
     private let lock = NSLock()
     private let columns: () -> Int
@@ -63,7 +65,7 @@ final class TerminalLine: @unchecked Sendable {
 /// states expanded), their rate, violations found so far and, when the strategy can tell
 /// (random and pct: the runs asked for; dfs and dpor: Knuth's estimate of the tree), how many
 /// seem left. Fed by the run's `SearchBudget` at every execution it counts.
-final class ProgressLine: ProgressSink, @unchecked Sendable {
+final class ProgressLine: ProgressSink, Sendable {
     private let line: TerminalLine
     private let label: String
     private let unit: String
@@ -109,23 +111,24 @@ final class ProgressLine: ProgressSink, @unchecked Sendable {
 
 /// `check`'s progress line: configurations done of all, and the executions of each one running
 /// (`check 12/89 · B1-pmd-alloc-into-thp -DFIX_HUGE_PUD_RACE: 3200 executions, 14 s`).
+/// Unchecked: the configurations run on worker threads; `lock` guards every `var`.
 final class CheckProgress: @unchecked Sendable {
     private let lock = NSLock()
     private let line: TerminalLine
     private let total: Int
     private var done = 0
-    private var running: [Running] = []
+    /// The configurations running, in the order they began, with their executions so far.
+    private var running: [(sink: Running, executions: Int)] = []
     private var nextID = 0
 
-    /// One configuration's search: a sink for its budget.
-    final class Running: ProgressSink, @unchecked Sendable {
+    /// One configuration's search: a sink for its budget (its count lives in `running`).
+    final class Running: ProgressSink, Sendable {
         let id: Int
         let label: String
         let start = monotonicSeconds()
-        weak var parent: CheckProgress?
-        var executions = 0
+        let parent: CheckProgress
         init(id: Int, label: String, parent: CheckProgress) { self.id = id; self.label = label; self.parent = parent }
-        func report(executions n: Int, violations: Int, estimatedTotal: Double?) { parent?.update(self, executions: n) }
+        func report(executions n: Int, violations: Int, estimatedTotal: Double?) { parent.update(self, executions: n) }
     }
 
     init(total: Int, line: TerminalLine) {
@@ -142,7 +145,7 @@ final class CheckProgress: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let r = Running(id: nextID, label: label, parent: self)
         nextID += 1
-        running.append(r)
+        running.append((r, 0))
         return r
     }
 
@@ -150,20 +153,22 @@ final class CheckProgress: @unchecked Sendable {
     func end(_ r: Running?) {
         lock.lock()
         done += 1
-        if let r { running.removeAll { $0.id == r.id } }
+        if let r { running.removeAll { $0.sink.id == r.id } }
         lock.unlock()
         draw()
     }
 
     func update(_ r: Running, executions n: Int) {
-        lock.lock(); r.executions = n; lock.unlock()
+        lock.lock()
+        if let i = running.firstIndex(where: { $0.sink.id == r.id }) { running[i].executions = n }
+        lock.unlock()
         draw()
     }
 
     private func draw() {
         line.redraw { w in
             lock.lock(); defer { lock.unlock() }
-            return CheckProgress.text(done: done, total: total, running: running.map { ($0.label, $0.executions, monotonicSeconds() - $0.start) }, width: w)
+            return CheckProgress.text(done: done, total: total, running: running.map { ($0.sink.label, $0.executions, monotonicSeconds() - $0.sink.start) }, width: w)
         }
     }
 

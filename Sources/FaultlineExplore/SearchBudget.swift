@@ -24,9 +24,6 @@ package enum StopReason: String, Sendable, CaseIterable, Codable {
     case orderLimit = "order limit (lkmm: over 100,000 coherence choices of one location)"
     /// replay: the schedule ended while threads could still run.
     case scheduleEnded = "schedule ends before the execution does"
-
-    /// Limits of the run itself (as opposed to a property of the strategy or of the input).
-    package var isLimit: Bool { [.timeout, .maxExecutions, .maxMemory, .interrupted].contains(self) }
 }
 
 /// One budget for a whole run, honoured by every strategy and phase: a deadline, a number of
@@ -46,6 +43,9 @@ package enum StopReason: String, Sendable, CaseIterable, Codable {
 /// `options` (which then carries it) to anything it calls, `if let r = budget.finishedExecution()
 /// { result.complete = false; result.stopReason = r; break }` per execution, and
 /// `budget.exhausted()` in set-up loops.
+///
+/// Unchecked: shared by worker threads by design; the `let`s are Sendable and `lock` guards every
+/// `var`.
 package final class SearchBudget: @unchecked Sendable {
     /// Monotonic time (`monotonicSeconds`) the run started; the deadline counts from it.
     package let start: Double
@@ -68,7 +68,6 @@ package final class SearchBudget: @unchecked Sendable {
     private var executions = 0
     private var reason: StopReason?
     private var nextMemoryCheck = 0.0
-    private var signalNumber: Int32 = 0
     private var memoryExceeded = false
     private var violationsSeen = 0
     private var nextProgress = 0.0
@@ -91,9 +90,6 @@ package final class SearchBudget: @unchecked Sendable {
     /// Why the run stopped (nil while it may go on).
     package var stopReason: StopReason? { lock.lock(); defer { lock.unlock() }; return reason }
 
-    /// The signal that interrupted the run (0: none).
-    package var interruptSignal: Int32 { lock.lock(); defer { lock.unlock() }; return signalNumber }
-
     /// Executions counted so far, over every part of the run.
     package var executionsUsed: Int { lock.lock(); defer { lock.unlock() }; return executions }
 
@@ -103,10 +99,8 @@ package final class SearchBudget: @unchecked Sendable {
     }
 
     /// SIGINT/SIGTERM: every part of the run stops at its next check.
-    package func interrupt(signal: Int32) {
-        lock.lock()
-        if reason != .interrupted { reason = .interrupted; signalNumber = signal }
-        lock.unlock()
+    package func interrupt() {
+        lock.lock(); reason = .interrupted; lock.unlock()
     }
 
     /// For the progress line: how many executions the strategy expects the run to count in all

@@ -17,11 +17,6 @@ extension FunctionCompiler {
         "update_mmu_cache", "update_mmu_cache_range", "flush_cache_page", "smp_mb__before_spinlock",
     ]
 
-    func arg(_ args: [Expr], _ i: Int, _ name: String, _ e: Expr) throws -> Expr {
-        guard i < args.count else { throw Diagnostic("too few arguments to \(name)", at: e.location) }
-        return args[i]
-    }
-
     func expectArgs(_ args: [Expr], _ n: Int, _ name: String, _ e: Expr) throws {
         if args.count != n { throw Diagnostic("\(name) takes \(n) argument\(n == 1 ? "" : "s"), \(args.count) given", at: e.location) }
     }
