@@ -144,6 +144,31 @@ final class ModelTests: CLITestCase {
         XCTAssertTrue(run(["list", dir]).1.contains("  - => lkmm sometimes\n  - => sc never\n"))
         XCTAssertEqual(run(["list", dir, "--model", "sc"]).1, "\(dir)/SB.litmus  SB\n  - => sc never\n")
     }
+
+    /// `check` runs what `explore` runs by default (`CLI.strategy`, `auto`): on a program in the
+    /// axiomatic strategy's scope, one grace period against three readers in a ring, that is the
+    /// axiomatic search's 192 candidate executions, not dpor's 2,509 interleavings.
+    func testCheckRunsTheStrategyExploreRunsByDefault() throws {
+        let k = 3, n = k + 1
+        var src = "C gp\n(*\n * Expect: - => sc never\n *)\n{}\n"
+        src += "P0(int *x0, int *x1) { int r1 = READ_ONCE(*x0); synchronize_rcu(); int r2 = READ_ONCE(*x1); }\n"
+        for i in 1...k {
+            src += "P\(i)(int *x\(i), int *x\((i + 1) % n)) { rcu_read_lock(); int r1 = READ_ONCE(*x\(i)); int r2 = READ_ONCE(*x\((i + 1) % n)); rcu_read_unlock(); }\n"
+        }
+        src += "P\(n)(" + (0..<n).map { "int *x\($0)" }.joined(separator: ", ") + ") { " + (0..<n).map { "WRITE_ONCE(*x\($0), 1);" }.joined(separator: " ") + " }\n"
+        src += "exists (" + (0..<n).map { "\($0):r1=1 /\\ \($0):r2=0" }.joined(separator: " /\\ ") + ")\n"
+        let file = write("gp.litmus", src)
+        func executions(_ args: [String]) -> Int? {
+            let (_, out, _) = run(args)
+            guard let r = out.range(of: "\"executions\":") else { return nil }
+            return Int(out[r.upperBound...].prefix { $0.isNumber })
+        }
+        let checked = executions(["check", dir, "--model", "sc", "--format", "json"])
+        XCTAssertEqual(checked, executions(["explore", file, "--model", "sc", "--format", "json"]))
+        XCTAssertEqual(checked, 192)
+        XCTAssertEqual(executions(["explore", file, "--model", "sc", "--strategy", "dpor", "--format", "json"]), 2509)
+        XCTAssertTrue(run(["check", dir, "--model", "sc"]).1.contains("1 passed, 0 failed"))
+    }
 }
 
 /// The LKMM engine behind the command line: both models by default on a plain herd7 test, the
