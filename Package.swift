@@ -22,8 +22,10 @@ let package = Package(
         .target(name: "FaultlineReport", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore"]),
         .target(name: "FaultlineCLI", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineReport"]),
         .executableTarget(name: "faultline", dependencies: ["FaultlineCLI"]),
-        // Measurements, outside the shipped binary: `faultline-bench` (make bench).
-        .target(name: "FaultlineBench", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineCLI"], swiftSettings: hotPath),
+        // Measurements, outside the shipped binary: `faultline-bench` (make bench). AllocationCounter
+        // (C) replaces malloc & co in the binaries that link it, to count a thread's allocations.
+        .target(name: "AllocationCounter"),
+        .target(name: "FaultlineBench", dependencies: ["FaultlineLanguage", "FaultlineMachine", "FaultlineCheck", "FaultlineExplore", "FaultlineCLI", "AllocationCounter"], swiftSettings: hotPath),
         .executableTarget(name: "faultline-bench", dependencies: ["FaultlineBench", "FaultlineCLI"]),
         .testTarget(name: "FaultlineLanguageTests", dependencies: ["FaultlineLanguage"]),
         .testTarget(name: "FaultlineMachineTests", dependencies: ["FaultlineLanguage", "FaultlineMachine"]),

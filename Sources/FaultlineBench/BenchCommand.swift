@@ -4,6 +4,7 @@ import FaultlineMachine
 import FaultlineCheck
 import FaultlineExplore
 import FaultlineCLI
+import AllocationCounter
 
 /// `faultline-bench`: measures one group of race files (or one race configuration) and prints
 /// one Markdown table row: executions under dfs and dpor, distinct Mazurkiewicz traces (so the
@@ -21,6 +22,7 @@ struct BenchCommand {
 
     USAGE: faultline-bench <file>... [-D NAME[=VALUE]]... [--label TEXT] [--timeout SECONDS] [--model lkmm]
            faultline-bench --header [--model lkmm]
+           faultline-bench --allocations <file>... [-D NAME[=VALUE]]...
 
     OPTIONS:
       --label TEXT            the row's first column (default: the first file)
@@ -29,13 +31,15 @@ struct BenchCommand {
       --header                print the table header
       --model lkmm            measure the LKMM engine instead (executions, candidates, time, the SC
                               answer's time beside it, peak memory); another table
+      --allocations           per file, the heap allocations of one dpor search (glibc's malloc &
+                              co counted on the search's thread), its executions and steps
       --help                  Show this help
 
     """
 
     let args: Arguments
     init(_ words: [String]) throws {
-        args = try Arguments(words, flags: ["--header", "--help", "-h"], valued: ["-D", "-I", "--label", "--timeout", "--model"])
+        args = try Arguments(words, flags: ["--header", "--help", "-h", "--allocations"], valued: ["-D", "-I", "--label", "--timeout", "--model"])
     }
 
     static let header = """
@@ -84,6 +88,23 @@ struct BenchCommand {
         return 0
     }
 
+    /// `--allocations`: one line per file, `FILE: A allocations, E executions, S steps`, for one
+    /// dpor search (one worker, after one unmeasured) with the allocator's counter on
+    /// (`AllocationCounter`; -1 where it is not built in). `AllocationTests` compares two
+    /// searches that differ only in steps.
+    func allocations(_ output: Output) throws -> Int32 {
+        let (_, contexts) = try group()
+        for (path, ctx) in zip(args.positional, contexts) {
+            // Once unmeasured first: what a process allocates once (runtime metadata, lazy globals).
+            _ = DynamicPartialOrderReduction().explore(ctx, options: ExplorationOptions())
+            allocation_counter_begin()
+            let r = DynamicPartialOrderReduction().explore(ctx, options: ExplorationOptions())
+            let n = allocation_counter_end()
+            output.print("\(path): \(n) allocations, \(r.executions) executions, \(r.steps) steps\n")
+        }
+        return 0
+    }
+
     /// Distinct canonical schedules seen (by the fingerprint hasher states use). Unchecked: dpor's
     /// subtrees report from worker threads; `lock` guards `hashes`.
     final class TraceSet: @unchecked Sendable {
@@ -101,6 +122,7 @@ struct BenchCommand {
         let model = try CLI.model(args)
         if args.has("--header") { output.print(model == .lkmm ? BenchCommand.lkmmHeader : BenchCommand.header); return 0 }
         if model == .lkmm { return try lkmm(output) }
+        if args.has("--allocations") { return try allocations(output) }
         let (label, contexts) = try group()
         let limit = try args.double("--timeout") ?? 10
         // dpor runs to the end (it is what is measured); dfs and bfs get `limit` per file.

@@ -24,8 +24,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
     /// Object ids with a table of their own in the race analysis (see `bucket`).
     static let trackedObjects = 1 << 16
 
+    /// A node of the search path. Its state is kept apart, in `states` (the nested functions that
+    /// read nodes capture the stack, and would copy the state with every node they read).
     struct Node {
-        var state: State
         var enabled: UInt64
         var backtrack: UInt64
         var done: UInt64
@@ -160,7 +161,8 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         guard rootAwake != 0 else { builder.result.sleepBlocked += 1; return nil }
         let n = root.threads.count
         @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
-        var stack: [Node] = [Node(state: root, enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
+        var stack: [Node] = [Node(enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
+        var states: [State] = [root]          // states[k]: node k's
         var events: [Event] = []
         // clocks[i * n + u]: how many events of thread u happen before event i (inclusive).
         var clocks: [Int32] = []
@@ -263,7 +265,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // cell in notdep(e) conflicts with e, so happens after it): reversing this race
                 // would only end sleep-blocked. Reverse it with the step that closed the wait (a
                 // lock's acquisition by its holder) instead; none on the path: nothing to reverse.
-                if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: stack[i].state) {
+                if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: states[i]) {
                     guard let j = closingEvent(i, p, a, current) else { continue }
                     i = j
                 }
@@ -271,7 +273,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // thread before e, its exit: the order of its start and that section's entry is
                 // another race, reversed where it is found.
                 if a.location < 0, events[i].access.conflicts(with: a),
-                   machine.pendingWaitHolds(current, p, for: events[i].thread, in: stack[i].state) { continue }
+                   machine.pendingWaitHolds(current, p, for: events[i].thread, in: states[i]) { continue }
                 let isLax = laxPair(events[i].access, a)
                 let (initials, pick) = reversal(i, p)
                 if pick == 0 { continue }
@@ -291,7 +293,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 let j = Int(list[x])
                 x -= 1
                 if j > i { continue }
-                if !machine.pendingWaitBlocks(current, p, memory: stack[j].state) {
+                if !machine.pendingWaitBlocks(current, p, memory: states[j]) {
                     return events[j].thread != p && events[j].access.conflicts(with: a) ? j : nil
                 }
             }
@@ -325,12 +327,12 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 for w in 0..<n where w != p && firstIncluded[w] <= pendingClock[w] { initial = false; break }
                 if initial { initials |= 1 << UInt64(p) }
             }
-            let node = stack[i]
-            if initials & node.backtrack != 0 { return (initials, 0) }
-            let usable = initials & node.enabled
-            if usable == 0 { return (initials, node.enabled) }   // not reversible as seen: be conservative
+            let enabled = stack[i].enabled
+            if initials & stack[i].backtrack != 0 { return (initials, 0) }
+            let usable = initials & enabled
+            if usable == 0 { return (initials, enabled) }   // not reversible as seen: be conservative
             if (usable >> UInt64(p)) & 1 == 1 { return (initials, 1 << UInt64(p)) }
-            let awake = usable & ~node.sleep
+            let awake = usable & ~stack[i].sleep
             let pick = awake != 0 ? awake : usable
             return (initials, 1 << UInt64(lowest(pick)))
         }
@@ -457,26 +459,29 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
         var laxClock = [Int32](repeating: 0, count: n)
+        var pool = StatePool()
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
             let todo = stack[k].backtrack & ~stack[k].done & ~stack[k].sleep
             if todo == 0 {
                 stack.removeLast()
+                pool.recycle(states.removeLast())
                 while let last = pending.last, last.depth >= k, k > 0 { pending.removeLast() }
                 if k > 0 { popEvent() }
                 continue
             }
             let t = lowest(todo)
             let wakeup = stack[k].follow.first == Int32(t) ? stack[k].follow : (stack[k].inserted.first { $0.first == Int32(t) } ?? [])
-            let access = sectionAware(machine.pendingAccess(stack[k].state, t)!, t)
+            // Node k's state is read through a pointer: `states[k]` would copy it (a retain per buffer).
+            let access = sectionAware(states.withUnsafeBufferPointer { machine.pendingAccess($0.baseAddress! + k, t)! }, t)
             // Sleep set of the child: threads asleep here or already explored here, whose next
             // step is independent of this one.
             var childSleep: UInt64 = 0
             var cand = (stack[k].sleep | stack[k].done) & ~(1 << UInt64(t))
             while cand != 0 {
                 let q = lowest(cand); cand &= cand - 1
-                if let a = machine.pendingAccess(stack[k].state, q), !dependent(a, access) { childSleep |= 1 << UInt64(q) }
+                if let a = states.withUnsafeBufferPointer({ machine.pendingAccess($0.baseAddress! + k, q) }), !dependent(a, access) { childSleep |= 1 << UInt64(q) }
             }
             stack[k].done |= 1 << UInt64(t)
             // Vector clock of the new event: after t's previous event and every earlier dependent event.
@@ -498,9 +503,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 }
                 laxClock[t] += 1
             }
-            var child = stack[k].state
+            var child = states.withUnsafeBufferPointer { pool.copy(of: $0.baseAddress! + k) }
             machine.step(&child, t)
-            if hasInvariant && child.violation == nil && !stack[k].violated {
+            if hasInvariant && !child.hasViolation && !stack[k].violated {
                 var reads: [Int64]? = []
                 if let v = ctx.checker.checkInvariant(child, reads: &reads) {
                     pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule + [t]))
@@ -529,10 +534,10 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if !held.isEmpty { return held }
             }
             // Data races do not end the execution; each counts for every complete execution through it.
-            for r in child.dataRaces.dropFirst(stack[k].state.dataRaces.count) {
+            for r in child.dataRaces.dropFirst(states.withUnsafeBufferPointer { $0[k].dataRaces.count }) {
                 pending.append(PendingViolation(depth: k + 1, violation: r.violation, schedule: schedule))
             }
-            let cmask = child.violation == nil ? machine.enabledMask(child) : 0
+            let cmask = child.hasViolation ? 0 : machine.enabledMask(child)
             // Races of pending steps that changed: t's next step, and every step the new event is
             // dependent with (its races and their reversals may have changed).
             for p in 0..<n {
@@ -558,6 +563,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     builder.add(.violation(w), schedule: canonical)
                 } else { builder.add(term, schedule: schedule) }
                 popEvent()
+                pool.recycle(child)
                 sinceClock += 1
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
@@ -576,6 +582,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 sleepBlocked += 1
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
+                pool.recycle(child)
                 if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
@@ -586,7 +593,8 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 follow = wakeup.dropFirst()
                 first = 1 << UInt64(follow.first!)
             }
-            stack.append(Node(state: child, enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
+            stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
+            states.append(consume child)
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked

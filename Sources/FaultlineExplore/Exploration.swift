@@ -311,7 +311,7 @@ extension State {
     /// violation is taken out of the state so the other threads run on; it is returned. Nil (and
     /// nothing changed) when there is no violation or it belongs to no thread.
     mutating func haltViolatingThread() -> Violation? {
-        guard let v = violation, v.thread >= 0 else { return nil }
+        guard hasViolation, let v = violation, v.thread >= 0 else { return nil }
         violation = nil
         threads[v.thread].status = .finished
         return v

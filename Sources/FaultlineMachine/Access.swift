@@ -95,11 +95,17 @@ extension Machine {
 
     /// The access thread `t`'s pending visible operation will make (nil when finished).
     package func pendingAccess(_ s: State, _ t: Int) -> Access? {
-        s.threads.withUnsafeBufferPointer { threads in pendingAccess(s, t, threads.baseAddress! + t) }
+        withUnsafePointer(to: s) { pendingAccess($0, t) }
+    }
+
+    /// The same for a state the caller holds in memory it cannot hand out as a value without a
+    /// copy (an element of the search's array of states: a copy retains every buffer).
+    package func pendingAccess(_ s: UnsafePointer<State>, _ t: Int) -> Access? {
+        s.pointee.threads.withUnsafeBufferPointer { threads in pendingAccess(s, t, threads.baseAddress! + t) }
     }
 
     @inline(__always)
-    func pendingAccess(_ s: State, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Access? {
+    func pendingAccess(_ s: UnsafePointer<State>, _ t: Int, _ th: UnsafePointer<ThreadState>) -> Access? {
         guard th.pointee.status == .running else { return nil }
         let top = th.pointee.values.count - 1
         switch code[th.pointee.function][Int(th.pointee.pc)] {
@@ -144,7 +150,7 @@ extension Machine {
             case .callRCU: return Access(location: Access.callRCU, write: true, wholeObject: false, threads: 1 << UInt64(t))
             case .rcuCallback:
                 var waiting: UInt64 = 0
-                for (u, snap) in (s.rcuCallbacks.first?.snapshot ?? []).enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
+                for (u, snap) in (s.pointee.rcuCallbacks.first?.snapshot ?? []).enumerated() where snap >= 0 { waiting |= 1 << UInt64(u) }
                 return Access(location: Access.rcuCallbackRun, write: true, wholeObject: false, threads: waiting)
             case .waitEventSleep, .waitEventTimeoutSleep: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
             case .waitForCompletion: return Access(location: th.pointee.values[top], write: true, wholeObject: false)

@@ -12,6 +12,12 @@ package final class Machine: Sendable {
     /// Local instructions one step may run before it counts as an endless local loop.
     package let maxLocalInstructions: Int
     let code: [[Instr]]
+    /// Per function, what entering and leaving it needs, apart from the `Function` (which holds
+    /// arrays: reading one in a call would copy and retain them).
+    let layouts: [FrameLayout]
+    /// Every function's parameters that live in its frame object, (parameter, cell), one run each.
+    let parametersInFrame: [(Int, Int)]
+    let locations: [[Int32]]
     let threadArguments: [[Int64]]
     /// Whether executions keep happens-before clocks and report data races (`DataRace.swift`):
     /// only when some thread code makes a plain access, so marked-only programs pay nothing.
@@ -23,6 +29,15 @@ package final class Machine: Sendable {
         self.maxSteps = Int32(clamping: maxSteps)
         self.maxLocalInstructions = maxLocalInstructions
         self.code = program.functions.map(\.code)
+        self.locations = program.functions.map(\.locations)
+        var layouts: [FrameLayout] = [], inFrame: [(Int, Int)] = []
+        for f in program.functions {
+            layouts.append(FrameLayout(parameterCount: f.parameterCount, slotCount: f.slotCount, frameSize: f.frameSize, frameSlot: f.frameSlot,
+                                       firstLocation: f.locations.first ?? -1, parameters: inFrame.count..<(inFrame.count + f.parametersInFrame.count)))
+            inFrame.append(contentsOf: f.parametersInFrame)
+        }
+        self.layouts = layouts
+        self.parametersInFrame = inFrame
         var args: [[Int64]] = []
         for t in program.file.threads {
             args.append(t.params.map { p in program.globals.first { $0.name == p.name }?.address ?? 0 })
@@ -51,7 +66,7 @@ package final class Machine: Sendable {
             s.threads.append(th)
         }
         for t in 0..<program.threadCount {
-            if s.violation != nil { break }
+            if s.hasViolation { break }
             withThread(&s, t) { m, s, th in m.park(&s, &th, t) }
         }
         return s
@@ -90,6 +105,14 @@ package final class Machine: Sendable {
         return s.cells[Int(s.objects[o].base) + off]
     }
 
+    /// The same through a pointer (no copy of the state).
+    @inline(__always)
+    func peek(_ s: UnsafePointer<State>, _ address: Int64) -> Int64? {
+        let o = Address.object(address), off = Address.offset(address)
+        guard address > 0, o < s.pointee.objects.count, off < Int(s.pointee.objects[o].size) else { return nil }
+        return s.pointee.cells[Int(s.pointee.objects[o].base) + off]
+    }
+
     @inline(__always)
     func withThread(_ s: inout State, _ t: Int, _ body: (Machine, inout State, inout ThreadState) -> Void) {
         var th = ThreadState(pc: 0)
@@ -105,7 +128,7 @@ package final class Machine: Sendable {
 
     func allocate(_ s: inout State, size: Int, kind: Int32, origin: ObjectOrigin, owner: Int, location: Int32) -> Int64 {
         if s.cells.count + size > Machine.maxCells {
-            if s.violation == nil {
+            if !s.hasViolation {
                 s.violation = Violation(kind: .outOfBounds, facts: ViolationFacts(cause: .outOfCells, count: Int64(size)),
                                         thread: owner, location: location)
             }
@@ -120,19 +143,24 @@ package final class Machine: Sendable {
     }
 
     func enter(_ s: inout State, _ th: inout ThreadState, thread t: Int, function fi: Int, arguments: [Int64], returnPC: Int32) {
-        let f = program.functions[fi]
         let base = th.values.count
         th.values.append(contentsOf: arguments)
-        th.values.append(contentsOf: repeatElement(0, count: f.slotCount - arguments.count))
+        th.values.append(contentsOf: repeatElement(0, count: layouts[fi].slotCount - arguments.count))
         th.frames.append(Frame(function: Int32(fi), returnPC: returnPC, base: Int32(base)))
         th.pc = 0
-        if f.frameSize > 0 {
-            let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
-            th.values[base + Int(f.frameSlot)] = a
-            guard a != 0 else { return }            // out of cells: a violation
-            let cb = Int(s.objects[Address.object(a)].base)
-            for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
-        }
+        allocateFrame(&s, &th, t, function: fi, base: base)
+    }
+
+    /// The frame object of a function just entered (if it has one), with its parameters copied in.
+    @inline(__always)
+    func allocateFrame(_ s: inout State, _ th: inout ThreadState, _ t: Int, function fi: Int, base: Int) {
+        let f = layouts[fi]
+        guard f.frameSize > 0 else { return }
+        let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.firstLocation)
+        th.values[base + Int(f.frameSlot)] = a
+        guard a != 0 else { return }            // out of cells: a violation
+        let cb = Int(s.objects[Address.object(a)].base)
+        for i in f.parameters { s.cells[cb + parametersInFrame[i].1] = th.values[base + parametersInFrame[i].0] }
     }
 
     // MARK: enabledness
@@ -140,9 +168,11 @@ package final class Machine: Sendable {
     /// The visible instruction a thread is parked at (nil when finished).
     @inline(__always)
     package func pending(_ s: State, _ t: Int) -> Instr? {
-        let th = s.threads[t]
-        guard th.status == .running else { return nil }
-        return code[th.function][Int(th.pc)]
+        s.threads.withUnsafeBufferPointer { threads in     // `s.threads[t]` would copy the thread
+            let th = threads.baseAddress! + t
+            guard th.pointee.status == .running else { return nil }
+            return code[th.pointee.function][Int(th.pointee.pc)]
+        }
     }
 
     /// Whether thread `t` can take a step now (it is parked at a visible operation that would
@@ -276,11 +306,11 @@ package final class Machine: Sendable {
             if m.checksDataRaces {
                 let phase = th.phase, snapshot = th.waitSnapshot
                 ev = m.perform(&s, &th, t)
-                if s.violation == nil { m.recordForRaces(&s, t, ev, phaseBefore: phase, snapshot: snapshot) }
+                if !s.hasViolation { m.recordForRaces(&s, t, ev, phaseBefore: phase, snapshot: snapshot) }
             } else {
                 ev = m.perform(&s, &th, t)
             }
-            if s.violation == nil && !ev.registered {
+            if !s.hasViolation && !ev.registered {
                 th.steps += 1
                 if th.steps > m.maxSteps {
                     s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .stepBound, count: Int64(m.maxSteps)),
@@ -288,12 +318,12 @@ package final class Machine: Sendable {
                     return
                 }
             }
-            if s.violation == nil { m.park(&s, &th, t) }
+            if !s.hasViolation { m.park(&s, &th, t) }
             looped = th.loopedBack
             th.loopedBack = false
         }
         // Livelocks as cycles (`LoopWatch`): nothing to do until a thread has looped.
-        if s.violation == nil && (looped || s.loop != nil) { watchForCycle(&s, t, ev, sample: looped) }
+        if !s.hasViolation && (looped || s.loop != nil) { watchForCycle(&s, t, ev, sample: looped) }
         return ev
     }
 
@@ -301,7 +331,7 @@ package final class Machine: Sendable {
     /// Accesses to the thread's own stack objects are local too.
     func park(_ s: inout State, _ th: inout ThreadState, _ t: Int) {
         var budget = maxLocalInstructions
-        while th.status == .running && s.violation == nil {
+        while th.status == .running && !s.hasViolation {
             let instr = code[th.function][Int(th.pc)]
             if instr.isVisible {
                 // The RCU callback thread sleeps (is finished) while nothing is queued.
@@ -313,7 +343,7 @@ package final class Machine: Sendable {
             budget -= 1
             if budget < 0 {
                 s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .localLoop, count: Int64(maxLocalInstructions)),
-                                        thread: t, location: program.functions[th.function].locations[Int(th.pc)])
+                                        thread: t, location: locations[th.function][Int(th.pc)])
                 return
             }
             local(&s, &th, t, instr)
@@ -337,7 +367,7 @@ package final class Machine: Sendable {
     }
 
     @inline(__always)
-    func location(_ th: ThreadState) -> Int32 { program.functions[th.function].locations[Int(th.pc)] }
+    func location(_ th: ThreadState) -> Int32 { locations[th.function][Int(th.pc)] }
 
     /// Executes one local instruction.
     @inline(__always)
@@ -370,20 +400,12 @@ package final class Machine: Sendable {
         case .jumpIfNotZero(let target):
             if th.values.removeLast() != 0 { if target <= th.pc { th.loopedBack = true }; th.pc = target; return }
         case .call(let fi):
-            let f = program.functions[Int(fi)]
-            let n = f.parameterCount
+            let n = layouts[Int(fi)].parameterCount
             let base = th.values.count - n
             th.frames.append(Frame(function: fi, returnPC: th.pc + 1, base: Int32(base)))
-            th.values.append(contentsOf: repeatElement(0, count: f.slotCount - n))
+            th.values.append(contentsOf: repeatElement(0, count: layouts[Int(fi)].slotCount - n))
             th.pc = 0
-            if f.frameSize > 0 {
-                let a = allocate(&s, size: f.frameSize, kind: 0, origin: .stack, owner: t, location: f.locations.first ?? -1)
-                th.values[base + Int(f.frameSlot)] = a
-                if a != 0 {
-                    let cb = Int(s.objects[Address.object(a)].base)
-                    for (pi, off) in f.parametersInFrame { s.cells[cb + off] = th.values[base + pi] }
-                }
-            }
+            allocateFrame(&s, &th, t, function: Int(fi), base: base)
             if th.frames.count > 512 {
                 s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .callDepth, count: 512), thread: t, location: location(th))
             }
@@ -391,7 +413,7 @@ package final class Machine: Sendable {
         case .ret:
             let v = th.values.removeLast()
             let fr = th.frames[th.frames.count - 1]
-            let f = program.functions[Int(fr.function)]
+            let f = layouts[Int(fr.function)]
             if th.frames.count == 1 {
                 th.status = .finished
                 th.values.removeSubrange((Int(fr.base) + f.slotCount)...)
@@ -473,6 +495,17 @@ package final class Machine: Sendable {
         }
         return Int(m.base) + off
     }
+}
+
+/// What entering and leaving a function needs (`Machine.layouts`): plain values.
+struct FrameLayout {
+    var parameterCount: Int
+    var slotCount: Int
+    var frameSize: Int
+    var frameSlot: Int32
+    var firstLocation: Int32
+    /// Its entries in `Machine.parametersInFrame`.
+    var parameters: Range<Int>
 }
 
 /// The encoding of a `struct rw_semaphore` cell: readers in bits 0–15, the writer (thread+1)

@@ -121,14 +121,13 @@ extension Machine {
         case .synchronizeRCU, .tlbShootdown, .synchronizeSRCU:
             if th.phase == 1 {
                 th.phase = 0
-                th.waitSnapshot = []
+                th.waitSnapshot.removeAll(keepingCapacity: true)
                 if op == .synchronizeSRCU { ev.address = th.values.removeLast() }
                 return true
             }
             if op == .synchronizeRCU && th.rcuDepth > 0 {
                 misuse(&s, t, loc, .synchronizeInsideRCU); return true
             }
-            var snap = [Int32](repeating: -1, count: s.threads.count)
             var any = false
             let domain = op == .synchronizeSRCU ? th.values[th.values.count - 1] : 0
             if op == .synchronizeSRCU {
@@ -137,23 +136,26 @@ extension Machine {
                     misuse(&s, t, loc, .synchronizeInsideSRCU, address: domain); return true
                 }
             }
+            // The snapshot is filled in the thread's own buffer (empty: not waiting).
+            th.waitSnapshot.removeAll(keepingCapacity: true)
+            th.waitSnapshot.append(contentsOf: repeatElement(-1, count: s.threads.count))
             for u in 0..<s.threads.count where u != t {
                 let o = s.threads[u]
                 // A finished thread's SRCU section is still open until an srcu_up_read() ends it.
                 if o.status == .finished && op != .synchronizeSRCU { continue }
                 switch op {
-                case .synchronizeRCU: if inRCU(o) { snap[u] = o.rcuExits; any = true }
-                case .tlbShootdown: if o.irqOff { snap[u] = o.irqEnables; any = true }
+                case .synchronizeRCU: if inRCU(o) { th.waitSnapshot[u] = o.rcuExits; any = true }
+                case .tlbShootdown: if o.irqOff { th.waitSnapshot[u] = o.irqEnables; any = true }
                 default:
-                    if let r = o.srcu.last(where: { $0.domain == domain }) { snap[u] = r.serial; any = true }
+                    if let r = o.srcu.last(where: { $0.domain == domain }) { th.waitSnapshot[u] = r.serial; any = true }
                 }
             }
             if any {
                 th.phase = 1
-                th.waitSnapshot = snap
                 ev.registered = true
                 return false
             }
+            th.waitSnapshot.removeAll(keepingCapacity: true)
             if op == .synchronizeSRCU { th.values.removeLast() }
         case .srcuReadLock:
             let d = th.values.removeLast()
@@ -308,7 +310,7 @@ extension Machine {
         var th = ThreadState(pc: 0)
         enter(&s, &th, thread: t, function: fi, arguments: arguments, returnPC: -1)
         var budget = maxLocalInstructions
-        while th.status == .running && s.violation == nil {
+        while th.status == .running && !s.hasViolation {
             let instr = code[th.function][Int(th.pc)]
             budget -= 1
             if budget < 0 {

@@ -184,7 +184,10 @@ package struct State: Sendable {
     package var cells: [Int64]
     package var objects: [ObjectMeta]          // index = object id; 0 is the NULL page
     package var threads: [ThreadState]
-    package var violation: Violation?
+    package var violation: Violation? { didSet { hasViolation = violation != nil } }
+    /// Whether `violation` is set. The interpreter's loops test this flag: testing the optional
+    /// itself goes through `Violation`'s value witnesses (it holds an array), every instruction.
+    package private(set) var hasViolation = false
     package var pruned = false
     /// Steps taken (schedule entries), for `DataRace.step`.
     package var scheduleLength: Int32 = 0
@@ -201,6 +204,80 @@ package struct State: Sendable {
     package var yielding: UInt64 = 0
 
     package var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
+
+    /// A state with nothing in it, to `assign` a state to (`StatePool`).
+    package static func blank() -> State { State(cells: [], objects: [], threads: []) }
+
+    /// Makes this state a copy of `other` in its own buffers: what a copy-on-write copy would
+    /// hold, without allocating once the buffers are big enough and this state's own. dpor keeps one state per depth
+    /// and refills it for every step (`StatePool`), so a step neither allocates nor retains.
+    /// Every stored property is copied here (`StateTests.testAssignCopiesEveryField` lists them).
+    package mutating func assign(_ other: UnsafePointer<State>) {
+        cells.overwrite(with: other.pointee.cells)
+        objects.overwrite(with: other.pointee.objects)
+        // A buffer shared with another state is copied once here (written in place, it becomes
+        // this state's own), so states refilled this way never share one.
+        if threads.count != other.pointee.threads.count { threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count) }
+        other.pointee.threads.withUnsafeBufferPointer { src in
+            for i in threads.indices { threads[i].assign(src.baseAddress! + i) }
+        }
+        if hasViolation || other.pointee.hasViolation { violation = other.pointee.violation }
+        pruned = other.pointee.pruned
+        scheduleLength = other.pointee.scheduleLength
+        if let o = other.pointee.race {
+            if race == nil || race!.n != o.n { race = RaceClocks(threads: o.n, cells: 0) }
+            race!.clocks.overwrite(with: o.clocks)
+            race!.shadow.overwrite(with: o.shadow)
+        } else { race = nil }
+        if !dataRaces.isEmpty || !other.pointee.dataRaces.isEmpty { dataRaces.overwrite(with: other.pointee.dataRaces) }
+        if !rcuCallbacks.isEmpty || !other.pointee.rcuCallbacks.isEmpty { rcuCallbacks.overwrite(with: other.pointee.rcuCallbacks) }
+        if let o = other.pointee.loop {
+            if loop == nil { loop = o }
+            loop!.samples.overwrite(with: o.samples)
+            loop!.newest = o.newest; loop!.count = o.count; loop!.steppers = o.steppers; loop!.enabled = o.enabled
+        } else { loop = nil }
+        yielding = other.pointee.yielding
+    }
+}
+
+extension ThreadState {
+    /// This thread's state made a copy of `other` in its own buffers (see `State.assign`).
+    package mutating func assign(_ other: UnsafePointer<ThreadState>) {
+        pc = other.pointee.pc
+        status = other.pointee.status
+        values.overwrite(with: other.pointee.values)
+        frames.overwrite(with: other.pointee.frames)
+        phase = other.pointee.phase
+        irqOff = other.pointee.irqOff
+        rcuDepth = other.pointee.rcuDepth
+        rcuExits = other.pointee.rcuExits
+        irqEnables = other.pointee.irqEnables
+        if !waitSnapshot.isEmpty || !other.pointee.waitSnapshot.isEmpty { waitSnapshot.overwrite(with: other.pointee.waitSnapshot) }
+        if !srcu.isEmpty || !other.pointee.srcu.isEmpty { srcu.overwrite(with: other.pointee.srcu) }
+        srcuEntered = other.pointee.srcuEntered
+        steps = other.pointee.steps
+        loopedBack = other.pointee.loopedBack
+    }
+}
+
+extension Array {
+    /// Replaces the elements with `other`'s, in this array's buffer when it is unique and big enough.
+    @inline(__always)
+    mutating func overwrite(with other: [Element]) {
+        let n = other.count
+        if count == n {
+            guard n > 0 else { return }
+            withUnsafeMutableBufferPointer { to in
+                other.withUnsafeBufferPointer { from in to.baseAddress!.update(from: from.baseAddress!, count: n) }
+            }
+        } else {
+            removeAll(keepingCapacity: true)
+            // Room for what another state at this depth may hold (a thread that is still running
+            // where this one had finished, an object more).
+            if capacity < n { reserveCapacity(n + n / 2 + 16) }
+            append(contentsOf: other)
+        }
+    }
 }
 
 /// What one visible step did, for traces.
