@@ -355,7 +355,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         func wakeupSequence(_ i: Int, _ p: Int, first q: Int, end: Int) -> ArraySlice<Int32> {
             let eThread = events[i].thread
             let eOwn = clocks[i * n + eThread]
-            var seq: [Int32] = [Int32(q)]
+            var seq: [Int32] = []
+            seq.reserveCapacity(end - i + 1)        // one allocation, not one per doubling
+            seq.append(Int32(q))
             var moved = false
             var j = i + 1
             while j < end {
