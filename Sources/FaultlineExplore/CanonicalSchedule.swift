@@ -46,18 +46,23 @@ enum CanonicalSchedule {
     }
 
     /// The lexicographically least linearization of the causal past of the last step
-    /// (`causalOnly`) or of all the steps.
+    /// (`causalOnly`) or of all the steps. Happens-before is computed as dpor computes it: only
+    /// the earlier steps on the same object (or, for virtual locations, the virtual steps) can
+    /// conflict, so each step is compared with those, not with every earlier step.
     static func linearize(_ steps: [(Int, Access)], threads n: Int, causalOnly: Bool) -> [Int] {
         let m = steps.count
         guard m > 0 else { return [] }
         var clocks = [Int32](repeating: 0, count: m * n)
         var last = [Int32](repeating: 0, count: n * n)
+        var onObject: [Int: [Int]] = [:]       // object id (-1: virtual locations) → its steps so far
         for i in 0..<m {
             let (t, a) = steps[i]
             for u in 0..<n { clocks[i * n + u] = last[t * n + u] }
-            for j in 0..<i where steps[j].0 != t && steps[j].1.conflicts(with: a) {
+            let key = a.location < 0 ? -1 : Address.object(a.location)
+            for j in onObject[key, default: []] where steps[j].0 != t && steps[j].1.conflicts(with: a) {
                 for u in 0..<n where clocks[j * n + u] > clocks[i * n + u] { clocks[i * n + u] = clocks[j * n + u] }
             }
+            onObject[key, default: []].append(i)
             clocks[i * n + t] += 1
             for u in 0..<n { last[t * n + u] = clocks[i * n + u] }
         }
@@ -97,10 +102,19 @@ enum CanonicalSchedule {
     }
 
     /// The canonical (violation, schedule) for a violation `v` reached by `schedule` (the input
-    /// when the canonical schedule does not reproduce it).
-    static func canonical(_ ctx: ExplorationContext, _ v: Violation, _ schedule: [Int]) -> (Violation, [Int]) {
-        guard !ctx.checker.hasInvariant, let (_, steps) = replay(ctx, schedule) else { return (v, schedule) }
-        let lin = linearize(steps, threads: ctx.machine.program.threadCount, causalOnly: v.thread >= 0)
+    /// when the canonical schedule does not reproduce it). `clocks`: the schedule's steps' vector
+    /// clocks (`n` per step, as dpor keeps them), when the caller has them: then happens-before
+    /// is read off them, not computed again from a replay.
+    static func canonical(_ ctx: ExplorationContext, _ v: Violation, _ schedule: [Int], clocks: ArraySlice<Int32>? = nil) -> (Violation, [Int]) {
+        guard !ctx.checker.hasInvariant else { return (v, schedule) }
+        let n = ctx.machine.program.threadCount
+        let lin: [Int]
+        if let clocks, clocks.count == schedule.count * n {
+            lin = linearize(threads: schedule, clocks: Array(clocks), threads: n, causalOnly: v.thread >= 0)
+        } else {
+            guard let (_, steps) = replay(ctx, schedule) else { return (v, schedule) }
+            lin = linearize(steps, threads: n, causalOnly: v.thread >= 0)
+        }
         if lin == schedule { return (v, schedule) }
         // Replay it: the violation it gives is the one to show (messages name objects by id).
         guard let (s, _) = replay(ctx, lin) else { return (v, schedule) }

@@ -462,6 +462,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var clock = [Int32](repeating: 0, count: n)
         var laxClock = [Int32](repeating: 0, count: n)
         var pool = StatePool()
+        /// The vector clocks of the path's first `steps` steps, when the path starts at the initial
+        /// state (a subtree's prefix has none): canonical schedules read happens-before off them.
+        func pathClocks(_ steps: Int) -> ArraySlice<Int32>? {
+            start.prefix.isEmpty && steps <= events.count ? clocks[0..<(steps * n)] : nil
+        }
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
@@ -551,7 +556,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             if let term {
                 // A complete execution: it counts once for every violation on its way.
                 for i in pending.indices {
-                    if pending[i].canonical == nil { pending[i].canonical = CanonicalSchedule.canonical(ctx, pending[i].violation, pending[i].schedule) }
+                    if pending[i].canonical == nil {
+                        pending[i].canonical = CanonicalSchedule.canonical(ctx, pending[i].violation, pending[i].schedule, clocks: pathClocks(pending[i].schedule.count))
+                    }
                     builder.addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
                 }
                 while let last = pending.last, last.depth > k { pending.removeLast() }
@@ -561,7 +568,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
                 else if case .outcome = term, !child.dataRaces.isEmpty { builder.add(term, schedule: schedule); builder.result.violatedExecutions += 1 }
                 else if case .violation(let v) = term {
-                    let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)
+                    let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule, clocks: pathClocks(schedule.count))
                     builder.add(.violation(w), schedule: canonical)
                 } else { builder.add(term, schedule: schedule) }
                 popEvent()

@@ -213,8 +213,8 @@ package struct State: Sendable {
     /// and refills it for every step (`StatePool`), so a step neither allocates nor retains.
     /// Every stored property is copied here (`StateTests.testAssignCopiesEveryField` lists them).
     package mutating func assign(_ other: UnsafePointer<State>) {
-        cells.overwrite(with: other.pointee.cells)
-        objects.overwrite(with: other.pointee.objects)
+        other.pointee.cells.withUnsafeBufferPointer { cells.overwrite(with: $0) }
+        other.pointee.objects.withUnsafeBufferPointer { objects.overwrite(with: $0) }
         // A buffer shared with another state is copied once here (written in place, it becomes
         // this state's own), so states refilled this way never share one.
         if threads.count != other.pointee.threads.count { threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count) }
@@ -224,17 +224,19 @@ package struct State: Sendable {
         if hasViolation || other.pointee.hasViolation { violation = other.pointee.violation }
         pruned = other.pointee.pruned
         scheduleLength = other.pointee.scheduleLength
-        if let o = other.pointee.race {
-            if race == nil || race!.n != o.n { race = RaceClocks(threads: o.n, cells: 0) }
-            race!.clocks.overwrite(with: o.clocks)
-            race!.shadow.overwrite(with: o.shadow)
+        // Optional fields are read through `?.` (binding the optional would copy, and retain, it all).
+        if let n = other.pointee.race?.n {
+            if race?.n != n { race = RaceClocks(threads: n, cells: 0) }
+            other.pointee.race!.clocks.withUnsafeBufferPointer { race!.clocks.overwrite(with: $0) }
+            other.pointee.race!.shadow.withUnsafeBufferPointer { race!.shadow.overwrite(with: $0) }
         } else { race = nil }
-        if !dataRaces.isEmpty || !other.pointee.dataRaces.isEmpty { dataRaces.overwrite(with: other.pointee.dataRaces) }
-        if !rcuCallbacks.isEmpty || !other.pointee.rcuCallbacks.isEmpty { rcuCallbacks.overwrite(with: other.pointee.rcuCallbacks) }
-        if let o = other.pointee.loop {
-            if loop == nil { loop = o }
-            loop!.samples.overwrite(with: o.samples)
-            loop!.newest = o.newest; loop!.count = o.count; loop!.steppers = o.steppers; loop!.enabled = o.enabled
+        if !dataRaces.isEmpty || !other.pointee.dataRaces.isEmpty { other.pointee.dataRaces.withUnsafeBufferPointer { dataRaces.overwrite(with: $0) } }
+        if !rcuCallbacks.isEmpty || !other.pointee.rcuCallbacks.isEmpty { other.pointee.rcuCallbacks.withUnsafeBufferPointer { rcuCallbacks.overwrite(with: $0) } }
+        if let newest = other.pointee.loop?.newest {
+            if loop == nil { loop = LoopWatch() }
+            other.pointee.loop!.samples.withUnsafeBufferPointer { loop!.samples.overwrite(with: $0) }
+            loop!.newest = newest; loop!.count = other.pointee.loop!.count
+            loop!.steppers = other.pointee.loop!.steppers; loop!.enabled = other.pointee.loop!.enabled
         } else { loop = nil }
         yielding = other.pointee.yielding
     }
@@ -245,15 +247,15 @@ extension ThreadState {
     package mutating func assign(_ other: UnsafePointer<ThreadState>) {
         pc = other.pointee.pc
         status = other.pointee.status
-        values.overwrite(with: other.pointee.values)
-        frames.overwrite(with: other.pointee.frames)
+        other.pointee.values.withUnsafeBufferPointer { values.overwrite(with: $0) }
+        other.pointee.frames.withUnsafeBufferPointer { frames.overwrite(with: $0) }
         phase = other.pointee.phase
         irqOff = other.pointee.irqOff
         rcuDepth = other.pointee.rcuDepth
         rcuExits = other.pointee.rcuExits
         irqEnables = other.pointee.irqEnables
-        if !waitSnapshot.isEmpty || !other.pointee.waitSnapshot.isEmpty { waitSnapshot.overwrite(with: other.pointee.waitSnapshot) }
-        if !srcu.isEmpty || !other.pointee.srcu.isEmpty { srcu.overwrite(with: other.pointee.srcu) }
+        if !waitSnapshot.isEmpty || !other.pointee.waitSnapshot.isEmpty { other.pointee.waitSnapshot.withUnsafeBufferPointer { waitSnapshot.overwrite(with: $0) } }
+        if !srcu.isEmpty || !other.pointee.srcu.isEmpty { other.pointee.srcu.withUnsafeBufferPointer { srcu.overwrite(with: $0) } }
         srcuEntered = other.pointee.srcuEntered
         steps = other.pointee.steps
         loopedBack = other.pointee.loopedBack
@@ -264,12 +266,16 @@ extension Array {
     /// Replaces the elements with `other`'s, in this array's buffer when it is unique and big enough.
     @inline(__always)
     mutating func overwrite(with other: [Element]) {
+        other.withUnsafeBufferPointer { overwrite(with: $0) }
+    }
+
+    /// The same from a buffer (no reference to the source array is held: no retain).
+    @inline(__always)
+    mutating func overwrite(with other: UnsafeBufferPointer<Element>) {
         let n = other.count
         if count == n {
             guard n > 0 else { return }
-            withUnsafeMutableBufferPointer { to in
-                other.withUnsafeBufferPointer { from in to.baseAddress!.update(from: from.baseAddress!, count: n) }
-            }
+            withUnsafeMutableBufferPointer { to in to.baseAddress!.update(from: other.baseAddress!, count: n) }
         } else {
             removeAll(keepingCapacity: true)
             // Room for what another state at this depth may hold (a thread that is still running
