@@ -265,14 +265,20 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // cell in notdep(e) conflicts with e, so happens after it): reversing this race
                 // would only end sleep-blocked. Reverse it with the step that closed the wait (a
                 // lock's acquisition by its holder) instead; none on the path: nothing to reverse.
-                if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: states[i]) {
+                // Under lock-aware reduction the held-back reversals need every race of a lax
+                // pair as found (a property test lost a final state otherwise): there an
+                // unlock/lock race is only taken back to the holder's acquisition.
+                if laxLocks {
+                    if laxPair(events[i].access, a), events[i].access.lockOp == Access.release,
+                       let k = acquisition(of: a.location, by: events[i].thread, before: i) { i = k }
+                } else if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: states[i]) {
                     guard let j = closingEvent(i, p, a, current) else { continue }
                     i = j
                 }
                 // Likewise the end of a grace period (or a callback's) that still waited for e's
                 // thread before e, its exit: the order of its start and that section's entry is
                 // another race, reversed where it is found.
-                if a.location < 0, events[i].access.conflicts(with: a),
+                if !laxLocks, a.location < 0, events[i].access.conflicts(with: a),
                    machine.pendingWaitHolds(current, p, for: events[i].thread, in: states[i]) { continue }
                 let isLax = laxPair(events[i].access, a)
                 let (initials, pick) = reversal(i, p)
@@ -341,7 +347,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         func addBacktrack(_ i: Int, _ pick: UInt64, reversing p: Int, end: Int) {
             let fresh = pick & ~stack[i].backtrack
             stack[i].backtrack |= pick
-            guard fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
+            guard !laxLocks, fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
             stack[i].inserted.append(wakeupSequence(i, p, first: lowest(pick), end: end))
         }
         /// The wakeup sequence that reverses the race of event `i` (thread e) with `p`'s step after
@@ -422,6 +428,17 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     }
                 }
                 k -= 1
+            }
+            return nil
+        }
+        /// The event at which `holder` took the lock at `location` last before event `i`.
+        func acquisition(of location: Int64, by holder: Int, before i: Int) -> Int? {
+            let list = objectEvents[bucket(location)]
+            var x = list.count - 1
+            while x >= 0 {
+                let k = Int(list[x])
+                if k < i, events[k].thread == holder, events[k].access.location == location, events[k].access.lockOp == Access.acquire { return k }
+                x -= 1
             }
             return nil
         }

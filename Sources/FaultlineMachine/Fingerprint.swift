@@ -1,8 +1,9 @@
 import FaultlineLanguage
 
 /// A stable 64-bit fingerprint of a state's canonical encoding (memory, object lifetimes, and
-/// every thread's position, registers and synchronisation state; not the step counters, so
-/// paths that reach the same state merge). The same on every machine and every run.
+/// every thread's position, registers and synchronisation state, and with the data-race check
+/// its clocks and the races found; not the step counters, so paths that reach the same state
+/// merge). The same on every machine and every run.
 extension State {
     package func fingerprint() -> UInt64 {
         var h = FingerprintHasher()
@@ -29,6 +30,14 @@ extension State {
         }
         h.mix(pruned ? 1 : 0)
         h.mix(yielding)
+        // With the data-race check, what happens-before knows decides the races still to come,
+        // and the races found so far are reported at the end: paths that differ in either are
+        // different states (else bfs would report only the first path's races).
+        if let r = race {
+            for c in r.clocks { h.mix(UInt64(c)) }
+            for w in r.shadow { h.mix(w) }
+            for d in dataRaces { h.mix(UInt64(UInt32(bitPattern: d.violation.location)) | UInt64(UInt32(bitPattern: d.violation.otherLocation)) << 32) }
+        }
         return h.value
     }
 }

@@ -9,10 +9,12 @@ import FaultlineCheck
 /// leaks) — on generated lock-heavy programs (fixed seed; a failure prints the program) and on
 /// the N-fault benchmark race, where it must also reduce.
 final class LockReductionTests: XCTestCase {
-    /// Two to four threads of critical sections over two spinlocks and a mutex: sections that
-    /// conflict or not, unlocked accesses beside them, nesting (ABBA deadlocks), trylock,
-    /// spin_is_locked, a lock left held at the end, an unlock without a lock, rwsem sections,
-    /// waits inside sections (grace periods, wait_on_bit), assertions inside and outside.
+    /// Two to four threads of critical sections over two spinlocks, a mutex and an rwsem: sections
+    /// that conflict or not, unlocked accesses beside them, nesting (ABBA deadlocks), trylock,
+    /// spin_is_locked, a lock left held at the end, an unlock without a lock, rwsem read and
+    /// write sections (down_write_trylock, downgrade_write), waits inside sections (grace
+    /// periods), assertions inside and outside, and plain accesses in and out of sections (the
+    /// `data-race` check: their racing pairs must be bfs's too).
     static func generate(_ g: inout SplitMix64) -> String {
         let locs = ["x", "y", "z", "w"]
         let locks = ["lk", "lk2", "mx"]
@@ -29,7 +31,7 @@ final class LockReductionTests: XCTestCase {
                 let k = locks[g.below(locks.count)], k2 = locks[g.below(locks.count)]
                 let lockFn = k == "mx" ? "mutex_lock" : "spin_lock", unlockFn = k == "mx" ? "mutex_unlock" : "spin_unlock"
                 let lockFn2 = k2 == "mx" ? "mutex_lock" : "spin_lock", unlockFn2 = k2 == "mx" ? "mutex_unlock" : "spin_unlock"
-                switch g.below(20) {
+                switch g.below(27) {
                 case 0, 1, 2: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), \(t + 1)); \(unlockFn)(\(k));")
                 case 3, 4: lines.append("\(lockFn)(\(k)); \(reg()) = READ_ONCE(*\(l)); \(unlockFn)(\(k));")
                 case 5: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), READ_ONCE(*\(l2)) + 1); \(unlockFn)(\(k));")
@@ -48,6 +50,13 @@ final class LockReductionTests: XCTestCase {
                 case 16: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), 1); synchronize_rcu(); \(unlockFn)(\(k));")
                 case 17: lines.append("rcu_read_lock(); \(lockFn)(\(k)); \(reg()) = READ_ONCE(*\(l)); \(unlockFn)(\(k)); rcu_read_unlock();")
                 case 18: lines.append("\(lockFn)(\(k)); BUG_ON(READ_ONCE(*\(l)) == \(1 + g.below(3))); \(unlockFn)(\(k));")
+                case 20: lines.append("down_write(sem); WRITE_ONCE(*\(l), \(t + 1)); up_write(sem);")
+                case 21: lines.append("down_write(sem); \(reg()) = READ_ONCE(*\(l)); WRITE_ONCE(*\(l2), 2); up_write(sem);")
+                case 22: lines.append("if (down_write_trylock(sem)) { WRITE_ONCE(*\(l), \(t + 1)); up_write(sem); }")
+                case 23: lines.append("down_write(sem); WRITE_ONCE(*\(l), 1); downgrade_write(sem); \(reg()) = READ_ONCE(*\(l2)); up_read(sem);")
+                case 24: lines.append("*\(l) = \(t + 1);")
+                case 25: lines.append("\(lockFn)(\(k)); *\(l) = *\(l2) + 1; \(unlockFn)(\(k));")
+                case 26: lines.append("down_write(sem); \(reg()) = *\(l); up_write(sem);")
                 default: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), \(t + 1)); \(reg()) = READ_ONCE(*\(l2)); \(unlockFn)(\(k));")
                 }
             }
@@ -61,7 +70,7 @@ final class LockReductionTests: XCTestCase {
 
     func testLockReductionMatchesBFSOnGeneratedPrograms() throws {
         var g = SplitMix64(seed: 0x10CC5)
-        var reduced = 0, strict = 0, skipped = 0, compared = 0
+        var reduced = 0, strict = 0, skipped = 0, compared = 0, racing = 0
         for i in 0..<3000 where compared < 1000 {
             let src = LockReductionTests.generate(&g)
             let p = try Frontend.load(text: src)
@@ -77,13 +86,21 @@ final class LockReductionTests: XCTestCase {
             XCTAssertTrue(b.complete)
             reduced += b.executions; strict += c.executions
             let sa = Set(a.outcomes.map(\.0)), sb = Set(b.outcomes.map(\.0))
-            if sa != sb || a.violationKinds != b.violationKinds || a.verdict(hasClaim: true) != b.verdict(hasClaim: true) {
-                return XCTFail("program \(i) differs (bfs \(sa.count) states \(a.violationKinds.map(\.rawValue).sorted()), "
-                               + "dpor \(sb.count) states \(b.violationKinds.map(\.rawValue).sorted())):\n\(src)")
+            let pa = racingPairs(a), pb = racingPairs(b)
+            racing += pa.isEmpty ? 0 : 1
+            if sa != sb || a.violationKinds != b.violationKinds || a.verdict(hasClaim: true) != b.verdict(hasClaim: true) || pa != pb {
+                return XCTFail("program \(i) differs (bfs \(sa.count) states \(a.violationKinds.map(\.rawValue).sorted()) racing \(pa.map { "\($0[0])-\($0[1])" }.sorted()), "
+                               + "dpor \(sb.count) states \(b.violationKinds.map(\.rawValue).sorted()) racing \(pb.map { "\($0[0])-\($0[1])" }.sorted())):\n\(src)")
             }
         }
         XCTAssertEqual(compared, 1000, "generated programs small enough for bfs (\(skipped) skipped)")
         XCTAssertLessThan(reduced, strict, "lock reduction explores fewer executions")
-        print("lock reduction: \(reduced) executions, without it \(strict), over \(compared) programs")
+        XCTAssertGreaterThan(racing, 100, "programs with data races")
+        print("lock reduction: \(reduced) executions, without it \(strict), over \(compared) programs (\(racing) with data races)")
+    }
+
+    /// The `data-race` pairs a search reports: the two accesses' locations, in either order.
+    func racingPairs(_ r: ExplorationResult) -> Set<[Int32]> {
+        Set(r.violations.filter { $0.violation.kind == .dataRace }.map { [$0.violation.location, $0.violation.otherLocation].sorted() })
     }
 }
