@@ -41,6 +41,12 @@ struct page_vma_mapped_walk {
 	unsigned int flags;
 };
 
+/* include/linux/rmap.h DEFINE_PAGE_VMA_WALK() (v5.17+; v5.13 wrote the initializer out) */
+#define DEFINE_PAGE_VMA_WALK(name, _page, _vma, _address, _flags)	\
+	struct page_vma_mapped_walk name;				\
+	name.page = _page; name.vma = _vma; name.address = _address;	\
+	name.pmd = NULL; name.pte = NULL; name.ptl = NULL; name.flags = _flags
+
 static struct page *compound_head(struct page *page)
 {
 	struct page *head = (struct page *)READ_ONCE(page->pad);

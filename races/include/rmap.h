@@ -59,7 +59,6 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
 static int try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsigned long address, int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct page_vma_mapped_walk pvmw;
 	struct page *subpage;
 	pte_t pteval;
 	unsigned long entry;
@@ -67,13 +66,7 @@ static int try_to_unmap_one(struct page *page, struct vm_area_struct *vma, unsig
 	int ref_count;
 	int map_count;
 
-	pvmw.page = page;		/* DEFINE_PAGE_VMA_WALK(pvmw, page, vma, address, 0) */
-	pvmw.vma = vma;
-	pvmw.address = address;
-	pvmw.pmd = NULL;
-	pvmw.pte = NULL;
-	pvmw.ptl = NULL;
-	pvmw.flags = 0;
+	DEFINE_PAGE_VMA_WALK(pvmw, page, vma, address, 0);
 	/*
 	 * When racing against e.g. zap_pte_range() on another cpu,
 	 * in between its ptep_get_and_clear_full() and page_remove_rmap(),
@@ -157,16 +150,9 @@ discard:
  */
 static int try_to_unmap_file_one(struct page *page, struct vm_area_struct *vma, unsigned long address)
 {
-	struct page_vma_mapped_walk pvmw;
 	pte_t pteval;
 
-	pvmw.page = page;
-	pvmw.vma = vma;
-	pvmw.address = address;
-	pvmw.pmd = NULL;
-	pvmw.pte = NULL;
-	pvmw.ptl = NULL;
-	pvmw.flags = 0;
+	DEFINE_PAGE_VMA_WALK(pvmw, page, vma, address, 0);
 	while (page_vma_mapped_walk(&pvmw)) {
 		address = pvmw.address;
 		pteval = ptep_clear_flush(vma, address, pvmw.pte);
