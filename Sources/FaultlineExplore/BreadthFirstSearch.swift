@@ -40,10 +40,10 @@ package struct BreadthFirstSearch: Strategy {
                 if let term = end {
                     var duplicate = false
                     if case .outcome(let v) = term { duplicate = !finals.insert(v).inserted }
-                    if !duplicate { builder.add(term, schedule: schedule(index)) }
                     // A final state reached again can come with other data races (they are part
                     // of the state): those count, the final state does not count again.
-                    builder.addDataRaces(state.dataRaces, schedule: schedule(index), terminal: duplicate ? .pruned : term)
+                    if !duplicate { builder.add(term, schedule: schedule(index), races: state.dataRaces) }
+                    else { builder.addDataRaces(state.dataRaces, schedule: schedule(index), terminal: .pruned) }
                 } else {
                     var m = mask
                     while m != 0 {
