@@ -77,8 +77,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         builder.result.shard = options.shard
         if let shard = options.shard, shard.index != 0 { return builder.finish(elapsed: 0) }
         let root = ctx.machine.initialState()
-        let rootMask = ctx.machine.enabledMask(root)
-        if let t = ctx.terminal(root, mask: rootMask) {
+        if let t = ctx.classify(root).terminal {
             builder.add(t, schedule: [])
         } else {
             search(ctx, options, from: SubtreeRoot(state: root, sleep: 0, prefix: [], violated: false), into: &builder)
@@ -561,7 +560,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             for r in child.dataRaces.dropFirst(states.withUnsafeBufferPointer { $0[k].dataRaces.count }) {
                 pending.append(PendingViolation(depth: k + 1, violation: r.violation, schedule: schedule))
             }
-            let cmask = child.hasViolation ? 0 : machine.enabledMask(child)
+            let (cmask, end) = ctx.classify(child, violated: violated)
             // Races of pending steps that changed: t's next step, and every step the new event is
             // dependent with (its races and their reversals may have changed).
             for p in 0..<n {
@@ -569,8 +568,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 let a = sectionAware(pa, p)
                 if p == t || dependent(a, access) { analyzeRaces(p, a, in: child) }
             }
-            let term: Terminal? = violated ? (cmask == 0 ? .pruned : nil) : ctx.terminal(child, mask: cmask)
-            if let term {
+            if let term = end {
                 // A complete execution: it counts once for every violation on its way.
                 for i in pending.indices {
                     if pending[i].canonical == nil {
@@ -582,12 +580,8 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if options.observeTrace != nil {
                     observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
-                if violated { builder.result.executions += 1; builder.result.violatedExecutions += 1 }
-                else if case .outcome = term, !child.dataRaces.isEmpty { builder.add(term, schedule: schedule); builder.result.violatedExecutions += 1 }
-                else if case .violation(let v) = term {
-                    let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule, clocks: pathClocks(schedule.count))
-                    builder.add(.violation(w), schedule: canonical)
-                } else { builder.add(term, schedule: schedule) }
+                builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty,
+                                    clocks: pathClocks(schedule.count))
                 popEvent()
                 pool.recycle(child)
                 sinceClock += 1

@@ -50,7 +50,7 @@ extension ExplorationContext {
     /// run on, and the end is only that (`pruned`): the violations were recorded on the way.
     @inline(__always)
     func classify(_ s: State, violated: Bool = false) -> (mask: UInt64, terminal: Terminal?) {
-        let mask = s.violation == nil ? machine.enabledMask(s) : 0
+        let mask = s.hasViolation ? 0 : machine.enabledMask(s)
         return (mask, violated ? (mask == 0 ? .pruned : nil) : terminal(s, mask: mask))
     }
 }
@@ -67,12 +67,14 @@ extension ResultBuilder {
     /// (dpor and the top of a split search), once the violations and data races on its way have
     /// been recorded (`addViolation`, each with its canonical schedule): it counts as violated
     /// when a thread was halted (`violated`) or a data race happened (`raced`), else by how it
-    /// ended, a violation of the whole execution with its canonical schedule.
-    mutating func addComplete(_ ctx: ExplorationContext, _ terminal: Terminal, schedule: [Int], violated: Bool, raced: Bool) {
+    /// ended, a violation of the whole execution with its canonical schedule (read off `clocks`,
+    /// the path's vector clocks, when the search has them; else by replay).
+    mutating func addComplete(_ ctx: ExplorationContext, _ terminal: Terminal, schedule: [Int], violated: Bool, raced: Bool,
+                              clocks: @autoclosure () -> ArraySlice<Int32>? = nil) {
         if violated { result.executions += 1; result.violatedExecutions += 1 }
         else if case .outcome = terminal, raced { add(terminal, schedule: schedule); result.violatedExecutions += 1 }
         else if case .violation(let v) = terminal {
-            let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule)
+            let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule, clocks: clocks())
             add(.violation(w), schedule: canonical)
         } else { add(terminal, schedule: schedule) }
     }
