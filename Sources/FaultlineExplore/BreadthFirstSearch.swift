@@ -20,11 +20,13 @@ package struct BreadthFirstSearch: Strategy {
         var parents: [(Int32, Int8)] = []
         var visited = Set<UInt64>()
         var finals = Set<[Int64]>()
-        var frontier: [(State, Int32)] = []
+        // States to expand at this depth, each with its index in `parents` and how it classified.
+        var frontier: [(state: State, index: Int32, mask: UInt64, end: Terminal?)] = []
         let root = ctx.machine.initialState()
         visited.insert(root.fingerprint())
         parents.append((-1, -1))
-        frontier.append((root, 0))
+        let (rootMask, rootEnd) = ctx.classify(root)
+        frontier.append((root, 0, rootMask, rootEnd))
         var steps = 0
         func schedule(_ i: Int32) -> [Int] {
             var s: [Int] = []
@@ -34,9 +36,8 @@ package struct BreadthFirstSearch: Strategy {
         }
         var stop: StopReason? = nil
         level: while !frontier.isEmpty {
-            var next: [(State, Int32)] = []
-            for (state, index) in frontier {
-                let (mask, end) = ctx.classify(state)
+            var next: [(state: State, index: Int32, mask: UInt64, end: Terminal?)] = []
+            for (state, index, mask, end) in frontier {
                 if let term = end {
                     var duplicate = false
                     if case .outcome(let v) = term { duplicate = !finals.insert(v).inserted }
@@ -50,11 +51,11 @@ package struct BreadthFirstSearch: Strategy {
                         let t = m.trailingZeroBitCount
                         m &= m - 1
                         var child = state
-                        ctx.step(&child, t)
+                        let (cmask, cend) = ctx.expand(&child, t)
                         steps += 1
                         if visited.insert(child.fingerprint()).inserted {
                             parents.append((index, Int8(t)))
-                            next.append((child, Int32(parents.count - 1)))
+                            next.append((child, Int32(parents.count - 1), cmask, cend))
                         }
                     }
                 }

@@ -51,13 +51,12 @@ package struct DepthFirstSearch: Strategy, Sendable {
             if last >= 0 && t != last && (mask >> UInt64(last)) & 1 == 1 { pre += 1 }
             if let k = options.preemptionBound, pre > k { skipped = true; continue }
             var child = stack[top].state
-            ctx.step(&child, t)
+            let (cmask, end) = ctx.expand(&child, t)
             steps += 1
             // Long executions keep a state per step on the stack: time and memory are checked
             // within them too, not only when one ends.
             if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
             schedule.append(t)
-            let (cmask, end) = ctx.classify(child)
             if let term = end {
                 builder.add(term, schedule: schedule, races: child.dataRaces)
                 schedule.removeLast()

@@ -40,13 +40,6 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var inserted: [ArraySlice<Int32>] = []
     }
 
-    struct PendingViolation {
-        var depth: Int
-        var violation: Violation
-        var schedule: [Int]
-        var canonical: (Violation, [Int])? = nil
-    }
-
     struct Event {
         var thread: Int
         var access: Access
@@ -469,12 +462,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
 
         // Violations on the current path (a violating thread is halted, the execution goes on): each
         // complete execution through them counts once, with the canonical schedule (computed once).
-        var pending = start.pending.map { PendingViolation(depth: 0, violation: $0.0, schedule: $0.1) }
+        var pending = start.pending
         var steps = 0
         var sleepBlocked = 0
         var sinceClock = 0
         var estimate = TreeSizeEstimate()
-        var invariantBroken = false
         var clock = [Int32](repeating: 0, count: n)
         var laxClock = [Int32](repeating: 0, count: n)
         var pool = StatePool()
@@ -527,40 +519,30 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 laxClock[t] += 1
             }
             var child = states.withUnsafeBufferPointer { pool.copy(of: $0.baseAddress! + k) }
-            machine.step(&child, t)
-            if hasInvariant && !child.hasViolation && !stack[k].violated {
-                var reads: [Int64]? = []
-                if let v = ctx.checker.checkInvariant(child, reads: &reads) {
-                    pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule + [t]))
-                    child.violation = nil
-                    invariantBroken = true
-                }
-                for a in reads! where a > 0 { observedObjects.insert(Address.object(a)) }
-            }
+            schedule.append(t)
+            // A thread that violates is halted and the others go on, so that races with their
+            // later steps are still seen (a truncated execution would hide them). Data races do
+            // not end the execution either; each counts for every complete execution through it.
+            var violated = stack[k].violated
+            let (cmask, end) = ctx.expand(&child, t, violated: &violated, parentRaces: states.withUnsafeBufferPointer { $0[k].dataRaces.count },
+                invariant: { s in
+                    guard hasInvariant else { return nil }
+                    var reads: [Int64]? = []
+                    let v = ctx.checker.checkInvariant(s, reads: &reads)
+                    for a in reads! where a > 0 { observedObjects.insert(Address.object(a)) }
+                    return v
+                },
+                found: { pending.append(PendingViolation(depth: k + 1, violation: $0, schedule: schedule)) })
             steps += 1
             // Long executions keep a state per step on the stack: time and memory are checked
             // within them too, not only when one ends.
             if steps & 15 == 0, let r = budget.exhausted() { builder.stop(r); break search }
-            schedule.append(t)
             pushEvent(Event(thread: t, access: access), clock: clock, laxClock: laxClock)
-            // A thread that violates is halted and the others go on, so that races with their
-            // later steps are still seen (a truncated execution would hide them).
-            var violated = stack[k].violated || invariantBroken
-            invariantBroken = false
-            if let v = child.haltViolatingThread() {
-                pending.append(PendingViolation(depth: k + 1, violation: v, schedule: schedule))
-                violated = true
-            }
             // A lax lock's holder that ends or may block: the lock must be strict (search again).
             if laxLocks, machine.pendingAccess(child, t) == nil || machine.pendingMayBlock(child, t) {
                 let held = laxLocksHeld(child, by: t)
                 if !held.isEmpty { return held }
             }
-            // Data races do not end the execution; each counts for every complete execution through it.
-            for r in child.dataRaces.dropFirst(states.withUnsafeBufferPointer { $0[k].dataRaces.count }) {
-                pending.append(PendingViolation(depth: k + 1, violation: r.violation, schedule: schedule))
-            }
-            let (cmask, end) = ctx.classify(child, violated: violated)
             // Races of pending steps that changed: t's next step, and every step the new event is
             // dependent with (its races and their reversals may have changed).
             for p in 0..<n {
@@ -570,18 +552,12 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             if let term = end {
                 // A complete execution: it counts once for every violation on its way.
-                for i in pending.indices {
-                    if pending[i].canonical == nil {
-                        pending[i].canonical = CanonicalSchedule.canonical(ctx, pending[i].violation, pending[i].schedule, clocks: pathClocks(pending[i].schedule.count))
-                    }
-                    builder.addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
-                }
+                builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty,
+                                    pending: &pending, clocks: pathClocks)
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 if options.observeTrace != nil {
                     observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
-                builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty,
-                                    clocks: pathClocks(schedule.count))
                 popEvent()
                 pool.recycle(child)
                 sinceClock += 1

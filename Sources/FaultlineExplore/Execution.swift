@@ -53,6 +53,42 @@ extension ExplorationContext {
         let mask = s.hasViolation ? 0 : machine.enabledMask(s)
         return (mask, violated ? (mask == 0 ? .pruned : nil) : terminal(s, mask: mask))
     }
+
+    /// The tree searches' one expansion of a node by thread `t` (dfs, bfs): `child`, a copy of
+    /// the node's state in the caller's storage, takes t's step (with the per-step invariant)
+    /// and is classified. The caller records it (`ResultBuilder.add(_:schedule:races:)`).
+    @inline(__always)
+    func expand(_ child: inout State, _ t: Int) -> (mask: UInt64, terminal: Terminal?) {
+        step(&child, t)
+        return classify(child)
+    }
+
+    /// The same for a search that halts a violating thread and runs the others on (dpor, the
+    /// top of a split search; `child` may be a pooled state `assign`ed from the node's): a broken
+    /// invariant (`invariant`, asked only on a path nothing violated yet; it does not end the
+    /// execution) or a thread's violation (the thread is halted) marks the path `violated`; both,
+    /// and the data races the step added to the parent's first `parentRaces`, go to `found`, to
+    /// count for every complete execution through them (`ResultBuilder.addComplete`).
+    @inline(__always)
+    func expand(_ child: inout State, _ t: Int, violated: inout Bool, parentRaces: Int,
+                invariant: (State) -> Violation?, found: (Violation) -> Void) -> (mask: UInt64, terminal: Terminal?) {
+        machine.step(&child, t)
+        if !violated && !child.hasViolation, let v = invariant(child) { found(v); violated = true }
+        if let v = child.haltViolatingThread() { found(v); violated = true }
+        for r in child.dataRaces.dropFirst(parentRaces) { found(r.violation) }
+        return classify(child, violated: violated)
+    }
+}
+
+/// A violation on the path of a search that halts the violating thread and runs the others on
+/// (dpor, the top of a split search): every complete execution through it counts it, with its
+/// canonical schedule, computed once.
+struct PendingViolation: Sendable {
+    /// dpor: the depth of the node it was found at (it is dropped when the search backs up past it).
+    var depth: Int
+    var violation: Violation
+    var schedule: [Int]
+    var canonical: (Violation, [Int])? = nil
 }
 
 extension ResultBuilder {
@@ -64,17 +100,24 @@ extension ResultBuilder {
     }
 
     /// One complete execution of a search that halts a violating thread and runs the others on
-    /// (dpor and the top of a split search), once the violations and data races on its way have
-    /// been recorded (`addViolation`, each with its canonical schedule): it counts as violated
-    /// when a thread was halted (`violated`) or a data race happened (`raced`), else by how it
-    /// ended, a violation of the whole execution with its canonical schedule (read off `clocks`,
-    /// the path's vector clocks, when the search has them; else by replay).
+    /// (dpor and the top of a split search): first every violation and data race on its way
+    /// (`pending`, each with its canonical schedule), then the execution itself: it counts as
+    /// violated when a thread was halted (`violated`) or a data race happened (`raced`), else by
+    /// how it ended, a violation of the whole execution with its canonical schedule. Canonical
+    /// schedules are read off `clocks(steps)`, the vector clocks of the path's first steps, when
+    /// the search has them (else found by replay).
     mutating func addComplete(_ ctx: ExplorationContext, _ terminal: Terminal, schedule: [Int], violated: Bool, raced: Bool,
-                              clocks: @autoclosure () -> ArraySlice<Int32>? = nil) {
+                              pending: inout [PendingViolation], clocks: (Int) -> ArraySlice<Int32>? = { _ in nil }) {
+        for i in pending.indices {
+            if pending[i].canonical == nil {
+                pending[i].canonical = CanonicalSchedule.canonical(ctx, pending[i].violation, pending[i].schedule, clocks: clocks(pending[i].schedule.count))
+            }
+            addViolation(pending[i].canonical!.0, schedule: pending[i].canonical!.1)
+        }
         if violated { result.executions += 1; result.violatedExecutions += 1 }
         else if case .outcome = terminal, raced { add(terminal, schedule: schedule); result.violatedExecutions += 1 }
         else if case .violation(let v) = terminal {
-            let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule, clocks: clocks())
+            let (w, canonical) = CanonicalSchedule.canonical(ctx, v, schedule, clocks: clocks(schedule.count))
             add(.violation(w), schedule: canonical)
         } else { add(terminal, schedule: schedule) }
     }

@@ -10,7 +10,7 @@ struct SubtreeRoot: Sendable {
     var prefix: [Int]
     var violated: Bool
     /// Violations on the prefix (threads halted there), counted by the executions of the subtree.
-    var pending: [(Violation, [Int])] = []
+    var pending: [PendingViolation] = []
 }
 
 /// Splits one search into subtrees and runs them on `--jobs` worker threads, or only the subtrees
@@ -89,19 +89,12 @@ struct ParallelSearch: Sendable {
                     var violated = node.violated
                     var pending = node.pending
                     let schedule = node.prefix + [t]
-                    machine.step(&child, t)
-                    if let v = child.haltViolatingThread() {
-                        pending.append((v, schedule))
-                        violated = true
-                    }
-                    for r in child.dataRaces.dropFirst(node.state.dataRaces.count) { pending.append((r.violation, schedule)) }
-                    let (cmask, end) = ctx.classify(child, violated: violated)
+                    // Split only without an invariant (see DynamicPartialOrderReduction.explore).
+                    let (cmask, end) = ctx.expand(&child, t, violated: &violated, parentRaces: node.state.dataRaces.count,
+                                                  invariant: { _ in nil },
+                                                  found: { pending.append(PendingViolation(depth: 0, violation: $0, schedule: schedule)) })
                     if let term = end {
-                        for (v, s) in pending {
-                            let (w, c) = CanonicalSchedule.canonical(ctx, v, s)
-                            builder.addViolation(w, schedule: c)
-                        }
-                        builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty)
+                        builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty, pending: &pending)
                         if let r = budget.finishedExecution(builder.result) { builder.stop(r); return [] }
                         continue
                     }
