@@ -24,19 +24,32 @@ struct CheckCommand {
         var error: String?
     }
 
+    /// One task's outcome: its result as `--format json` writes it (the table, JUnit and SARIF
+    /// read it too), and what only those others need.
     struct Outcome {
-        var task: Task
-        var observed: String
-        var expected: String
-        var passed: Bool
-        var executions: Int
-        var stoppedEarly = false
+        var result: Schema.Check.Result
         var seconds: Double
-        var detail: String
-        /// The violations found (shrunk, with traces), for JSON and SARIF.
+        /// The task's `Expect:` line (nil: the header had none), where SARIF points a mismatch.
+        var expectation: SourceLocation?
+        /// The violations found, shrunk, with their traces (SARIF's code flows); `result.violations`
+        /// is their JSON form.
         var violations: [ViolationReport] = []
         /// With `--html`: the page's part for them.
         var html: HTMLTrace.Part? = nil
+
+        /// A task that ran to an evaluation, or stopped before one (`observed` says how).
+        init(_ task: Task, expected: String, observed: String, passed: Bool = false, executions: Int = 0, stoppedEarly: Bool = false,
+             seconds: Double = 0, detail: String, violations: [ViolationReport] = [], html: HTMLTrace.Part? = nil) {
+            result = Schema.Check.Result(file: task.path, race: task.name, configuration: task.expectation?.configuration ?? "?",
+                                         model: task.model.rawValue, expected: expected, observed: observed, passed: passed,
+                                         executions: executions, stoppedEarly: stoppedEarly, detail: detail, violations: violations.map(\.document))
+            self.seconds = seconds
+            expectation = task.expectation?.location
+            self.violations = violations
+            self.html = html
+        }
+
+        var sarifEntry: Sarif.Entry { Sarif.Entry(result: result, expectation: expectation, violations: violations) }
     }
 
     func run(_ output: Output) throws -> Int32 {
@@ -75,7 +88,7 @@ struct CheckCommand {
         }
         progress?.finish()
         if let f = args.last("--html") { CLI.writeHTML(f, title: "faultline check", outcomes.compactMap(\.html), output) }
-        let failed = outcomes.filter { !$0.passed }
+        let failed = outcomes.filter { !$0.result.passed }
         if let sarif = args.last("--sarif") {
             let log = Schema.encode(Sarif.log(outcomes.map(\.sarifEntry), version: CLI.version))
             do { try (log + "\n").write(toFile: sarif, atomically: true, encoding: .utf8) } catch {
@@ -104,8 +117,9 @@ struct CheckCommand {
         let headers = ["RACE", "CONFIGURATION", "MODEL", "EXPECTED", "OBSERVED", "EXECUTIONS", "TIME", "RESULT"]
         var rows: [[String]] = []
         for o in outcomes {
-            rows.append([o.task.name, o.task.expectation?.configuration ?? "?", o.task.model.rawValue, o.expected, o.observed,
-                         String(o.executions) + (o.stoppedEarly ? "+" : ""), String(format: "%.2fs", o.seconds), o.passed ? "ok" : "MISMATCH"])
+            let r = o.result
+            rows.append([r.race, r.configuration, r.model, r.expected, r.observed,
+                         String(r.executions) + (r.stoppedEarly ? "+" : ""), String(format: "%.2fs", o.seconds), r.passed ? "ok" : "MISMATCH"])
         }
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -114,12 +128,13 @@ struct CheckCommand {
         }
         output.print(line(headers) + "\n")
         for r in rows { output.print(line(r) + "\n") }
-        let failed = outcomes.filter { !$0.passed }
+        let failed = outcomes.filter { !$0.result.passed }
         for f in failed {
-            let which = f.task.expectation.map { " \($0.configuration) \(f.task.model.rawValue)" } ?? ""
-            output.print("\nMISMATCH \(f.task.path)\(which): \(f.detail)\n")
+            let r = f.result
+            let which = f.expectation == nil ? "" : " \(r.configuration) \(r.model)"
+            output.print("\nMISMATCH \(r.file)\(which): \(r.detail)\n")
         }
-        if outcomes.contains(where: \.stoppedEarly) {
+        if outcomes.contains(where: \.result.stoppedEarly) {
             output.print("(N+: a buggy configuration stops once every expected violation kind has been found)\n")
         }
         output.print("\n\(outcomes.count - failed.count) passed, \(failed.count) failed\n")
@@ -130,19 +145,18 @@ struct CheckCommand {
         var running: CheckProgress.Running? = nil
         defer { progress?.end(running) }
         if Interrupts.shared.signal != 0 {
-            return Outcome(task: task, observed: "-", expected: task.expectation?.expected ?? "?", passed: false,
-                           executions: 0, seconds: 0, detail: "not run: interrupted")
+            return Outcome(task, expected: task.expectation?.expected ?? "?", observed: "-", detail: "not run: interrupted")
         }
         guard let e = task.expectation else {
-            return Outcome(task: task, observed: "-", expected: "?", passed: false, executions: 0, seconds: 0, detail: task.error ?? "unreadable expectation")
+            return Outcome(task, expected: "?", observed: "-", detail: task.error ?? "unreadable expectation")
         }
         let program: Program
         do {
             program = try Frontend.load(path: task.path, defines: e.defines, includeDirs: includeDirs, deadline: monotonicSeconds() + timeout)
         } catch let d as Diagnostic {
-            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
+            return Outcome(task, expected: e.expected, observed: "error", detail: d.rendered)
         } catch {
-            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
+            return Outcome(task, expected: e.expected, observed: "error", detail: "\(error)")
         }
         let ctx = ExplorationContext(machine: Machine(program: program, maxSteps: maxSteps))
         var options = ExplorationOptions()
@@ -163,9 +177,9 @@ struct CheckCommand {
                 try ModelAnswer.explore(task.model, ctx, options: options, settings: settings)
             }
         } catch let d as Diagnostic {
-            return Outcome(task: task, observed: "unsupported", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: d.rendered)
+            return Outcome(task, expected: e.expected, observed: "unsupported", detail: d.rendered)
         } catch {
-            return Outcome(task: task, observed: "error", expected: e.expected, passed: false, executions: 0, seconds: 0, detail: "\(error)")
+            return Outcome(task, expected: e.expected, observed: "error", detail: "\(error)")
         }
         let result = answer.result
         let met = result.stopReason == .expectationMet
@@ -186,7 +200,7 @@ struct CheckCommand {
                 detail += "\n  \(w.axiom.map { "forbidden by \($0)" } ?? "allowed"): \(w.replayCommand)"
             }
         }
-        return Outcome(task: task, observed: evaluation.observed, expected: e.expected, passed: evaluation.passed,
+        return Outcome(task, expected: e.expected, observed: evaluation.observed, passed: evaluation.passed,
                        executions: result.executions, stoppedEarly: met, seconds: result.elapsed, detail: detail, violations: violations, html: page)
     }
 
@@ -202,28 +216,18 @@ struct CheckCommand {
     }
 
     static func junit(_ outcomes: [Outcome]) -> String {
-        let failures = outcomes.filter { !$0.passed }.count
+        let failures = outcomes.filter { !$0.result.passed }.count
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites><testsuite name=\"faultline check\" tests=\"\(outcomes.count)\" failures=\"\(failures)\">\n"
         for o in outcomes {
-            let name = "\(o.task.name) [\(o.task.expectation?.configuration ?? "?")] \(o.task.model.rawValue)"
-            x += "  <testcase classname=\"\(xmlEscape(o.task.path))\" name=\"\(xmlEscape(name))\" time=\"\(String(format: "%.3f", o.seconds))\""
-            if o.passed { x += "/>\n" } else {
-                x += ">\n    <failure message=\"expected \(xmlEscape(o.expected)), observed \(xmlEscape(o.observed))\">\(xmlEscape(o.detail))</failure>\n  </testcase>\n"
+            let r = o.result
+            let name = "\(r.race) [\(r.configuration)] \(r.model)"
+            x += "  <testcase classname=\"\(xmlEscape(r.file))\" name=\"\(xmlEscape(name))\" time=\"\(String(format: "%.3f", o.seconds))\""
+            if r.passed { x += "/>\n" } else {
+                x += ">\n    <failure message=\"expected \(xmlEscape(r.expected)), observed \(xmlEscape(r.observed))\">\(xmlEscape(r.detail))</failure>\n  </testcase>\n"
             }
         }
         x += "</testsuite></testsuites>\n"
         return x
     }
-}
-
-extension CheckCommand.Outcome {
-    /// The result as `--format json` writes it (and SARIF reads it).
-    var result: Schema.Check.Result {
-        Schema.Check.Result(file: task.path, race: task.name, configuration: task.expectation?.configuration ?? "?",
-                            model: task.model.rawValue, expected: expected, observed: observed, passed: passed,
-                            executions: executions, stoppedEarly: stoppedEarly, detail: detail, violations: violations.map(\.document))
-    }
-
-    var sarifEntry: Sarif.Entry { Sarif.Entry(result: result, expectation: task.expectation?.location, violations: violations) }
 }
