@@ -269,7 +269,7 @@ extension FunctionCompiler {
         emit(.load(observed)); emit(.load(want)); emit(.binary(.eq))
         let j = pc; emit(.jumpIfNotZero(0))
         // Failure: write back the observed value.
-        _ = try assign("=", oldLV, Expr(.name("__observed_tmp"), l), at: l, valueSlot: observed)
+        _ = try assign(oldLV, fromSlot: observed)
         emit(.pop)
         emit(.push(0))
         let jEnd = pc; emit(.jump(0))
@@ -290,8 +290,8 @@ extension FunctionCompiler {
         }
     }
 
-    /// Assignment whose value comes from a slot (used by try_cmpxchg).
-    mutating func assign(_ op: String, _ l: Expr, _ r: Expr, at loc: SourceLocation, valueSlot: Int32) throws -> CType {
+    /// Plain assignment to `l` of the value in a slot, which it leaves on the stack (try_cmpxchg, `assignFromStack`).
+    mutating func assign(_ l: Expr, fromSlot valueSlot: Int32) throws -> CType {
         let lv = try lvalue(l, defining: true)
         switch lv {
         case .slot(let s, let t):
@@ -379,7 +379,7 @@ extension FunctionCompiler {
         case "spin_lock_irqsave":
             try expectArgs(args, 2, name, e)
             emit(.sync(.irqSave))
-            _ = try assignFromStack(args[1], at: l)
+            _ = try assignFromStack(args[1])
             _ = try pointerArgument(args[0]); at(l); emit(.sync(.spinLock)); emit(.push(0)); return .void
         case "spin_unlock_irqrestore":
             try expectArgs(args, 2, name, e)
@@ -418,7 +418,7 @@ extension FunctionCompiler {
         case "local_irq_save":
             try expectArgs(args, 1, name, e)
             at(l); emit(.sync(.irqSave))
-            _ = try assignFromStack(args[0], at: l)
+            _ = try assignFromStack(args[0])
             emit(.push(0)); return .void
         case "local_irq_restore":
             try expectArgs(args, 1, name, e)
@@ -587,10 +587,10 @@ extension FunctionCompiler {
     }
 
     /// Stores the value on top of the stack into an lvalue (for irqsave flags).
-    mutating func assignFromStack(_ target: Expr, at l: SourceLocation) throws -> CType {
+    mutating func assignFromStack(_ target: Expr) throws -> CType {
         let tmp = newSlot()
         emit(.store(tmp))
-        return try assign("=", target, Expr(.name("__tmp"), l), at: l, valueSlot: tmp).self
+        return try assign(target, fromSlot: tmp)
     }
 }
 
