@@ -244,9 +244,8 @@ extension ReplayCommand {
         }
         let name = program.name.isEmpty ? path : program.name
         if let dot = args.last("--dot") { try CLI.write(w.dot(program: program, title: name), to: dot) }
-        let checker = ctx.checker
         var o = "Race \(name) (\(path)), model lkmm, execution \(w.token)\n"
-        o += w.axiom.map { "Forbidden by \($0)\n" } ?? "Allowed\(w.witness.outcome.map { ": final state " + checker.render($0) } ?? "")\n"
+        o += w.axiom.map { "Forbidden by \($0)\n" } ?? "Allowed\(w.witness.outcome.map { ": final state " + Wording.finalState($0, of: program) } ?? "")\n"
         if w.witness.dataRace { o += "Flag data-race\n" }
         o += w.text(program: program)
         if args.last("--format") == "json" {

@@ -84,29 +84,4 @@ package struct ExecutionChecker: Sendable {
             }
         }
     }
-
-    /// Renders observed values herd-style: `0:r0=1; x=2;` (addresses of globals by name).
-    /// (`values` may be a prefix of the observed locations: LKMM leaves the filter's own out.)
-    package func render(_ values: [Int64]) -> String {
-        var parts: [String] = []
-        for (i, o) in program.observed.enumerated() where i < values.count {
-            let name: String
-            switch o {
-            case .register(_, _, let n): name = n
-            case .memory(_, let n, _): name = n
-            }
-            parts.append("\(name)=\(renderValue(values[i]))")
-        }
-        return parts.joined(separator: "; ") + (parts.isEmpty ? "" : ";")
-    }
-
-    package func renderValue(_ v: Int64) -> String {
-        let o = Address.object(v)
-        if v > 0, o >= 1, o <= program.globals.count {
-            let g = program.globals[o - 1]
-            let off = Address.offset(v)
-            return off == 0 ? g.name : "\(g.name)+\(off)"
-        }
-        return String(v)
-    }
 }

@@ -65,16 +65,16 @@ package struct RunReport: Sendable {
                  deadline: Double? = nil) {
         self.path = path
         self.defines = defines
-        self.program = context.machine.program
+        let program = context.machine.program
+        self.program = program
         self.result = result
-        let checker = context.checker
         let cap = max(1, RunReport.maxListedValues / max(1, result.outcomes.first?.0.count ?? 1))
         var rendered: [(String, Int)] = [], values: [[String]] = []
         for (k, (state, count)) in result.outcomes.enumerated() {
             if k == cap { listingCut = .size; break }
             if !result.complete, let deadline, k & 255 == 255, monotonicSeconds() > deadline { listingCut = .timeout; break }
-            rendered.append((checker.render(state), count))
-            values.append(state.map(checker.renderValue))
+            rendered.append((Wording.finalState(state, of: program), count))
+            values.append(state.map { Wording.value($0, of: program) })
         }
         renderedOutcomes = rendered
         renderedValues = values

@@ -116,3 +116,31 @@ package enum Wording {
 func baseName(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
 }
+
+extension Wording {
+    /// A final state herd-style: `0:r0=1; x=2;`. `values` may be a prefix of the program's
+    /// observed locations (LKMM leaves the filter's own out).
+    package static func finalState(_ values: [Int64], of program: Program) -> String {
+        var parts: [String] = []
+        for (i, o) in program.observed.enumerated() where i < values.count {
+            let name: String
+            switch o {
+            case .register(_, _, let n): name = n
+            case .memory(_, let n, _): name = n
+            }
+            parts.append("\(name)=\(value(values[i], of: program))")
+        }
+        return parts.joined(separator: "; ") + (parts.isEmpty ? "" : ";")
+    }
+
+    /// An observed value: the integer, or the name of the global (plus offset) it is the address of.
+    package static func value(_ v: Int64, of program: Program) -> String {
+        let o = Address.object(v)
+        if v > 0, o >= 1, o <= program.globals.count {
+            let g = program.globals[o - 1]
+            let off = Address.offset(v)
+            return off == 0 ? g.name : "\(g.name)+\(off)"
+        }
+        return String(v)
+    }
+}
