@@ -233,8 +233,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         @inline(__always) func laxPair(_ a: Access, _ b: Access) -> Bool {
             a.location == b.location && lax(a) && lax(b)
         }
-        func dependent(_ a: Access, _ b: Access) -> Bool {
-            if a.conflicts(with: b) { return true }
+        @inline(__always) func dependent(_ a: Access, _ b: Access) -> Bool {
+            // Most candidates are other cells of the same object, which never conflict: that is
+            // told here, as `conflicts` (another module's) is a call.
+            let otherCells = a.location >= 0 && b.location >= 0 && a.location != b.location && !a.wholeObject && !b.wholeObject
+            if !otherCells && a.conflicts(with: b) { return true }
             guard hasInvariant, a.write, b.write, a.location > 0, b.location > 0 else { return false }
             return observedObjects.contains(Address.object(a.location)) && observedObjects.contains(Address.object(b.location))
         }

@@ -273,16 +273,20 @@ extension Array {
     @inline(__always)
     mutating func overwrite(with other: UnsafeBufferPointer<Element>) {
         let n = other.count
-        if count == n {
-            guard n > 0 else { return }
-            withUnsafeMutableBufferPointer { to in to.baseAddress!.update(from: other.baseAddress!, count: n) }
-        } else {
-            removeAll(keepingCapacity: true)
+        // The elements both have are written over; the rest is dropped or appended (a stack
+        // that is a few values deeper or shallower: `removeAll` and a whole `append` cost more).
+        var common = count
+        if count > n {
+            if count - n <= 4 { while count > n { removeLast() } } else { removeLast(count - n) }
+            common = n
+        } else if count < n {
             // Room for what another state at this depth may hold (a thread that is still running
             // where this one had finished, an object more).
             if capacity < n { reserveCapacity(n + n / 2 + 16) }
-            append(contentsOf: other)
+            append(contentsOf: UnsafeBufferPointer(rebasing: other[count...]))
         }
+        guard common > 0 else { return }
+        withUnsafeMutableBufferPointer { to in to.baseAddress!.update(from: other.baseAddress!, count: common) }
     }
 }
 
