@@ -154,7 +154,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         let n = root.threads.count
         @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
         var stack: [Node] = [Node(enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
-        var states: [State] = [root]          // states[k]: node k's
+        var states: [State] = [root]          // states[k]: node k's (and spares below the path: `StatePool`)
         var events: [Event] = []
         // clocks[i * n + u]: how many events of thread u happen before event i (inclusive).
         var clocks: [Int32] = []
@@ -484,7 +484,6 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             let todo = stack[k].backtrack & ~stack[k].done & ~stack[k].sleep
             if todo == 0 {
                 stack.removeLast()
-                pool.recycle(states.removeLast())
                 while let last = pending.last, last.depth >= k, k > 0 { pending.removeLast() }
                 if k > 0 { popEvent() }
                 continue
@@ -521,7 +520,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 }
                 laxClock[t] += 1
             }
-            var child = states.withUnsafeBufferPointer { pool.copy(of: $0.baseAddress! + k) }
+            var child = pool.child(of: k, in: &states)
             schedule.append(t)
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them). Data races do
@@ -562,7 +561,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
                 popEvent()
-                pool.recycle(child)
+                pool.give(consume child, at: k + 1, in: &states)
                 sinceClock += 1
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
@@ -581,7 +580,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 sleepBlocked += 1
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
-                pool.recycle(child)
+                pool.give(consume child, at: k + 1, in: &states)
                 if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
@@ -593,7 +592,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 first = 1 << UInt64(follow.first!)
             }
             stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
-            states.append(consume child)
+            pool.give(consume child, at: k + 1, in: &states)
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked

@@ -119,6 +119,7 @@ package final class Machine: Sendable {
         swap(&th, &s.threads[t])
         body(self, &s, &th)
         swap(&th, &s.threads[t])
+        s.steppedThreads |= 1 << UInt64(t)
     }
 
     /// Cells all the objects of one state may have together (128 MB of values): beyond, an

@@ -202,6 +202,10 @@ package struct State: Sendable {
     package var loop: LoopWatch? = nil
     /// The CPUs of an unfair lap (`LoopWatch`): they cannot run until another CPU has taken a step.
     package var yielding: UInt64 = 0
+    /// The threads whose stacks (`values`, `frames`) the machine changed since this was last
+    /// cleared (bit i: thread i): dpor's state pool copies only those stacks when it refills a
+    /// state from its parent (`StatePool`). Not part of the state's value: `assign` leaves it.
+    package var steppedThreads: UInt64 = 0
 
     package var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
 
@@ -212,14 +216,22 @@ package struct State: Sendable {
     /// hold, without allocating once the buffers are big enough and this state's own. dpor keeps one state per depth
     /// and refills it for every step (`StatePool`), so a step neither allocates nor retains.
     /// Every stored property is copied here (`StateTests.testAssignCopiesEveryField` lists them).
-    package mutating func assign(_ other: UnsafePointer<State>) {
+    /// `stacksDiffer`: the threads whose stacks may differ from `other`'s (the others' are known
+    /// to be equal, and are left alone).
+    package mutating func assign(_ other: UnsafePointer<State>, stacksDiffer: UInt64 = ~0) {
         other.pointee.cells.withUnsafeBufferPointer { cells.overwrite(with: $0) }
         other.pointee.objects.withUnsafeBufferPointer { objects.overwrite(with: $0) }
         // A buffer shared with another state is copied once here (written in place, it becomes
         // this state's own), so states refilled this way never share one.
-        if threads.count != other.pointee.threads.count { threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count) }
+        var differ = stacksDiffer
+        if threads.count != other.pointee.threads.count {
+            threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count)
+            differ = ~0
+        }
         other.pointee.threads.withUnsafeBufferPointer { src in
-            for i in threads.indices { threads[i].assign(src.baseAddress! + i) }
+            threads.withUnsafeMutableBufferPointer { to in
+                for i in 0..<to.count { to[i].assign(src.baseAddress! + i, stacks: (differ >> UInt64(i)) & 1 == 1) }
+            }
         }
         if hasViolation || other.pointee.hasViolation { violation = other.pointee.violation }
         pruned = other.pointee.pruned
@@ -243,12 +255,15 @@ package struct State: Sendable {
 }
 
 extension ThreadState {
-    /// This thread's state made a copy of `other` in its own buffers (see `State.assign`).
-    package mutating func assign(_ other: UnsafePointer<ThreadState>) {
+    /// This thread's state made a copy of `other` in its own buffers (see `State.assign`);
+    /// `stacks: false` leaves `values` and `frames` alone (the caller knows they are equal).
+    package mutating func assign(_ other: UnsafePointer<ThreadState>, stacks: Bool = true) {
         pc = other.pointee.pc
         status = other.pointee.status
-        other.pointee.values.withUnsafeBufferPointer { values.overwrite(with: $0) }
-        other.pointee.frames.withUnsafeBufferPointer { frames.overwrite(with: $0) }
+        if stacks {
+            other.pointee.values.withUnsafeBufferPointer { values.overwrite(with: $0) }
+            other.pointee.frames.withUnsafeBufferPointer { frames.overwrite(with: $0) }
+        }
         phase = other.pointee.phase
         irqOff = other.pointee.irqOff
         rcuDepth = other.pointee.rcuDepth
