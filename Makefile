@@ -21,10 +21,11 @@ run: release
 
 # Every unit and end-to-end test (front end, machine, explorer incl. the DPOR-vs-DFS property
 # test, CLI goldens, the kernel litmus corpus verdicts), then the catalogue gate: every race in
-# every configuration against its expectations (JUnit report in .build/catalogue.xml).
+# every configuration against its expectations, and the benchmark races of Tests/Bench against theirs
+# (JUnit report in .build/catalogue.xml).
 test: release
 	$(SWIFT) test --disable-swift-testing
-	$(BIN) check races/ --jobs 2 --junit .build/catalogue.xml
+	$(BIN) check races/ Tests/Bench/nfault-pte-alloc.litmus --jobs 2 --junit .build/catalogue.xml
 
 # The slow half of the bounds regression suite (Tests/FaultlineCLITests/BoundsTests.swift): --timeout
 # for every strategy with --jobs 1 and 2, the macro and include bombs; make test runs the fast half.
