@@ -259,21 +259,16 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // A wait on e's cell that blocks before e cannot run before e (every write of that
                 // cell in notdep(e) conflicts with e, so happens after it): reversing this race
                 // would only end sleep-blocked. Reverse it with the step that closed the wait (a
-                // lock's acquisition by its holder) instead; none on the path: nothing to reverse.
-                // Under lock-aware reduction the held-back reversals need every race of a lax
-                // pair as found (a property test lost a final state otherwise): there an
-                // unlock/lock race is only taken back to the holder's acquisition.
-                if laxLocks {
-                    if laxPair(events[i].access, a), events[i].access.lockOp == Access.release,
-                       let k = acquisition(of: a.location, by: events[i].thread, before: i) { i = k }
-                } else if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: states[i]) {
+                // lock's acquisition by its holder: for a lax lock, a held-back reversal)
+                // instead; none on the path: nothing to reverse.
+                if events[i].access.conflicts(with: a), machine.pendingWaitBlocks(current, p, memory: states[i]) {
                     guard let j = closingEvent(i, p, a, current) else { continue }
                     i = j
                 }
                 // Likewise the end of a grace period (or a callback's) that still waited for e's
                 // thread before e, its exit: the order of its start and that section's entry is
                 // another race, reversed where it is found.
-                if !laxLocks, a.location < 0, events[i].access.conflicts(with: a),
+                if a.location < 0, events[i].access.conflicts(with: a),
                    machine.pendingWaitHolds(current, p, for: events[i].thread, in: states[i]) { continue }
                 let isLax = laxPair(events[i].access, a)
                 let (initials, pick) = reversal(i, p)
@@ -286,8 +281,12 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         }
         /// For p's pending wait `a`, blocked on the memory before event `i`: the latest event up to
         /// `i` on its object before which the wait would pass (the step that closed it), if
-        /// another thread's on the path made it.
+        /// another thread's on the path made it and it does not happen before p's own last step
+        /// (then p cannot run before it: the race that ordered them is reversed where it was
+        /// found). Nil for a virtual location (an RCU callback waiting for its `call_rcu`: the
+        /// queue was empty, nothing but that call can fill it).
         func closingEvent(_ i: Int, _ p: Int, _ a: Access, _ current: State) -> Int? {
+            guard a.location >= 0 else { return nil }
             let list = objectEvents[bucket(a.location)]
             var x = list.count - 1
             while x >= 0 {
@@ -295,7 +294,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 x -= 1
                 if j > i { continue }
                 if !machine.pendingWaitBlocks(current, p, memory: states[j]) {
-                    return events[j].thread != p && events[j].access.conflicts(with: a) ? j : nil
+                    let q = events[j].thread
+                    guard q != p, events[j].access.conflicts(with: a), clocks[j * n + q] > lastClock[p * n + q] else { return nil }
+                    return j
                 }
             }
             return nil
@@ -342,7 +343,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         func addBacktrack(_ i: Int, _ pick: UInt64, reversing p: Int, end: Int) {
             let fresh = pick & ~stack[i].backtrack
             stack[i].backtrack |= pick
-            guard !laxLocks, fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
+            guard fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
             stack[i].inserted.append(wakeupSequence(i, p, first: lowest(pick), end: end))
         }
         /// The wakeup sequence that reverses the race of event `i` (thread e) with `p`'s step after
@@ -385,9 +386,12 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if races.contains(Int32(i)) { return }
                 // The usual case: e lies in a section of a lax lock that p took after it. Then p's
                 // section must come first: reverse p with that section's acquisition, directly.
+                // If p sleeps there (that order was explored from an earlier state), what orders
+                // e before p is another thread's section in between, held back: make those too.
                 if let k = sectionReversal(i, p) {
                     let (_, pick) = reversal(k, p)
                     addBacktrack(k, pick, reversing: p, end: events.count)
+                    if (stack[k].sleep >> UInt64(p)) & 1 == 1 { earliest = min(earliest, i) }
                 } else { earliest = min(earliest, i) }
             }
             guard earliest != Int.max else { return }
@@ -423,17 +427,6 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     }
                 }
                 k -= 1
-            }
-            return nil
-        }
-        /// The event at which `holder` took the lock at `location` last before event `i`.
-        func acquisition(of location: Int64, by holder: Int, before i: Int) -> Int? {
-            let list = objectEvents[bucket(location)]
-            var x = list.count - 1
-            while x >= 0 {
-                let k = Int(list[x])
-                if k < i, events[k].thread == holder, events[k].access.location == location, events[k].access.lockOp == Access.acquire { return k }
-                x -= 1
             }
             return nil
         }

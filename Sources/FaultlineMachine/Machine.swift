@@ -199,12 +199,14 @@ package final class Machine: Sendable {
     }
 
     /// Whether thread `t`, parked in `s` at a wait that memory alone decides, would block on the
-    /// cells of `memory` (an earlier state of the same path). Partial-order reduction asks it: a
-    /// race whose reversal puts such a wait before the step that let it pass cannot be reversed.
+    /// cells of `memory` (an earlier state of the same path; for the RCU callback thread, on its
+    /// queue there being empty). Partial-order reduction asks it: a race whose reversal puts such
+    /// a wait before the step that let it pass cannot be reversed.
     package func pendingWaitBlocks(_ s: State, _ t: Int, memory: State) -> Bool {
         s.threads.withUnsafeBufferPointer { threads in
             let th = threads.baseAddress! + t
             guard th.pointee.status == .running, case .sync(let op) = code[th.pointee.function][Int(th.pointee.pc)] else { return false }
+            if op == .rcuCallback { return memory.rcuCallbacks.isEmpty }
             return waitBlocks(op, th, memory: memory)
         }
     }
