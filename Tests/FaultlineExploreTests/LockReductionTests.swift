@@ -103,7 +103,7 @@ final class LockReductionTests: XCTestCase {
         XCTAssertEqual(compared, count, "generated programs small enough for bfs (\(skipped) skipped)")
         XCTAssertLessThan(reduced, strict, "lock reduction explores fewer executions")
         XCTAssertGreaterThan(racing, count / 10, "programs with data races")
-        print("lock reduction: \(reduced) executions (\(blocked) sleep-blocked), without it \(strict), over \(compared) programs of seed \(seed) (\(racing) with data races)")
+        print("lock reduction: \(reduced) executions (\(blocked) sleep-blocked), without it \(strict), over \(compared) programs of seed 0x\(String(seed, radix: 16)) (\(racing) with data races)")
     }
 
     /// Generated program 644 of seed 0x10CC5 (as the generator stood in session 5). The state
