@@ -182,6 +182,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var laxClockStack: [Int32] = []
         var laxPendingClock = [Int32](repeating: 0, count: n)
         var deferred: [DeferredReversal] = []
+        var sleptSections: [Int] = []         // (acquisition, access) pairs (`releaseLockOrderedReversals`)
 
         func pushEvent(_ e: Event, clock: [Int32], laxClock: [Int32]) {
             let idx = Int32(events.count)
@@ -387,26 +388,31 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // The usual case: e lies in a section of a lax lock that p took after it. Then p's
                 // section must come first: reverse p with that section's acquisition, directly.
                 // If p sleeps there (that order was explored from an earlier state), what orders
-                // e before p is another thread's section in between, held back: make those too.
+                // e before p is another thread's section of that lock after e's, held back at
+                // that acquisition: make those too (generated program 644).
                 if let k = sectionReversal(i, p) {
                     let (_, pick) = reversal(k, p)
                     addBacktrack(k, pick, reversing: p, end: events.count)
-                    if (stack[k].sleep >> UInt64(p)) & 1 == 1 { earliest = min(earliest, i) }
+                    if (stack[k].sleep >> UInt64(p)) & 1 == 1 { sleptSections.append(k); sleptSections.append(i) }
                 } else { earliest = min(earliest, i) }
             }
-            guard earliest != Int.max else { return }
+            guard earliest != Int.max || !sleptSections.isEmpty else { return }
             var k = deferred.count - 1
             while k >= 0 {
                 let d = deferred[k]
                 // The acquisition the reversal is about: d.thread's next operation of the lock.
                 var j = d.node + 1
                 while j < events.count, !(events[j].thread == d.thread && events[j].access.location == d.location) { j += 1 }
-                if j > earliest {
+                var slept = false
+                var x = 0
+                while x < sleptSections.count { if sleptSections[x] == d.node && j > sleptSections[x + 1] { slept = true }; x += 2 }
+                if j > earliest || slept {
                     if d.initials & stack[d.node].backtrack == 0 { addBacktrack(d.node, d.pick, reversing: d.thread, end: d.depth) }
                     deferred.remove(at: k)
                 }
                 k -= 1
             }
+            sleptSections.removeAll(keepingCapacity: true)
         }
         /// For event `i` (thread q) ordered before p's pending step only through lax lock
         /// operations: the acquisition of a lax lock q holds at `i` that p took afterwards, if any.
