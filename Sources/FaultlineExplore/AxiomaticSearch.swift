@@ -25,6 +25,9 @@ import FaultlineMachine
 package struct AxiomaticSearch: Strategy {
     package var name: String { "axiomatic" }
     package init() {}
+    /// Whether each candidate first tries a greedy interleaving (`Interleaver`) before the exact
+    /// grace-period check; false runs the exact check alone (the tests compare the two).
+    var witnessFirst = true
 
     enum Kind: UInt8 { case read, write, enter, exit, gpStart, gpEnd }
 
@@ -172,6 +175,13 @@ package struct AxiomaticSearch: Strategy {
 
     /// The search over thread paths already computed by `paths` (nil: out of scope).
     func explore(_ ctx: ExplorationContext, options: ExplorationOptions, paths: [[Path]]?) -> ExplorationResult {
+        var witnesses = 0
+        return explore(ctx, options: options, paths: paths, witnesses: &witnesses)
+    }
+
+    /// The same, counting in `witnesses` the candidates the greedy interleaving showed consistent
+    /// (the others were decided by the exact check).
+    func explore(_ ctx: ExplorationContext, options: ExplorationOptions, paths: [[Path]]?, witnesses: inout Int) -> ExplorationResult {
         var options = options
         let budget = options.runBudget()
         let start = monotonicSeconds()
@@ -197,23 +207,31 @@ package struct AxiomaticSearch: Strategy {
         let initial = addresses.map { a in AxiomaticSearch.cellIndex(root, a).map { root.cells[$0] } ?? 0 }
         let cellOf = addresses.map { AxiomaticSearch.cellIndex(root, $0) ?? -1 }
         let frameCells = AxiomaticSearch.frameCells(root, threads: n)
+        let observer = Observer(ctx, root: root, paths: all, cellOf: cellOf, frameCells: frameCells)
+        var observed = [Int64](repeating: 0, count: ctx.machine.program.observed.count)
         var choice = [Int](repeating: 0, count: n)
         var candidates = 0
         var stopped: StopReason? = nil
         var solver = CandidateSolver(locations: addresses.count, initial: initial)
+        solver.witnessFirst = witnessFirst
         // Every combination of thread paths, in index order.
         combos: while true {
-            solver.load((0..<n).map { all[$0][choice[$0]].events })
+            solver.load(all, choice)
             solver.enumerate(budget: budget) { final in
                 candidates += 1
-                var s = root
-                for t in 0..<n {
-                    let ps = all[t][choice[t]].state
-                    s.threads[t] = ps.threads[t]
-                    for c in frameCells[t] { s.cells[c] = ps.cells[c] }
+                if let observer {
+                    observer.values(choice, final, into: &observed)
+                    builder.add(.outcome(observed), schedule: [])
+                } else {
+                    var s = root
+                    for t in 0..<n {
+                        let ps = all[t][choice[t]].state
+                        s.threads[t] = ps.threads[t]
+                        for c in frameCells[t] { s.cells[c] = ps.cells[c] }
+                    }
+                    for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
+                    if let term = ctx.terminal(s, mask: 0) { builder.add(term, schedule: []) }
                 }
-                for (k, v) in final.enumerated() where cellOf[k] >= 0 { s.cells[cellOf[k]] = v }
-                if let term = ctx.terminal(s, mask: 0) { builder.add(term, schedule: []) }
                 if candidates >= AxiomaticSearch.maxCandidates { stopped = .maxExecutions; return false }
                 if let r = budget.finishedExecution(builder.result) { stopped = r; return false }
                 return true
@@ -229,8 +247,78 @@ package struct AxiomaticSearch: Strategy {
             }
             if t < 0 { break }
         }
+        witnesses += solver.witnesses
         if let stopped { builder.stop(stopped) }
         return builder.finish(elapsed: monotonicSeconds() - start)
+    }
+
+    /// The observed final values of a candidate, read straight from the chosen paths' states and
+    /// the candidate's final location values, without building the combined state: for the
+    /// programs where that state could only end as an outcome (no violation or prune in the
+    /// root, every thread finished on every path, no heap or page object a leak check could
+    /// report, every frame-homed register in its own thread's frame and in no shared location).
+    /// Each value is where the combined state would have it: a shared location's final value,
+    /// else a frame cell from its thread's path, else the initial value.
+    struct Observer {
+        enum Source {
+            case constant(Int64)
+            /// The candidate's final value of the location with this dense index.
+            case location(Int)
+            /// A value that depends on thread `thread`'s path only: `perPath[path]`.
+            case path(thread: Int, perPath: [Int64])
+        }
+        let sources: [Source]
+
+        init?(_ ctx: ExplorationContext, root: State, paths: [[Path]], cellOf: [Int], frameCells: [[Int]]) {
+            let machine = ctx.machine
+            guard root.violation == nil, !root.pruned, !ctx.checker.hasInvariant, machine.program.finalFunction == nil else { return nil }
+            guard !root.objects.contains(where: { $0.origin == .heap || $0.origin == .page }) else { return nil }
+            let n = paths.count
+            for t in 0..<n { for p in paths[t] where p.state.violation != nil || p.state.pruned || p.state.threads[t].status != .finished { return nil } }
+            var slotOfCell: [Int: Int] = [:]
+            for (k, c) in cellOf.enumerated() where c >= 0 { slotOfCell[c] = k }
+            var ownerOfCell: [Int: Int] = [:]
+            for t in 0..<n { for c in frameCells[t] { ownerOfCell[c] = t } }
+            var sources: [Source] = []
+            for o in machine.program.observed {
+                switch o {
+                case .register(let t, let home, _):
+                    guard let home else { sources.append(.constant(0)); continue }
+                    guard t >= 0 && t < n else { return nil }
+                    if case .frame(let off) = home {
+                        // In the thread's own frame and no shared location: the path's value.
+                        for p in paths[t] {
+                            let th = p.state.threads[t]
+                            guard let f0 = th.frames.first else { continue }
+                            let f = machine.program.functions[Int(f0.function)]
+                            let a = th.values[Int(f0.base) + Int(f.frameSlot)]
+                            let c = Int(root.objects[Address.object(a)].base) + off
+                            guard ownerOfCell[c] == t, slotOfCell[c] == nil else { return nil }
+                        }
+                    }
+                    sources.append(.path(thread: t, perPath: paths[t].map { machine.registerValue($0.state, thread: t, home: home) }))
+                case .memory(let a, _, _):
+                    let ob = Address.object(a), off = Address.offset(a)
+                    guard a > 0, ob < root.objects.count, off < Int(root.objects[ob].size) else { sources.append(.constant(0)); continue }
+                    let c = Int(root.objects[ob].base) + off
+                    if let k = slotOfCell[c] { sources.append(.location(k)) }
+                    else if let t = ownerOfCell[c] { sources.append(.path(thread: t, perPath: paths[t].map { $0.state.cells[c] })) }
+                    else { sources.append(.constant(root.cells[c])) }
+                }
+            }
+            self.sources = sources
+        }
+
+        /// The observed values of the candidate with paths `choice` and final location values `final`.
+        func values(_ choice: [Int], _ final: [Int64], into out: inout [Int64]) {
+            for (i, s) in sources.enumerated() {
+                switch s {
+                case .constant(let v): out[i] = v
+                case .location(let k): out[i] = final[k]
+                case .path(let t, let perPath): out[i] = perPath[choice[t]]
+                }
+            }
+        }
     }
 }
 
@@ -239,24 +327,60 @@ package struct AxiomaticSearch: Strategy {
 /// dictionaries: locations are dense indices).
 struct CandidateSolver {
     typealias Event = AxiomaticSearch.Event
+    typealias GracePeriod = (thread: Int, domain: Int64, start: Int, end: Int)
+    typealias Section = (thread: Int, domain: Int64, enter: Int, exit: Int)
+    typealias Pair = (gs: Int, ge: Int, enter: Int, exit: Int)
     let locations: Int
     let initial: [Int64]
+    /// Whether a candidate first tries `Interleaver`'s greedy witness (see `AxiomaticSearch.witnessFirst`).
+    var witnessFirst = true
+    /// Candidates the greedy interleaving showed consistent.
+    var witnesses = 0
     var events: [(thread: Int, event: Event)] = []
     var firstOfThread: [Int] = []
     /// Reused by every candidate (its adjacency lists keep their capacity).
     var graph = OrderGraph(count: 0)
+    var interleaver = Interleaver()
+    // The rest is per combination, kept here only so that every buffer keeps its capacity.
+    /// Per location: its writes (event indices, so by thread then program order).
+    var writes: [[Int]] = []
+    /// The reads (event indices) and their possible sources, `sources[sourceStart[k]..<sourceStart[k + 1]]`
+    /// for read k (-1: the initial value).
+    var readIndex: [Int] = []
+    var sourceStart: [Int] = []
+    var sources: [Int] = []
+    /// The locations written more than once, and per such location the sequence of its writing
+    /// threads in the current coherence order (and the first such sequence).
+    var multi: [Int] = []
+    var coThreads: [[Int]] = []
+    var firstLabels: [[Int]] = []
+    var placed: [Int] = []
+    var poEdges: [(Int, Int)] = []
+    var gps: [GracePeriod] = []
+    var sections: [Section] = []
+    var pairs: [Pair] = []
+    var open: [(domain: Int64, index: Int64, depth: Int, at: Int)] = []
+    var rf: [Int] = []
+    /// Per location: its writes in coherence order.
+    var order: [[Int]] = []
+    var position: [Int] = []
+    var final: [Int64] = []
 
     init(locations: Int, initial: [Int64]) {
         self.locations = locations
         self.initial = initial
+        writes = [[Int]](repeating: [], count: locations)
+        order = writes
+        final = initial
     }
 
-    mutating func load(_ paths: [[Event]]) {
+    /// Loads the combination `choice` (a path index per thread) of `paths`.
+    mutating func load(_ paths: [[AxiomaticSearch.Path]], _ choice: [Int]) {
         events.removeAll(keepingCapacity: true)
         firstOfThread.removeAll(keepingCapacity: true)
-        for (t, p) in paths.enumerated() {
+        for t in 0..<choice.count {
             firstOfThread.append(events.count)
-            for e in p { events.append((t, e)) }
+            for e in paths[t][choice[t]].events { events.append((t, e)) }
         }
         firstOfThread.append(events.count)
     }
@@ -267,37 +391,46 @@ struct CandidateSolver {
     mutating func enumerate(budget: SearchBudget, _ body: ([Int64]) -> Bool) {
         let m = events.count
         let words = max(1, (m + 63) / 64)
-        var writes = [[Int]](repeating: [], count: locations)
+        for l in 0..<locations { writes[l].removeAll(keepingCapacity: true) }
         for i in 0..<m where events[i].event.kind == .write { writes[Int(events[i].event.slot)].append(i) }
-        var reads: [(index: Int, sources: [Int])] = []
+        readIndex.removeAll(keepingCapacity: true)
+        sourceStart.removeAll(keepingCapacity: true)
+        sources.removeAll(keepingCapacity: true)
         for i in 0..<m where events[i].event.kind == .read {
             let e = events[i].event
-            var src: [Int] = []
-            if initial[Int(e.slot)] == e.value { src.append(-1) }
-            for w in writes[Int(e.slot)] where events[w].event.value == e.value { src.append(w) }
-            if src.isEmpty { return }        // nothing writes that value here in this combination
-            reads.append((i, src))
+            sourceStart.append(sources.count)
+            if initial[Int(e.slot)] == e.value { sources.append(-1) }
+            for w in writes[Int(e.slot)] where events[w].event.value == e.value { sources.append(w) }
+            if sources.count == sourceStart[sourceStart.count - 1] { return }   // nothing writes that value here in this combination
+            readIndex.append(i)
         }
+        sourceStart.append(sources.count)
+        let reads = readIndex.count
         // Coherence orders of the locations written more than once (each keeps program order):
         // one at a time, as the sequence of the writing threads (each thread's writes in program
         // order), stepped in lexicographic order — never all of them at once (11 threads writing
         // one location have 11! orders).
-        let multi = (0..<locations).filter { writes[$0].count > 1 }
-        var coThreads: [[Int]] = multi.map { l in writes[l].map { events[$0].thread } }   // sorted: events are by thread
-        let firstLabels = coThreads
+        multi.removeAll(keepingCapacity: true)
+        for l in 0..<locations where writes[l].count > 1 { multi.append(l) }
+        while coThreads.count < multi.count { coThreads.append([]) }
+        for (k, l) in multi.enumerated() {
+            coThreads[k].removeAll(keepingCapacity: true)
+            for w in writes[l] { coThreads[k].append(events[w].thread) }   // sorted: events are by thread
+        }
+        firstLabels = coThreads
         // Program order: the edges every candidate has.
-        var poEdges: [(Int, Int)] = []
+        poEdges.removeAll(keepingCapacity: true)
         for t in 0..<(firstOfThread.count - 1) {
             let lo = firstOfThread[t], hi = firstOfThread[t + 1]
             if hi - lo > 1 { for i in lo..<(hi - 1) { poEdges.append((i, i + 1)) } }
         }
         // Grace periods and outermost read-side sections, per domain (0: RCU; else an srcu_struct).
-        var gps: [(thread: Int, domain: Int64, start: Int, end: Int)] = []
-        var sections: [(thread: Int, domain: Int64, enter: Int, exit: Int)] = []
+        gps.removeAll(keepingCapacity: true)
+        sections.removeAll(keepingCapacity: true)
         for t in 0..<(firstOfThread.count - 1) {
             // RCU (value 0) nests: its outermost section counts. SRCU sections (value: index + 1)
             // are matched by index, as the machine ends them.
-            var open: [(domain: Int64, index: Int64, depth: Int, at: Int)] = []
+            open.removeAll(keepingCapacity: true)
             for i in firstOfThread[t]..<firstOfThread[t + 1] {
                 let e = events[i].event
                 switch e.kind {
@@ -315,47 +448,56 @@ struct CandidateSolver {
                 }
             }
         }
-        var pairs: [(gs: Int, ge: Int, enter: Int, exit: Int)] = []
+        pairs.removeAll(keepingCapacity: true)
         for g in gps { for s in sections where s.thread != g.thread && s.domain == g.domain { pairs.append((g.start, g.end, s.enter, s.exit)) } }
+        let greedy = witnessFirst && !pairs.isEmpty
+        if greedy { interleaver.load(events: m, gps: gps, sections: sections) }
 
-        var rf = [Int](repeating: 0, count: reads.count)
-        var order = writes              // per location: its writes in coherence order
-        var position = [Int](repeating: 0, count: m)
-        var final = initial
+        rf.removeAll(keepingCapacity: true)
+        rf.append(contentsOf: repeatElement(0, count: reads))
+        for l in 0..<locations { order[l].removeAll(keepingCapacity: true); order[l].append(contentsOf: writes[l]) }
+        if position.count < m { position = [Int](repeating: 0, count: m) }
         if graph.successors.count != m { graph = OrderGraph(count: m) }
         var considered = 0
         while true {
             considered += 1
             if considered & 255 == 0, budget.exhausted() != nil { return }
-            for (k, l) in multi.enumerated() { order[l] = CandidateSolver.coherenceOrder(coThreads[k], writes[l], events) }
+            for (k, l) in multi.enumerated() { CandidateSolver.coherenceOrder(coThreads[k], writes[l], events, into: &order[l], placed: &placed) }
             graph.reset(poEdges)
             for l in 0..<locations where !order[l].isEmpty {
                 let o = order[l]
                 for (p, w) in o.enumerated() { position[w] = p }
                 if o.count > 1 { for p in 0..<(o.count - 1) { graph.edge(o[p], o[p + 1]) } }
             }
-            for (k, rd) in reads.enumerated() {
-                let w = rd.sources[rf[k]]
-                let o = order[Int(events[rd.index].event.slot)]
-                if w >= 0 { graph.edge(w, rd.index) }
+            for k in 0..<reads {
+                let r = readIndex[k]
+                let w = sources[sourceStart[k] + rf[k]]
+                let l = Int(events[r].event.slot)
+                if w >= 0 { graph.edge(w, r) }
                 // From-reads: the read comes before every write after its source in coherence.
                 let after = w >= 0 ? position[w] + 1 : 0
-                if after < o.count { for p in after..<o.count { graph.edge(rd.index, o[p]) } }
+                let count = order[l].count
+                if after < count { for p in after..<count { graph.edge(r, order[l][p]) } }
             }
-            var consistent = graph.acyclic()
-            if consistent && !pairs.isEmpty {
-                var r = graph.closure(words: words)
-                consistent = CandidateSolver.rcu(&r, pairs, 0)
+            // A greedy interleaving that meets every constraint is a witness of consistency; when
+            // it finds none, the exact check decides.
+            var consistent = greedy && interleaver.schedule(graph)
+            if consistent { witnesses += 1 } else {
+                consistent = graph.acyclic()
+                if consistent && !pairs.isEmpty {
+                    var r = graph.closure(words: words)
+                    consistent = CandidateSolver.rcu(&r, pairs, 0)
+                }
             }
             if consistent {
                 for l in 0..<locations { final[l] = order[l].last.map { events[$0].event.value } ?? initial[l] }
                 if !body(final) { return }
             }
             // Next choice (reads-from fastest, then coherence).
-            var k = reads.count - 1
-            while k >= 0 { rf[k] += 1; if rf[k] < reads[k].sources.count { break }; rf[k] = 0; k -= 1 }
+            var k = reads - 1
+            while k >= 0 { rf[k] += 1; if rf[k] < sourceStart[k + 1] - sourceStart[k] { break }; rf[k] = 0; k -= 1 }
             if k >= 0 { continue }
-            var j = coThreads.count - 1
+            var j = multi.count - 1
             while j >= 0 {
                 if CandidateSolver.nextPermutation(&coThreads[j]) { break }
                 coThreads[j] = firstLabels[j]
@@ -388,11 +530,12 @@ struct CandidateSolver {
     }
 
     /// The writes of one location (`writes`, by event index, so by thread then program order) in
-    /// the coherence order whose sequence of writing threads is `threads`.
-    static func coherenceOrder(_ threads: [Int], _ writes: [Int], _ events: [(thread: Int, event: Event)]) -> [Int] {
-        var placed = [Int](repeating: 0, count: (threads.max() ?? 0) + 1)   // per thread: its writes placed so far
-        var out: [Int] = []
-        out.reserveCapacity(writes.count)
+    /// the coherence order whose sequence of writing threads is `threads`, into `out`
+    /// (`placed`: scratch).
+    static func coherenceOrder(_ threads: [Int], _ writes: [Int], _ events: [(thread: Int, event: Event)], into out: inout [Int], placed: inout [Int]) {
+        placed.removeAll(keepingCapacity: true)
+        placed.append(contentsOf: repeatElement(0, count: (threads.max() ?? 0) + 1))   // per thread: its writes placed so far
+        out.removeAll(keepingCapacity: true)
         for t in threads {
             let k = placed[t]
             placed[t] = k + 1
@@ -402,7 +545,6 @@ struct CandidateSolver {
                 seen += 1
             }
         }
-        return out
     }
 
     /// The next arrangement of a multiset in lexicographic order (false, unchanged, after the last).
@@ -416,6 +558,156 @@ struct CandidateSolver {
         a.swapAt(i, j)
         a[(i + 1)...].reverse()
         return true
+    }
+}
+
+/// A greedy search for one interleaving of a candidate that respects its order (po ∪ rf ∪ co ∪ fr)
+/// and every grace period (it ends only once every read-side section of another thread that was
+/// open at its start has exited). One found is a witness that the candidate is consistent, without
+/// the transitive closure and the backtracking over (grace period, section) pairs of the exact
+/// check; on the corpus's grace-period cycles it finds one for every consistent candidate.
+///
+/// An event that is ready runs at once when running it earlier cannot make a valid interleaving
+/// invalid: reads, writes, nested entries, exits, grace-period starts (fewer sections are open at
+/// an earlier start) and grace-period ends whose blockers have exited. Only the entries of
+/// outermost sections are choices (an early entry may block a grace period that starts later): the
+/// first ready one whose section can run through to its exit without waiting for another thread is
+/// taken, else the first ready one. Failing proves nothing: the caller then runs the exact check,
+/// so no verdict depends on this heuristic.
+struct Interleaver {
+    var count = 0
+    /// Per event: the outermost section it enters or exits, the grace period it starts or ends (-1: none).
+    var entryOf: [Int32] = []
+    var exitOf: [Int32] = []
+    var startOf: [Int32] = []
+    var endOf: [Int32] = []
+    var sectionEnter: [Int] = []
+    var sectionExit: [Int] = []
+    var gpEnd: [Int] = []
+    /// The (grace period, section of another thread, same domain) pairs, grouped by grace period
+    /// (`gpPairStart`), and per section the indices of its pairs (`sectionPairs`, grouped by `sectionPairStart`).
+    var pairSection: [Int32] = []
+    var pairGP: [Int32] = []
+    var gpPairStart: [Int] = []
+    var sectionPairs: [Int32] = []
+    var sectionPairStart: [Int] = []
+    // Per candidate.
+    var indegree: [Int32] = []
+    var done: [Bool] = []
+    /// Per grace period: how many sections that were open at its start are still open; whether its
+    /// end is ready but waits for them. Per pair: whether the section was open at the start.
+    var blockers: [Int32] = []
+    var waiting: [Bool] = []
+    var blocking: [Bool] = []
+    var ready: [Int] = []
+    var entries: [Int] = []
+
+    /// Loads one combination's grace periods and outermost sections (event indices < `events`).
+    mutating func load(events m: Int, gps: [CandidateSolver.GracePeriod], sections: [CandidateSolver.Section]) {
+        count = m
+        entryOf = [Int32](repeating: -1, count: m)
+        exitOf = entryOf; startOf = entryOf; endOf = entryOf
+        sectionEnter.removeAll(keepingCapacity: true)
+        sectionExit.removeAll(keepingCapacity: true)
+        for (s, sec) in sections.enumerated() {
+            entryOf[sec.enter] = Int32(s); exitOf[sec.exit] = Int32(s)
+            sectionEnter.append(sec.enter); sectionExit.append(sec.exit)
+        }
+        gpEnd.removeAll(keepingCapacity: true)
+        pairSection.removeAll(keepingCapacity: true)
+        pairGP.removeAll(keepingCapacity: true)
+        gpPairStart.removeAll(keepingCapacity: true)
+        for (g, gp) in gps.enumerated() {
+            startOf[gp.start] = Int32(g); endOf[gp.end] = Int32(g)
+            gpEnd.append(gp.end)
+            gpPairStart.append(pairSection.count)
+            for (s, sec) in sections.enumerated() where sec.thread != gp.thread && sec.domain == gp.domain {
+                pairSection.append(Int32(s)); pairGP.append(Int32(g))
+            }
+        }
+        gpPairStart.append(pairSection.count)
+        sectionPairStart.removeAll(keepingCapacity: true)
+        sectionPairStart.append(contentsOf: repeatElement(0, count: sections.count + 1))
+        for s in pairSection { sectionPairStart[Int(s) + 1] += 1 }
+        for s in 0..<sections.count { sectionPairStart[s + 1] += sectionPairStart[s] }
+        sectionPairs.removeAll(keepingCapacity: true)
+        sectionPairs.append(contentsOf: repeatElement(0, count: pairSection.count))
+        var fill = Array(sectionPairStart.dropLast())
+        for (p, s) in pairSection.enumerated() { sectionPairs[fill[Int(s)]] = Int32(p); fill[Int(s)] += 1 }
+        blockers = [Int32](repeating: 0, count: gps.count)
+        waiting = [Bool](repeating: false, count: gps.count)
+        blocking = [Bool](repeating: false, count: pairSection.count)
+        indegree = [Int32](repeating: 0, count: m)
+        done = [Bool](repeating: false, count: m)
+    }
+
+    /// Whether a greedy interleaving of the candidate `graph` meets every grace period.
+    mutating func schedule(_ graph: OrderGraph) -> Bool {
+        for i in 0..<count { indegree[i] = 0; done[i] = false }
+        for s in graph.successors { for b in s { indegree[b] += 1 } }
+        for g in blockers.indices { blockers[g] = 0; waiting[g] = false }
+        for p in blocking.indices { blocking[p] = false }
+        ready.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        for i in 0..<count where indegree[i] == 0 { became(i) }
+        var ran = 0
+        while true {
+            while let e = ready.popLast() { run(e, graph); ran += 1 }
+            if ran == count { return true }
+            if entries.isEmpty { return false }
+            var pick = 0
+            for k in entries.indices where runsThrough(entries[k], graph) { pick = k; break }
+            let e = entries.remove(at: pick)
+            run(e, graph); ran += 1
+        }
+    }
+
+    /// Event `i` has no predecessor left: a choice, waiting for its blockers, or ready to run.
+    @inline(__always) mutating func became(_ i: Int) {
+        if entryOf[i] >= 0 { entries.append(i) }
+        else if endOf[i] >= 0 && blockers[Int(endOf[i])] > 0 { waiting[Int(endOf[i])] = true }
+        else { ready.append(i) }
+    }
+
+    mutating func run(_ e: Int, _ graph: OrderGraph) {
+        done[e] = true
+        if startOf[e] >= 0 {
+            let g = Int(startOf[e])
+            for p in gpPairStart[g]..<gpPairStart[g + 1] {
+                let s = Int(pairSection[p])
+                if done[sectionEnter[s]] && !done[sectionExit[s]] { blocking[p] = true; blockers[g] += 1 }
+            }
+        }
+        if exitOf[e] >= 0 {
+            let s = Int(exitOf[e])
+            for q in sectionPairStart[s]..<sectionPairStart[s + 1] {
+                let p = Int(sectionPairs[q])
+                guard blocking[p] else { continue }
+                blocking[p] = false
+                let g = Int(pairGP[p])
+                blockers[g] -= 1
+                if blockers[g] == 0 && waiting[g] { waiting[g] = false; ready.append(gpEnd[g]) }
+            }
+        }
+        for b in graph.successors[e] {
+            indegree[b] -= 1
+            if indegree[b] == 0 { became(b) }
+        }
+    }
+
+    /// Whether the section entered at `e` (ready) can run to its exit with no event of another
+    /// thread first (and no grace-period end inside it).
+    mutating func runsThrough(_ e: Int, _ graph: OrderGraph) -> Bool {
+        let exit = sectionExit[Int(entryOf[e])]
+        var i = e
+        var through = true
+        while i <= exit {
+            if (i != e && indegree[i] != 0) || endOf[i] >= 0 { through = false; break }
+            for b in graph.successors[i] { indegree[b] -= 1 }
+            i += 1
+        }
+        for j in e..<i { for b in graph.successors[j] { indegree[b] += 1 } }
+        return through
     }
 }
 

@@ -112,4 +112,106 @@ final class AxiomaticTests: XCTestCase {
         XCTAssertEqual(r.outcomes.count, r.executions)
         XCTAssertGreaterThan(r.outcomes.count, 10_000)
     }
+    /// The shape of the corpus's `auto/C-RW-G+RW-R+…` cycles: thread i reads x_i and writes
+    /// x_(i+1), around a grace period (`G`) or inside a read-side section (`R`). Under SC only the
+    /// all-ones state (a reads-from cycle) is impossible: 2^n − 1 states, one execution each.
+    static func cycle(_ shape: String) -> String {
+        let n = shape.count
+        var src = "C cycle\n{}\n"
+        for (i, c) in shape.enumerated() {
+            let a = "x\(i)", b = "x\((i + 1) % n)"
+            let body = c == "G" ? "int r1 = READ_ONCE(*\(a)); synchronize_rcu(); WRITE_ONCE(*\(b), 1);"
+                                : "rcu_read_lock(); int r1 = READ_ONCE(*\(a)); WRITE_ONCE(*\(b), 1); rcu_read_unlock();"
+            src += "P\(i)(int *\(a), int *\(b)) { \(body) }\n"
+        }
+        return src + "exists (" + (0..<n).map { "\($0):r1=1" }.joined(separator: " /\\ ") + ")\n"
+    }
+
+    /// The axiomatic search's result and how many candidates the greedy interleaving showed consistent.
+    func explore(_ src: String, witnessFirst: Bool) throws -> (ExplorationResult, witnesses: Int) {
+        let ctx = ExplorationContext(machine: Machine(program: try Frontend.load(text: src)))
+        var search = AxiomaticSearch()
+        search.witnessFirst = witnessFirst
+        var witnesses = 0
+        let r = search.explore(ctx, options: ExplorationOptions(), paths: AxiomaticSearch.paths(ctx), witnesses: &witnesses)
+        return (r, witnesses)
+    }
+
+    /// Counts checked against main's release build before the greedy witness existed
+    /// (`faultline explore F --model sc`): 4,095 for the 12-thread cycle, 192 for the 3-reader ring.
+    func testGracePeriodCyclesCountExactly() throws {
+        let (r, witnesses) = try explore(AxiomaticTests.cycle("GGRRRRGRRGRR"), witnessFirst: true)
+        XCTAssertTrue(r.complete)
+        XCTAssertEqual(r.executions, 4_095)
+        XCTAssertEqual(r.outcomes.count, 4_095)
+        XCTAssertEqual(r.outcomes.first?.0, [Int64](repeating: 0, count: 12))
+        XCTAssertEqual(r.outcomes.first?.1, 1)
+        XCTAssertEqual(r.verdict(hasClaim: true), .never)
+        // The greedy interleaving is a witness for every consistent candidate: only the
+        // inconsistent all-ones one reaches the exact check.
+        XCTAssertEqual(witnesses, 4_095)
+        for witnessFirst in [true, false] {
+            let (ring, _) = try explore(AxiomaticTests.ring(readers: 3), witnessFirst: witnessFirst)
+            XCTAssertTrue(ring.complete)
+            XCTAssertEqual(ring.executions, 192, "witnessFirst: \(witnessFirst)")
+            XCTAssertEqual(ring.outcomes.count, 192, "witnessFirst: \(witnessFirst)")
+            XCTAssertEqual(ring.verdict(hasClaim: true), .never)
+        }
+    }
+
+    /// Loop-free programs of 3–5 threads full of read-side sections and grace periods (RCU and
+    /// SRCU), where the greedy witness has choices to get wrong; at most 8 accesses in all, so
+    /// the exact search alone stays quick.
+    static func generateGracePeriods(_ g: inout SplitMix64) -> String {
+        let locs = ["x", "y", "z"]
+        let threads = 3 + g.below(3)
+        var accesses = 0
+        var body: [String] = []
+        for t in 0..<threads {
+            var lines: [String] = []
+            var r = 0
+            func access() -> String {
+                accesses += 1
+                let l = locs[g.below(locs.count)]
+                if g.below(2) == 0 { return "WRITE_ONCE(*\(l), 1);" }
+                r += 1
+                return "r\(r - 1) = READ_ONCE(*\(l));"
+            }
+            for _ in 0..<(1 + g.below(2)) where accesses < 8 {
+                switch g.below(6) {
+                case 0, 1: lines.append("rcu_read_lock(); " + access() + " " + access() + " rcu_read_unlock();")
+                case 2: lines.append(access() + " synchronize_rcu(); " + access())
+                case 3: lines.append("{ int i = srcu_read_lock(s); " + access() + " srcu_read_unlock(s, i); }")
+                case 4: lines.append("synchronize_srcu(s); " + access())
+                default: lines.append(access())
+                }
+            }
+            let decls = (0..<max(r, 1)).map { "int r\($0) = 0;" }.joined(separator: " ")
+            body.append("P\(t)(int *x, int *y, int *z, struct srcu_struct *s) {\n  \(decls)\n  " + lines.joined(separator: "\n  ") + "\n}")
+        }
+        return "C generated\n{}\n" + body.joined(separator: "\n") + "\nexists (0:r0=1 \\/ x=1)\n"
+    }
+
+    /// The greedy witness only ever skips the exact check: with it and without it, every program
+    /// has the same executions, final states and counts.
+    func testWitnessFirstAgreesWithTheExactSearch() throws {
+        var g = SplitMix64(seed: 0x1EA7)
+        var executions = 0, witnesses = 0
+        for i in 0..<200 {
+            let src = AxiomaticTests.generateGracePeriods(&g)
+            let (a, w) = try explore(src, witnessFirst: true)
+            let (b, none) = try explore(src, witnessFirst: false)
+            XCTAssertEqual(none, 0)
+            executions += a.executions; witnesses += w
+            XCTAssertTrue(a.complete && b.complete, "program \(i):\n\(src)")
+            if a.executions != b.executions || a.outcomes.map(\.0) != b.outcomes.map(\.0) || a.outcomes.map(\.1) != b.outcomes.map(\.1) {
+                return XCTFail("program \(i): \(a.executions) executions witness-first, \(b.executions) exact only:\n\(src)")
+            }
+        }
+        // Both ways were taken: most executions had a greedy witness; the others were decided by
+        // the exact check (no grace period against a section of another thread, or no witness).
+        XCTAssertGreaterThan(witnesses * 2, executions)
+        XCTAssertLessThan(witnesses, executions)
+        print("\(witnesses) of \(executions) executions had a greedy witness")
+    }
 }
