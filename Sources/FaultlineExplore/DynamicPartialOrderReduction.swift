@@ -471,11 +471,13 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var estimate = TreeSizeEstimate()
         var clock = [Int32](repeating: 0, count: n)
         var laxClock = [Int32](repeating: 0, count: n)
-        var pool = StatePool()
+        var pool = StatePool(blockShift: machine.cellBlockShift)
+        var child = State.blank()             // the state being stepped (`StatePool`)
         /// The vector clocks of the path's first `steps` steps, when the path starts at the initial
         /// state (a subtree's prefix has none): canonical schedules read happens-before off them.
+        let fromRoot = start.prefix.isEmpty   // (`start` read in the closure would be copied, state and all)
         func pathClocks(_ steps: Int) -> ArraySlice<Int32>? {
-            start.prefix.isEmpty && steps <= events.count ? clocks[0..<(steps * n)] : nil
+            fromRoot && steps <= events.count ? clocks[0..<(steps * n)] : nil
         }
 
         search: while !stack.isEmpty {
@@ -519,7 +521,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 }
                 laxClock[t] += 1
             }
-            var child = pool.child(of: k, in: &states)
+            pool.child(of: k, in: &states, into: &child)
             schedule.append(t)
             // A thread that violates is halted and the others go on, so that races with their
             // later steps are still seen (a truncated execution would hide them). Data races do
@@ -560,7 +562,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                     observed.append(CanonicalSchedule.linearize(threads: events.map(\.thread), clocks: laxLocks ? laxClocks : clocks, threads: n, causalOnly: false))
                 }
                 popEvent()
-                pool.give(consume child, at: k + 1, in: &states)
+                pool.give(&child, at: k + 1, in: &states)
                 sinceClock += 1
                 if let r = budget.finishedExecution(builder.result) { builder.stop(r); break search }
                 if sinceClock >= 256 {
@@ -579,7 +581,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 sleepBlocked += 1
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
-                pool.give(consume child, at: k + 1, in: &states)
+                pool.give(&child, at: k + 1, in: &states)
                 if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
@@ -591,7 +593,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 first = 1 << UInt64(follow.first!)
             }
             stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
-            pool.give(consume child, at: k + 1, in: &states)
+            pool.give(&child, at: k + 1, in: &states)
         }
         builder.result.steps += steps
         builder.result.sleepBlocked += sleepBlocked

@@ -138,6 +138,8 @@ extension Machine {
         guard var r = s.race else { return }
         s.race = nil
         defer { s.race = r }
+        // Every shadow word a step changes is of the cell at `ev.address` (`cellIndex` below).
+        if let c = cellIndex(s, ev.address) { s.writtenBlocks |= cellBlock(c) }
         let n = r.n
         r.clocks[t * n + t] &+= 1
         func waited(_ body: (Int) -> Void) { for (u, snap) in snapshot.enumerated() where snap >= 0 { body(u) } }

@@ -22,12 +22,20 @@ package final class Machine: Sendable {
     /// Whether executions keep happens-before clocks and report data races (`DataRace.swift`):
     /// only when some thread code makes a plain access, so marked-only programs pay nothing.
     package let checksDataRaces: Bool
+    /// Cells come in 64 blocks of `1 << cellBlockShift` (the last one takes every cell past the
+    /// others), sized so the globals fill about three quarters: the machine marks the blocks a
+    /// state's cells or data-race shadow change in (`State.writtenBlocks`), so that dpor's pool
+    /// refills only those.
+    package let cellBlockShift: Int
 
     package init(program: Program, maxSteps: Int = 2_000, maxLocalInstructions: Int = 200_000, dataRaceCheck: Bool = true) {
         self.program = program
         self.checksDataRaces = dataRaceCheck && Machine.needsRaceCheck(program)
         self.maxSteps = Int32(clamping: maxSteps)
         self.maxLocalInstructions = maxLocalInstructions
+        var shift = 0
+        while 48 << shift < program.globalCells.reduce(0, { $0 + $1.count }) { shift += 1 }
+        self.cellBlockShift = shift
         self.code = program.functions.map(\.code)
         self.locations = program.functions.map(\.locations)
         var layouts: [FrameLayout] = [], inFrame: [(Int, Int)] = []
@@ -78,8 +86,21 @@ package final class Machine: Sendable {
         case .frame(let off):
             let f = program.functions[Int(th.frames[0].function)]
             let a = th.values[Int(th.frames[0].base) + Int(f.frameSlot)]
-            s.cells[Int(s.objects[Address.object(a)].base) + off] = v
+            let c = Int(s.objects[Address.object(a)].base) + off
+            s.cells[c] = v
+            s.writtenBlocks |= cellBlock(c)
         }
+    }
+
+    /// The block (`cellBlockShift`) of cell `c`, as a bit of `State.writtenBlocks`.
+    @inline(__always)
+    package func cellBlock(_ c: Int) -> UInt64 { 1 << UInt64(min(63, c >> cellBlockShift)) }
+
+    /// The blocks of the cells `first..<end` (not empty).
+    @inline(__always)
+    func cellBlocks(_ first: Int, _ end: Int) -> UInt64 {
+        let lo = min(63, first >> cellBlockShift), hi = min(63, (end - 1) >> cellBlockShift)
+        return (~0 >> UInt64(63 - hi)) & (~0 << UInt64(lo))
     }
 
     /// The final value of a thread's register (0 if the thread never declared it).
@@ -138,6 +159,7 @@ package final class Machine: Sendable {
         let id = s.objects.count
         s.objects.append(ObjectMeta(base: Int32(s.cells.count), size: Int32(size), kind: kind, origin: origin, freed: false,
                                     owner: Int16(owner), allocLocation: location, freeLocation: -1, freeThread: -1))
+        s.writtenBlocks |= cellBlocks(s.cells.count, s.cells.count + size)
         s.cells.append(contentsOf: repeatElement(0, count: size))
         if s.race != nil { s.race!.shadow.append(contentsOf: repeatElement(0, count: size * s.race!.stride)) }
         return Address.make(object: id, offset: 0)
@@ -496,6 +518,8 @@ package final class Machine: Sendable {
                                     thread: t, location: loc)
             return nil
         }
+        // Every write of a cell goes through here: a step that may write it marks its block.
+        if access != .read { s.writtenBlocks |= cellBlock(Int(m.base) + off) }
         return Int(m.base) + off
     }
 }

@@ -206,6 +206,10 @@ package struct State: Sendable {
     /// cleared (bit i: thread i): dpor's state pool copies only those stacks when it refills a
     /// state from its parent (`StatePool`). Not part of the state's value: `assign` leaves it.
     package var steppedThreads: UInt64 = 0
+    /// The blocks of cells (`Machine.cellBlockShift`) whose value or data-race shadow the machine
+    /// changed since this was last cleared, allocated cells included: the pool copies only those
+    /// (and any difference in length). Not part of the state's value either.
+    package var writtenBlocks: UInt64 = 0
 
     package var allFinished: Bool { threads.allSatisfy { $0.status == .finished } }
 
@@ -218,9 +222,16 @@ package struct State: Sendable {
     /// Every stored property is copied here (`StateTests.testAssignCopiesEveryField` lists them).
     /// `stacksDiffer`: the threads whose stacks may differ from `other`'s (the others' are known
     /// to be equal, and are left alone).
-    package mutating func assign(_ other: UnsafePointer<State>, stacksDiffer: UInt64 = ~0) {
-        other.pointee.cells.withUnsafeBufferPointer { cells.overwrite(with: $0) }
-        other.pointee.objects.withUnsafeBufferPointer { objects.overwrite(with: $0) }
+    /// `cellsDiffer`: likewise the blocks of cells (of `1 << blockShift` cells each) whose values
+    /// or shadow may differ. Returns the blocks whose cells it added or dropped (a difference in
+    /// length), which a state assigned from this one must then copy.
+    @discardableResult
+    package mutating func assign(_ other: UnsafePointer<State>, stacksDiffer: UInt64 = ~0, cellsDiffer: UInt64 = ~0, blockShift: Int = 0) -> UInt64 {
+        var blocks = cellsDiffer
+        // The source's arrays are read through their addresses (`Array.elements`): reading one
+        // through the pointer as a value would retain its buffer for the copy.
+        let resized = cells.overwrite(with: Array.elements(other.pointer(to: \.cells)!), blocks: blocks, blockLength: 1 << blockShift)
+        objects.overwrite(with: Array.elements(other.pointer(to: \.objects)!))
         // A buffer shared with another state is copied once here (written in place, it becomes
         // this state's own), so states refilled this way never share one.
         var differ = stacksDiffer
@@ -228,22 +239,23 @@ package struct State: Sendable {
             threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count)
             differ = ~0
         }
-        other.pointee.threads.withUnsafeBufferPointer { src in
-            threads.withUnsafeMutableBufferPointer { to in
-                for i in 0..<to.count { to[i].assign(src.baseAddress! + i, stacks: (differ >> UInt64(i)) & 1 == 1) }
-            }
+        let src = Array.elements(other.pointer(to: \.threads)!)
+        threads.withUnsafeMutableBufferPointer { to in
+            for i in 0..<to.count { to[i].assign(src.baseAddress! + i, stacks: (differ >> UInt64(i)) & 1 == 1) }
         }
         if hasViolation || other.pointee.hasViolation { violation = other.pointee.violation }
         pruned = other.pointee.pruned
         scheduleLength = other.pointee.scheduleLength
         // Optional fields are read through `?.` (binding the optional would copy, and retain, it all).
         if let n = other.pointee.race?.n {
-            if race?.n != n { race = RaceClocks(threads: n, cells: 0) }
-            other.pointee.race!.clocks.withUnsafeBufferPointer { race!.clocks.overwrite(with: $0) }
-            other.pointee.race!.shadow.withUnsafeBufferPointer { race!.shadow.overwrite(with: $0) }
+            if race?.n != n { race = RaceClocks(threads: n, cells: 0); blocks = ~0 }
+            let source = UnsafeMutablePointer(mutating: other)     // only read: the optional's payload has no key path
+            race!.clocks.overwrite(with: withUnsafePointer(to: &source.pointee.race!.clocks) { Array.elements($0) })
+            let stride = race!.stride
+            _ = race!.shadow.overwrite(with: withUnsafePointer(to: &source.pointee.race!.shadow) { Array.elements($0) }, blocks: blocks, blockLength: stride << blockShift)
         } else { race = nil }
-        if !dataRaces.isEmpty || !other.pointee.dataRaces.isEmpty { other.pointee.dataRaces.withUnsafeBufferPointer { dataRaces.overwrite(with: $0) } }
-        if !rcuCallbacks.isEmpty || !other.pointee.rcuCallbacks.isEmpty { other.pointee.rcuCallbacks.withUnsafeBufferPointer { rcuCallbacks.overwrite(with: $0) } }
+        if !dataRaces.isEmpty || !other.pointee.dataRaces.isEmpty { dataRaces.overwrite(with: Array.elements(other.pointer(to: \.dataRaces)!)) }
+        if !rcuCallbacks.isEmpty || !other.pointee.rcuCallbacks.isEmpty { rcuCallbacks.overwrite(with: Array.elements(other.pointer(to: \.rcuCallbacks)!)) }
         if let newest = other.pointee.loop?.newest {
             if loop == nil { loop = LoopWatch() }
             other.pointee.loop!.samples.withUnsafeBufferPointer { loop!.samples.overwrite(with: $0) }
@@ -251,6 +263,7 @@ package struct State: Sendable {
             loop!.steppers = other.pointee.loop!.steppers; loop!.enabled = other.pointee.loop!.enabled
         } else { loop = nil }
         yielding = other.pointee.yielding
+        return resized
     }
 }
 
@@ -261,16 +274,16 @@ extension ThreadState {
         pc = other.pointee.pc
         status = other.pointee.status
         if stacks {
-            other.pointee.values.withUnsafeBufferPointer { values.overwrite(with: $0) }
-            other.pointee.frames.withUnsafeBufferPointer { frames.overwrite(with: $0) }
+            values.overwrite(with: Array.elements(other.pointer(to: \.values)!))
+            frames.overwrite(with: Array.elements(other.pointer(to: \.frames)!))
         }
         phase = other.pointee.phase
         irqOff = other.pointee.irqOff
         rcuDepth = other.pointee.rcuDepth
         rcuExits = other.pointee.rcuExits
         irqEnables = other.pointee.irqEnables
-        if !waitSnapshot.isEmpty || !other.pointee.waitSnapshot.isEmpty { other.pointee.waitSnapshot.withUnsafeBufferPointer { waitSnapshot.overwrite(with: $0) } }
-        if !srcu.isEmpty || !other.pointee.srcu.isEmpty { other.pointee.srcu.withUnsafeBufferPointer { srcu.overwrite(with: $0) } }
+        if !waitSnapshot.isEmpty || !other.pointee.waitSnapshot.isEmpty { waitSnapshot.overwrite(with: Array.elements(other.pointer(to: \.waitSnapshot)!)) }
+        if !srcu.isEmpty || !other.pointee.srcu.isEmpty { srcu.overwrite(with: Array.elements(other.pointer(to: \.srcu)!)) }
         srcuEntered = other.pointee.srcuEntered
         steps = other.pointee.steps
         loopedBack = other.pointee.loopedBack
@@ -278,6 +291,14 @@ extension ThreadState {
 }
 
 extension Array {
+    /// The elements of the array at `array`, which the caller keeps alive and unchanged while it
+    /// uses them (a pooled state's: `State.assign`). `withUnsafeBufferPointer` on an array read
+    /// through a pointer retains its buffer for the call; reading its address only does not.
+    @inline(__always)
+    static func elements(_ array: UnsafePointer<[Element]>) -> UnsafeBufferPointer<Element> {
+        array.pointee.withUnsafeBufferPointer { $0 }
+    }
+
     /// Replaces the elements with `other`'s, in this array's buffer when it is unique and big enough.
     @inline(__always)
     mutating func overwrite(with other: [Element]) {
@@ -302,6 +323,51 @@ extension Array {
         }
         guard common > 0 else { return }
         withUnsafeMutableBufferPointer { to in to.baseAddress!.update(from: other.baseAddress!, count: common) }
+    }
+}
+
+extension Array {
+    /// `overwrite(with:)` that copies, of the elements both arrays have, only the 64 blocks of
+    /// `blockLength` elements in `blocks` (bit b: elements from b × `blockLength`; the last block
+    /// runs to the end): the caller knows the others are equal. Returns the blocks of the elements
+    /// it dropped or appended.
+    @inline(__always)
+    mutating func overwrite(with other: UnsafeBufferPointer<Element>, blocks: UInt64, blockLength: Int) -> UInt64 {
+        let old = count, n = other.count
+        guard blocks != ~0 else {
+            overwrite(with: other)
+            return old == n ? 0 : Array.blocks(Swift.min(old, n), Swift.max(old, n), blockLength)
+        }
+        let common = Swift.min(old, n)
+        if old > n {
+            if old - n <= 4 { while count > n { removeLast() } } else { removeLast(old - n) }
+        } else if old < n {
+            if capacity < n { reserveCapacity(n + n / 2 + 16) }
+            append(contentsOf: UnsafeBufferPointer(rebasing: other[old...]))
+        }
+        var m = blocks
+        if m != 0 && common > 0 {
+            withUnsafeMutableBufferPointer { to in
+                while m != 0 {
+                    // A run of neighbouring blocks is one copy.
+                    let first = m.trailingZeroBitCount
+                    let run = (~(m >> UInt64(first))).trailingZeroBitCount
+                    let lo = first * blockLength
+                    if lo >= common { break }
+                    let hi = first + run >= 64 ? common : Swift.min(common, (first + run) * blockLength)
+                    (to.baseAddress! + lo).update(from: other.baseAddress! + lo, count: hi - lo)
+                    m = first + run >= 64 ? 0 : m & (~0 << UInt64(first + run))
+                }
+            }
+        }
+        return old == n ? 0 : Array.blocks(common, Swift.max(old, n), blockLength)
+    }
+
+    /// The blocks of `blockLength` elements that elements `first..<end` (not empty) lie in.
+    @inline(__always)
+    static func blocks(_ first: Int, _ end: Int, _ blockLength: Int) -> UInt64 {
+        let lo = Swift.min(63, first / blockLength), hi = Swift.min(63, (end - 1) / blockLength)
+        return (~0 >> UInt64(63 - hi)) & (~0 << UInt64(lo))
     }
 }
 
