@@ -12,16 +12,25 @@ package struct Access: Sendable, Equatable {
     package var commutative = false
 
     /// For virtual locations: the threads involved (the thread of a read-side or IRQ operation;
-    /// the threads a waiting grace period or TLB shootdown still waits for).
+    /// the threads a waiting grace period or TLB shootdown still waits for). For bit operations
+    /// (wait_on_bit_lock; clear_bit and set_bit, fetch-and-not and fetch-or): the bits, as a
+    /// mask (a word holds other flags than its bit lock).
     package var threads: UInt64 = 0
 
-    /// What the step does to a spinlock or mutex, for lock-aware reduction: 0 nothing,
-    /// `acquire` (a blocking spin_lock/mutex_lock), `release` (an unlock by the holder),
-    /// `trylock` (an acquisition that may fail: its result reads the lock, so it is not lax).
+    /// What the step does to a lock, for lock-aware reduction: 0 nothing, `acquire` (a blocking
+    /// spin_lock/mutex_lock, down_read, down_write, wait_on_bit_lock), `release` (spin_unlock/
+    /// mutex_unlock and up_write by the holder; up_read and clear_bit, which the search keeps
+    /// only after the thread's own down_read or wait_on_bit_lock of that bit), `queue` (a
+    /// down_write that finds the rwsem taken: it registers as a waiter and takes nothing; never
+    /// lax, as readers that come later wait behind it), `trylock` (an acquisition that
+    /// may fail: its result reads the lock, so it is not lax), `downgrade` (downgrade_write: the
+    /// writer stays a reader, so the section goes on under other rules).
     package var lockOp: UInt8 = 0
     package static let acquire: UInt8 = 1
     package static let release: UInt8 = 2
     package static let trylock: UInt8 = 3
+    package static let queue: UInt8 = 4
+    package static let downgrade: UInt8 = 5
 
     /// Virtual locations. A thread's read-side and IRQ operations change only that thread's
     /// state, so they commute with each other. The start of a grace period (or TLB shootdown)
@@ -112,11 +121,28 @@ extension Machine {
         case .read: return Access(location: th.pointee.values[top], write: false, wholeObject: false)
         case .write: return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false)
         case .rmw(let op, _):
+            // A bit cleared may be a bit lock's release (lock-aware reduction keeps it one only
+            // after the thread's own wait_on_bit_lock of that bit).
+            if op == .fetchAndNot || op == .fetchOr {
+                return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false,
+                              threads: UInt64(bitPattern: th.pointee.values[top]), lockOp: op == .fetchAndNot ? Access.release : 0)
+            }
             return Access(location: th.pointee.values[top - ((op == .cmpxchg || op == .addUnless) ? 2 : 1)], write: true, wholeObject: false)
         case .sync(let op):
             switch op {
-            case .downRead, .upRead:
-                return Access(location: th.pointee.values[top], write: true, wholeObject: false, commutative: true)
+            case .downRead:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, commutative: true, lockOp: Access.acquire)
+            case .upRead:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, commutative: true, lockOp: Access.release)
+            case .downWrite:
+                // Phase 0 takes a free rwsem or queues behind its holders; phase 1 (a queued
+                // writer, enabled once the rwsem is free) takes it.
+                var op = Access.acquire
+                if th.pointee.phase == 0, let v = peek(s, th.pointee.values[top]), RWSem.readers(v) != 0 || RWSem.writer(v) != 0 { op = Access.queue }
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: op)
+            case .upWrite:
+                let holder = peek(s, th.pointee.values[top]).map { RWSem.writer($0) == Int64(t + 1) } ?? false
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: holder ? Access.release : 0)
             case .spinLock:
                 return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.acquire)
             case .spinUnlock:
@@ -124,8 +150,10 @@ extension Machine {
                 return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: holder ? Access.release : 0)
             case .spinTrylock:
                 return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.trylock)
-            case .downWrite, .upWrite, .downReadTrylock, .downWriteTrylock, .downgradeWrite:
-                return Access(location: th.pointee.values[top], write: true, wholeObject: false)
+            case .downReadTrylock, .downWriteTrylock:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.trylock)
+            case .downgradeWrite:
+                return Access(location: th.pointee.values[top], write: true, wholeObject: false, lockOp: Access.downgrade)
             case .spinIsLocked, .spinUnlockWait:
                 return Access(location: th.pointee.values[top], write: false, wholeObject: false)
             case .rcuReadLock: return Access(location: Access.rcuEnter, write: true, wholeObject: false, threads: 1 << UInt64(t))
@@ -145,7 +173,9 @@ extension Machine {
             case .synchronizeSRCU:
                 return Access(location: Access.srcuGracePeriod(th.pointee.values[top]), write: true, wholeObject: false)
             case .waitOnBit: return Access(location: th.pointee.values[top - 1], write: false, wholeObject: false)
-            case .waitOnBitLock: return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false)
+            case .waitOnBitLock:
+                return Access(location: th.pointee.values[top - 1], write: true, wholeObject: false,
+                              threads: 1 << UInt64(th.pointee.values[top] & 63), lockOp: Access.acquire)
             case .free, .freePage: return Access(location: th.pointee.values[top], write: true, wholeObject: true)
             case .callRCU: return Access(location: Access.callRCU, write: true, wholeObject: false, threads: 1 << UInt64(t))
             case .rcuCallback:

@@ -10,12 +10,16 @@ import FaultlineCheck
 /// leaks) — on generated lock-heavy programs (fixed seed; a failure prints the program) and on
 /// the N-fault benchmark race, where it must also reduce.
 final class LockReductionTests: XCTestCase {
-    /// Two to four threads of critical sections over two spinlocks, a mutex and an rwsem: sections
-    /// that conflict or not, unlocked accesses beside them, nesting (ABBA deadlocks), trylock,
-    /// spin_is_locked, a lock left held at the end, an unlock without a lock, rwsem read and
-    /// write sections (down_write_trylock, downgrade_write), waits inside sections (grace
-    /// periods), assertions inside and outside, and plain accesses in and out of sections (the
-    /// `data-race` check: their racing pairs must be bfs's too).
+    /// Two to four threads of critical sections over two spinlocks, a mutex and two rwsems:
+    /// sections that conflict or not, unlocked accesses beside them, nesting (ABBA deadlocks,
+    /// also between rwsems and spinlocks), trylock, spin_is_locked, a lock left held at the end,
+    /// an unlock without a lock, rwsem read and write sections (readers that write, so sharing
+    /// readers race; down_read_trylock, down_write_trylock, downgrade_write, a read section
+    /// taken twice), page locks (wait_on_bit_lock/clear_bit, test_and_set_bit as trylock, the
+    /// word's other bits, wait_on_bit; nested, under spinlocks and mmap_lock-like rwsems),
+    /// waits inside sections (grace periods), assertions inside and outside, and
+    /// plain accesses in and out of sections (the `data-race` check: their racing pairs must be
+    /// bfs's too).
     static func generate(_ g: inout SplitMix64) -> String {
         let locs = ["x", "y", "z", "w"]
         let locks = ["lk", "lk2", "mx"]
@@ -32,7 +36,9 @@ final class LockReductionTests: XCTestCase {
                 let k = locks[g.below(locks.count)], k2 = locks[g.below(locks.count)]
                 let lockFn = k == "mx" ? "mutex_lock" : "spin_lock", unlockFn = k == "mx" ? "mutex_unlock" : "spin_unlock"
                 let lockFn2 = k2 == "mx" ? "mutex_lock" : "spin_lock", unlockFn2 = k2 == "mx" ? "mutex_unlock" : "spin_unlock"
-                switch g.below(27) {
+                let sem = g.below(3) == 0 ? "sem2" : "sem"
+                let pg = g.below(3) == 0 ? "pg2" : "pg"
+                switch g.below(44) {
                 case 0, 1, 2: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), \(t + 1)); \(unlockFn)(\(k));")
                 case 3, 4: lines.append("\(lockFn)(\(k)); \(reg()) = READ_ONCE(*\(l)); \(unlockFn)(\(k));")
                 case 5: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), READ_ONCE(*\(l2)) + 1); \(unlockFn)(\(k));")
@@ -58,11 +64,33 @@ final class LockReductionTests: XCTestCase {
                 case 24: lines.append("*\(l) = \(t + 1);")
                 case 25: lines.append("\(lockFn)(\(k)); *\(l) = *\(l2) + 1; \(unlockFn)(\(k));")
                 case 26: lines.append("down_write(sem); \(reg()) = *\(l); up_write(sem);")
+                case 27: lines.append("down_read(\(sem)); WRITE_ONCE(*\(l), \(t + 1)); up_read(\(sem));")
+                case 28: lines.append("down_read(\(sem)); \(reg()) = READ_ONCE(*\(l)); WRITE_ONCE(*\(l2), \(t + 1)); up_read(\(sem));")
+                case 29: lines.append("down_write(\(sem)); WRITE_ONCE(*\(l), READ_ONCE(*\(l2)) + 1); up_write(\(sem));")
+                case 30: lines.append("down_read(sem); \(lockFn)(\(k)); WRITE_ONCE(*\(l), \(t + 1)); \(unlockFn)(\(k)); up_read(sem);")
+                case 31:   // rwsem nesting: ABBA between sem and sem2, or a spinlock held around an rwsem
+                    if g.below(2) == 0 { lines.append("down_write(\(sem)); down_read(\(sem == "sem" ? "sem2" : "sem")); WRITE_ONCE(*\(l), 1); up_read(\(sem == "sem" ? "sem2" : "sem")); up_write(\(sem));") }
+                    else { lines.append("\(lockFn)(\(k)); down_write(\(sem)); WRITE_ONCE(*\(l), 2); up_write(\(sem)); \(unlockFn)(\(k));") }
+                case 32: lines.append("if (down_read_trylock(\(sem))) { \(reg()) = READ_ONCE(*\(l)); up_read(\(sem)); }")
+                case 33: lines.append("down_read(sem); \(reg()) = *\(l); \(g.below(4) == 0 ? "down_read(sem); up_read(sem); " : "")up_read(sem);")
+                case 34: lines.append(g.below(3) == 0 ? "down_write(\(sem));" : "up_read(\(sem));")
+                case 35: lines.append("down_write(\(sem)); WRITE_ONCE(*\(l), \(t + 1)); up_write(\(sem)); down_read(\(sem)); \(reg()) = READ_ONCE(*\(l2)); up_read(\(sem));")
+                // Page locks (bit 0 of a flags word, as lock_page/unlock_page/trylock_page), the
+                // word's other bits beside them (bit 1, as PG_dirty).
+                case 36, 37: lines.append("wait_on_bit_lock(0, \(pg)); WRITE_ONCE(*\(l), \(t + 1)); clear_bit(0, \(pg));")
+                case 38: lines.append("wait_on_bit_lock(0, \(pg)); \(reg()) = READ_ONCE(*\(l)); \(g.below(2) == 0 ? "set_bit(1, \(pg)); " : "")clear_bit(0, \(pg));")
+                case 39: lines.append("if (!test_and_set_bit(0, \(pg))) { WRITE_ONCE(*\(l), \(t + 1)); clear_bit(0, \(pg)); }")
+                case 40: lines.append("wait_on_bit_lock(0, pg); \(lockFn)(\(k)); WRITE_ONCE(*\(l), READ_ONCE(*\(l2)) + 1); \(unlockFn)(\(k)); clear_bit(0, pg);")
+                case 41:   // page locks nested: ABBA between pg and pg2, or under a spinlock
+                    if g.below(2) == 0 { lines.append("wait_on_bit_lock(0, \(pg)); wait_on_bit_lock(0, \(pg == "pg" ? "pg2" : "pg")); WRITE_ONCE(*\(l), 1); clear_bit(0, \(pg == "pg" ? "pg2" : "pg")); clear_bit(0, \(pg));") }
+                    else { lines.append("\(lockFn)(\(k)); wait_on_bit_lock(0, \(pg)); WRITE_ONCE(*\(l), 2); clear_bit(0, \(pg)); \(unlockFn)(\(k));") }
+                case 42: lines.append(["wait_on_bit(0, \(pg));", "\(reg()) = test_bit(0, \(pg));", "clear_bit(1, \(pg));", "wait_on_bit_lock(0, \(pg));", "clear_bit(0, \(pg));"][g.below(5)])
+                case 43: lines.append("down_read(sem); wait_on_bit_lock(0, \(pg)); \(reg()) = READ_ONCE(*\(l)); clear_bit(0, \(pg)); up_read(sem);")
                 default: lines.append("\(lockFn)(\(k)); WRITE_ONCE(*\(l), \(t + 1)); \(reg()) = READ_ONCE(*\(l2)); \(unlockFn)(\(k));")
                 }
             }
             if g.below(5) == 0 { lines.append("BUG_ON(READ_ONCE(*x) == 2 && READ_ONCE(*y) == 1);") }
-            body.append("P\(t)(int *x, int *y, int *z, int *w, spinlock_t *lk, spinlock_t *lk2, struct mutex *mx, struct rw_semaphore *sem) {\n  "
+            body.append("P\(t)(int *x, int *y, int *z, int *w, spinlock_t *lk, spinlock_t *lk2, struct mutex *mx, struct rw_semaphore *sem, struct rw_semaphore *sem2, unsigned long *pg, unsigned long *pg2) {\n  "
                         + lines.joined(separator: "\n  ") + "\n}")
         }
         let cond = regs.isEmpty ? "x=1" : regs.map { "\($0)=0" }.joined(separator: " /\\ ")
@@ -93,7 +121,7 @@ final class LockReductionTests: XCTestCase {
             XCTAssertTrue(b.complete)
             reduced += b.executions; strict += c.executions; blocked += b.sleepBlocked
             let sa = Set(a.outcomes.map(\.0)), sb = Set(b.outcomes.map(\.0))
-            let pa = racingPairs(a), pb = racingPairs(b)
+            let pa = racingPairs(a, p), pb = racingPairs(b, p)
             racing += pa.isEmpty ? 0 : 1
             if sa != sb || a.violationKinds != b.violationKinds || a.verdict(hasClaim: true) != b.verdict(hasClaim: true) || pa != pb {
                 return XCTFail("program \(i) differs (bfs \(sa.count) states \(a.violationKinds.map(\.rawValue).sorted()) racing \(pa.map { "\($0[0])-\($0[1])" }.sorted()), "
@@ -169,8 +197,12 @@ final class LockReductionTests: XCTestCase {
         XCTAssertEqual(strict.outcomes.count, 3)
     }
 
-    /// The `data-race` pairs a search reports: the two accesses' locations, in either order.
-    func racingPairs(_ r: ExplorationResult) -> Set<[Int32]> {
-        Set(r.violations.filter { $0.violation.kind == .dataRace }.map { [$0.violation.location, $0.violation.otherLocation].sorted() })
+    /// The `data-race` pairs a search reports: the two accesses' source lines, in either order
+    /// (an execution reports one race per pair of lines: which two accesses of those lines it
+    /// names depends on the order they ran in).
+    func racingPairs(_ r: ExplorationResult, _ p: Program) -> Set<[Int]> {
+        Set(r.violations.filter { $0.violation.kind == .dataRace }.map {
+            [p.locations[Int($0.violation.location)].line, p.locations[Int($0.violation.otherLocation)].line].sorted()
+        })
     }
 }
