@@ -178,8 +178,9 @@ package enum CLI {
       --no-leak-check         do not report leaked objects at the end of an execution
       --no-shrink             show each violation's schedule as found, without reducing its
                               context switches first
-      --no-lock-reduction     dpor: order every two critical sections of one spinlock or mutex
-                              (by default only sections whose accesses conflict are reordered)
+      --no-lock-reduction     dpor: order every two critical sections of one spinlock, mutex,
+                              rwsem (writers) or page lock (by default only sections whose
+                              accesses conflict are reordered)
       --help                  Show this help
 
     A search that stops early says so: 'INCOMPLETE (reason)', verdicts 'never so far (incomplete:
