@@ -314,6 +314,7 @@ extension State {
         guard hasViolation, let v = violation, v.thread >= 0 else { return nil }
         violation = nil
         threads[v.thread].status = .finished
+        changedThreads |= 1 << UInt64(v.thread)
         return v
     }
 }

@@ -3,8 +3,8 @@ import FaultlineMachine
 /// One state per depth of a depth-first search, each refilled in place from the one above it
 /// (`State.assign`) instead of copying a state on write for every step: once the buffers are
 /// big enough a step allocates nothing and retains nothing (`AllocationTests`). A refill copies
-/// only what may differ between the two states (`differ`, `cellsDiffer`): the stacks of the
-/// threads that stepped in either since the last refill (`State.steppedThreads`), the blocks of
+/// only what may differ between the two states (`differ`, `cellsDiffer`): the threads either
+/// changed since the last refill (`State.changedThreads`), the blocks of
 /// cells either wrote (`State.writtenBlocks`, with their data-race shadow), and whatever a
 /// refill copied in turn.
 ///
@@ -13,7 +13,7 @@ import FaultlineMachine
 /// a node or not (a swap moves a state: no retain, no blank state made). States at depths up to
 /// the current one do not change while those below are in use.
 struct StatePool {
-    /// `differ[k]`: the threads whose stacks may differ between `states[k]` and `states[k + 1]`.
+    /// `differ[k]`: the threads whose state may differ between `states[k]` and `states[k + 1]`.
     private var differ: [UInt64] = []
     /// `cellsDiffer[k]`: the blocks of cells that may differ between them.
     private var cellsDiffer: [UInt64] = []
@@ -28,20 +28,20 @@ struct StatePool {
         if states.count == k + 1 { states.append(State.blank()) }
         while differ.count <= k + 1 { differ.append(~0); cellsDiffer.append(~0) }
         swap(&child, &states[k + 1])
-        let stacks = differ[k], cells = cellsDiffer[k]
+        let threads = differ[k], cells = cellsDiffer[k]
         differ[k] = 0; cellsDiffer[k] = 0
-        differ[k + 1] |= stacks
+        differ[k + 1] |= threads
         let shift = blockShift
-        let resized = states.withUnsafeBufferPointer { child.assign($0.baseAddress! + k, stacksDiffer: stacks, cellsDiffer: cells, blockShift: shift) }
+        let resized = states.withUnsafeBufferPointer { child.assign($0.baseAddress! + k, threadsDiffer: threads, cellsDiffer: cells, blockShift: shift) }
         cellsDiffer[k + 1] |= cells | resized
-        child.steppedThreads = 0
+        child.changedThreads = 0
         child.writtenBlocks = 0
     }
 
     /// Puts state `k` (made by `child(of: k - 1)`) back, noting what changed in it since.
     mutating func give(_ child: inout State, at k: Int, in states: inout [State]) {
-        differ[k - 1] |= child.steppedThreads
-        differ[k] |= child.steppedThreads
+        differ[k - 1] |= child.changedThreads
+        differ[k] |= child.changedThreads
         cellsDiffer[k - 1] |= child.writtenBlocks
         cellsDiffer[k] |= child.writtenBlocks
         swap(&child, &states[k])

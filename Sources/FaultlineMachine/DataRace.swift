@@ -90,6 +90,17 @@ package struct RaceClocks: Sendable {
     }
 }
 
+/// The modes the data-race check tells apart, by pattern: `==` on an enum of another module is a
+/// call through its protocol witness, and these are asked at every access.
+extension AccessMode {
+    var isPlain: Bool { if case .plain = self { return true } else { return false } }
+    var isUnchecked: Bool { if case .unchecked = self { return true } else { return false } }
+    var isExclusiveWriter: Bool { if case .exclusiveWriter = self { return true } else { return false } }
+    var isExclusiveAccess: Bool { if case .exclusiveAccess = self { return true } else { return false } }
+    var isRelease: Bool { if case .release = self { return true } else { return false } }
+    var isMB: Bool { if case .mb = self { return true } else { return false } }
+}
+
 /// How a step touches a cell, for the data-race check.
 struct RaceAccess {
     var write: Bool
@@ -145,18 +156,18 @@ extension Machine {
         func waited(_ body: (Int) -> Void) { for (u, snap) in snapshot.enumerated() where snap >= 0 { body(u) } }
         switch ev.instr {
         case .read(_, let m):
-            guard m != .unchecked, let c = cellIndex(s, ev.address) else { return }
-            access(&s, &r, t, c, ev, RaceAccess(write: false, plain: m == .plain, strict: m == .exclusiveWriter,
-                                                acquire: m != .plain && m != .exclusiveWriter, release: .nothing, rmw: false))
+            guard !m.isUnchecked, let c = cellIndex(s, ev.address) else { return }
+            access(&s, &r, t, c, ev, RaceAccess(write: false, plain: m.isPlain, strict: m.isExclusiveWriter,
+                                                acquire: !m.isPlain && !m.isExclusiveWriter, release: .nothing, rmw: false))
         case .write(_, let m):
-            guard m != .unchecked, let c = cellIndex(s, ev.address) else { return }
-            access(&s, &r, t, c, ev, RaceAccess(write: true, plain: m == .plain, strict: false, acquire: false,
-                                                release: m == .plain ? .nothing : m == .release ? .everything : .fence, rmw: false))
+            guard !m.isUnchecked, let c = cellIndex(s, ev.address) else { return }
+            access(&s, &r, t, c, ev, RaceAccess(write: true, plain: m.isPlain, strict: false, acquire: false,
+                                                release: m.isPlain ? .nothing : m.isRelease ? .everything : .fence, rmw: false))
         case .rmw(_, let m):
-            guard m != .unchecked, let c = cellIndex(s, ev.address) else { return }
-            let assertion = m == .exclusiveAccess
+            guard !m.isUnchecked, let c = cellIndex(s, ev.address) else { return }
+            let assertion = m.isExclusiveAccess
             access(&s, &r, t, c, ev, RaceAccess(write: true, plain: false, strict: assertion, acquire: !assertion,
-                                                release: m == .release || m == .mb ? .everything : .fence, rmw: !assertion))
+                                                release: m.isRelease || m.isMB ? .everything : .fence, rmw: !assertion))
         case .sync(let op):
             let me = t
             switch op {

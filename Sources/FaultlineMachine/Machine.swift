@@ -12,6 +12,11 @@ package final class Machine: Sendable {
     /// Local instructions one step may run before it counts as an endless local loop.
     package let maxLocalInstructions: Int
     let code: [[Instr]]
+    /// Every function's code one after the other, function f's from `codeStart[f]`: the
+    /// interpreter's loop reads an instruction with one index (`code[f][pc]` takes two, and the
+    /// running function from the thread's frames each time).
+    let flatCode: [Instr]
+    let codeStart: [Int]
     /// Per function, what entering and leaving it needs, apart from the `Function` (which holds
     /// arrays: reading one in a call would copy and retain them).
     let layouts: [FrameLayout]
@@ -37,6 +42,10 @@ package final class Machine: Sendable {
         while 48 << shift < program.globalCells.reduce(0, { $0 + $1.count }) { shift += 1 }
         self.cellBlockShift = shift
         self.code = program.functions.map(\.code)
+        var start: [Int] = [], total = 0
+        for f in program.functions { start.append(total); total += f.code.count }
+        self.codeStart = start
+        self.flatCode = program.functions.flatMap(\.code)
         self.locations = program.functions.map(\.locations)
         var layouts: [FrameLayout] = [], inFrame: [(Int, Int)] = []
         for f in program.functions {
@@ -140,7 +149,7 @@ package final class Machine: Sendable {
         swap(&th, &s.threads[t])
         body(self, &s, &th)
         swap(&th, &s.threads[t])
-        s.steppedThreads |= 1 << UInt64(t)
+        s.changedThreads |= 1 << UInt64(t)
     }
 
     /// Cells all the objects of one state may have together (128 MB of values): beyond, an
@@ -329,7 +338,8 @@ package final class Machine: Sendable {
         var looped = false
         withThread(&s, t) { m, s, th in
             if m.checksDataRaces {
-                let phase = th.phase, snapshot = th.waitSnapshot
+                // A grace period's snapshot is set only while it waits (phase 1): no copy otherwise.
+                let phase = th.phase, snapshot = phase == 1 ? th.waitSnapshot : []
                 ev = m.perform(&s, &th, t)
                 if !s.hasViolation { m.recordForRaces(&s, t, ev, phaseBefore: phase, snapshot: snapshot) }
             } else {
@@ -356,22 +366,28 @@ package final class Machine: Sendable {
     /// Accesses to the thread's own stack objects are local too.
     func park(_ s: inout State, _ th: inout ThreadState, _ t: Int) {
         var budget = maxLocalInstructions
+        var start = codeStart[th.function]      // the running function's code in `flatCode`
         while th.status == .running && !s.hasViolation {
-            let instr = code[th.function][Int(th.pc)]
-            if instr.isVisible {
+            let instr = flatCode[start + Int(th.pc)]
+            switch instr {
+            case .read, .write, .rmw, .sync:    // visible (`Instr.isVisible` is another module's: a call)
                 // The RCU callback thread sleeps (is finished) while nothing is queued.
                 if case .sync(.rcuCallback) = instr, s.rcuCallbacks.isEmpty { th.status = .finished; return }
                 if !ownStackAccess(s, th, t, instr) { return }
                 _ = perform(&s, &th, t)
-                continue
+            default:
+                budget -= 1
+                if budget < 0 {
+                    s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .localLoop, count: Int64(maxLocalInstructions)),
+                                            thread: t, location: locations[th.function][Int(th.pc)])
+                    return
+                }
+                local(&s, &th, t, instr)
+                switch instr {
+                case .call, .ret: start = codeStart[th.function]
+                default: break
+                }
             }
-            budget -= 1
-            if budget < 0 {
-                s.violation = Violation(kind: .stepBound, facts: ViolationFacts(cause: .localLoop, count: Int64(maxLocalInstructions)),
-                                        thread: t, location: locations[th.function][Int(th.pc)])
-                return
-            }
-            local(&s, &th, t, instr)
         }
     }
 
@@ -388,7 +404,9 @@ package final class Machine: Sendable {
         let o = Address.object(a)
         guard a > 0, o < s.objects.count else { return false }
         let m = s.objects[o]
-        return m.origin == .stack && Int(m.owner) == t && !m.freed
+        // A pattern, not `==` (another module's enum: its `==` is a protocol witness call).
+        guard case .stack = m.origin else { return false }
+        return Int(m.owner) == t && !m.freed
     }
 
     @inline(__always)
@@ -479,7 +497,10 @@ package final class Machine: Sendable {
         case .fence(let f):
             // A no-op under SC; for the data-race check, smp_wmb/smp_mb let the thread's later
             // WRITE_ONCEs publish what came before (message passing through a marked flag).
-            if (f == .wmb || f == .mb) && s.race != nil { s.race!.fence(thread: t) }
+            switch f {      // a pattern: `==` on another module's enum is a protocol witness call
+            case .wmb, .mb: if s.race != nil { s.race!.fence(thread: t) }
+            default: break
+            }
         case .read, .write, .rmw, .sync:
             break
         }

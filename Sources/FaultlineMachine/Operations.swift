@@ -11,7 +11,7 @@ extension Machine {
 
     /// Performs the visible instruction thread `t` is parked at.
     func perform(_ s: inout State, _ th: inout ThreadState, _ t: Int) -> StepEvent {
-        let instr = code[th.function][Int(th.pc)]
+        let instr = flatCode[codeStart[th.function] + Int(th.pc)]
         let loc = location(th)
         var ev = StepEvent(thread: t, location: loc, instr: instr, address: 0, value: 0, result: 0, registered: false)
         switch instr {
@@ -180,6 +180,7 @@ extension Machine {
                 th.srcu.remove(at: i)
             } else if let u = s.threads.indices.first(where: { $0 != t && s.threads[$0].srcu.contains { $0.domain == d && Int64($0.index) == index } }) {
                 s.threads[u].srcu.remove(at: s.threads[u].srcu.lastIndex { $0.domain == d && Int64($0.index) == index }!)
+                s.changedThreads |= 1 << UInt64(u)
             } else if let i = th.srcu.lastIndex(where: { $0.domain == d }) {
                 th.srcu.remove(at: i)
             } else {
@@ -217,7 +218,10 @@ extension Machine {
                 if o.status != .finished && inRCU(o) { snap[u] = o.rcuExits }
             }
             s.rcuCallbacks.append(RCUCallback(function: fn, head: head, snapshot: snap))
-            if let r = program.rcuCallbackThread, r != t, s.threads[r].status == .finished { s.threads[r].status = .running }
+            if let r = program.rcuCallbackThread, r != t, s.threads[r].status == .finished {
+                s.threads[r].status = .running
+                s.changedThreads |= 1 << UInt64(r)
+            }
         case .rcuCallback:
             let cb = s.rcuCallbacks.removeFirst()
             ev.address = cb.head; ev.value = Int64(cb.function)

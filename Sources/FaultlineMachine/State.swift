@@ -202,10 +202,11 @@ package struct State: Sendable {
     package var loop: LoopWatch? = nil
     /// The CPUs of an unfair lap (`LoopWatch`): they cannot run until another CPU has taken a step.
     package var yielding: UInt64 = 0
-    /// The threads whose stacks (`values`, `frames`) the machine changed since this was last
-    /// cleared (bit i: thread i): dpor's state pool copies only those stacks when it refills a
-    /// state from its parent (`StatePool`). Not part of the state's value: `assign` leaves it.
-    package var steppedThreads: UInt64 = 0
+    /// The threads changed since this was last cleared (bit i: thread i): the stepped ones, one
+    /// another's step woke or ended an SRCU section of, one halted (`haltViolatingThread`). dpor's
+    /// state pool copies only those threads when it refills a state from its parent
+    /// (`StatePool`). Not part of the state's value: `assign` leaves it.
+    package var changedThreads: UInt64 = 0
     /// The blocks of cells (`Machine.cellBlockShift`) whose value or data-race shadow the machine
     /// changed since this was last cleared, allocated cells included: the pool copies only those
     /// (and any difference in length). Not part of the state's value either.
@@ -220,13 +221,13 @@ package struct State: Sendable {
     /// hold, without allocating once the buffers are big enough and this state's own. dpor keeps one state per depth
     /// and refills it for every step (`StatePool`), so a step neither allocates nor retains.
     /// Every stored property is copied here (`StateTests.testAssignCopiesEveryField` lists them).
-    /// `stacksDiffer`: the threads whose stacks may differ from `other`'s (the others' are known
+    /// `threadsDiffer`: the threads whose state may differ from `other`'s (the others' are known
     /// to be equal, and are left alone).
     /// `cellsDiffer`: likewise the blocks of cells (of `1 << blockShift` cells each) whose values
     /// or shadow may differ. Returns the blocks whose cells it added or dropped (a difference in
     /// length), which a state assigned from this one must then copy.
     @discardableResult
-    package mutating func assign(_ other: UnsafePointer<State>, stacksDiffer: UInt64 = ~0, cellsDiffer: UInt64 = ~0, blockShift: Int = 0) -> UInt64 {
+    package mutating func assign(_ other: UnsafePointer<State>, threadsDiffer: UInt64 = ~0, cellsDiffer: UInt64 = ~0, blockShift: Int = 0) -> UInt64 {
         var blocks = cellsDiffer
         // The source's arrays are read through their addresses (`Array.elements`): reading one
         // through the pointer as a value would retain its buffer for the copy.
@@ -234,14 +235,14 @@ package struct State: Sendable {
         objects.overwrite(with: Array.elements(other.pointer(to: \.objects)!))
         // A buffer shared with another state is copied once here (written in place, it becomes
         // this state's own), so states refilled this way never share one.
-        var differ = stacksDiffer
+        var differ = threadsDiffer
         if threads.count != other.pointee.threads.count {
             threads = [ThreadState](repeating: ThreadState(pc: 0), count: other.pointee.threads.count)
             differ = ~0
         }
         let src = Array.elements(other.pointer(to: \.threads)!)
         threads.withUnsafeMutableBufferPointer { to in
-            for i in 0..<to.count { to[i].assign(src.baseAddress! + i, stacks: (differ >> UInt64(i)) & 1 == 1) }
+            for i in 0..<to.count where (differ >> UInt64(i)) & 1 == 1 { to[i].assign(src.baseAddress! + i) }
         }
         if hasViolation || other.pointee.hasViolation { violation = other.pointee.violation }
         pruned = other.pointee.pruned
@@ -268,15 +269,12 @@ package struct State: Sendable {
 }
 
 extension ThreadState {
-    /// This thread's state made a copy of `other` in its own buffers (see `State.assign`);
-    /// `stacks: false` leaves `values` and `frames` alone (the caller knows they are equal).
-    package mutating func assign(_ other: UnsafePointer<ThreadState>, stacks: Bool = true) {
+    /// This thread's state made a copy of `other` in its own buffers (see `State.assign`).
+    package mutating func assign(_ other: UnsafePointer<ThreadState>) {
         pc = other.pointee.pc
         status = other.pointee.status
-        if stacks {
-            values.overwrite(with: Array.elements(other.pointer(to: \.values)!))
-            frames.overwrite(with: Array.elements(other.pointer(to: \.frames)!))
-        }
+        values.overwrite(with: Array.elements(other.pointer(to: \.values)!))
+        frames.overwrite(with: Array.elements(other.pointer(to: \.frames)!))
         phase = other.pointee.phase
         irqOff = other.pointee.irqOff
         rcuDepth = other.pointee.rcuDepth

@@ -3,8 +3,8 @@ import FaultlineLanguage
 @testable import FaultlineMachine
 @testable import FaultlineExplore
 
-/// dpor's state pool refills a state from its parent copying only what may differ (the stacks
-/// of the threads that stepped, the blocks of cells and data-race shadow that were written):
+/// dpor's state pool refills a state from its parent copying only what may differ (the threads
+/// a step changed, the blocks of cells and data-race shadow that were written):
 /// every state it hands out must be what a plain copy of the parent is.
 final class StatePoolTests: XCTestCase {
     /// A depth-first walk over the schedules of a program with frame objects, allocations, a
@@ -24,13 +24,32 @@ final class StatePoolTests: XCTestCase {
         for races in [true, false] {
             let m = Machine(program: program, dataRaceCheck: races)
             XCTAssertEqual(m.checksDataRaces, races)
+            XCTAssertEqual(m.cellBlockShift, 1)
             walk(m)
         }
     }
 
-    func walk(_ m: Machine) {
+    /// Steps that change a thread other than the stepped one: call_rcu wakes the RCU callback
+    /// thread, srcu_up_read ends a section another CPU entered, and a BUG_ON halts its thread
+    /// (dpor's `haltViolatingThread`, which the walk does as dpor does).
+    func testRefilledStatesEqualCopiesWhenAStepChangesAnotherThread() throws {
+        let program = try Frontend.load(text: """
+        C pool-other-threads
+        struct rcu_head { long next; };
+        struct obj { struct rcu_head rcu; int val; };
+        static void obj_free(struct rcu_head *head) { struct obj *o = (struct obj *)head; o->val = 0; kfree(o); }
+        { struct obj *gp; idx = 0; f = 0; }
+        P0(struct obj **gp, struct srcu_struct *ss, int *idx, int *f) { struct obj *o = kzalloc(sizeof(struct obj), GFP_KERNEL); rcu_assign_pointer(*gp, o); int i = srcu_down_read(ss); WRITE_ONCE(*idx, i); smp_store_release(f, 1); o = xchg(gp, 0); if (o) call_rcu(&o->rcu, obj_free); }
+        P1(struct obj **gp, struct srcu_struct *ss, int *idx, int *f) { struct obj *p; if (smp_load_acquire(f)) srcu_up_read(ss, READ_ONCE(*idx)); rcu_read_lock(); p = rcu_dereference(*gp); if (p) WRITE_ONCE(p->val, 2); rcu_read_unlock(); }
+        P2(struct srcu_struct *ss, int *f) { BUG_ON(READ_ONCE(*f) == 1); synchronize_srcu(ss); WRITE_ONCE(*f, 2); }
+        """)
+        XCTAssertNotNil(program.rcuCallbackThread)
+        for races in [true, false] { walk(Machine(program: program, dataRaceCheck: races), halting: true, deeperThan: 15) }
+    }
+
+    func walk(_ m: Machine, halting: Bool = false, deeperThan depth: Int = 20) {
         var states = [m.initialState()]
-        var pool = StatePool(blockShift: 1)
+        var pool = StatePool(blockShift: m.cellBlockShift)     // as dpor makes it
         var child = State.blank()
         var path: [(thread: Int, next: Int)] = []     // the thread taken at each depth, and the next to try
         var checked = 0
@@ -59,6 +78,7 @@ final class StatePoolTests: XCTestCase {
             var expected = parent
             m.step(&expected, t)
             m.step(&child, t)
+            if halting { _ = expected.haltViolatingThread(); _ = child.haltViolatingThread() }
             equal(child, expected, "step \(t) at depth \(k), schedule \(path.map(\.thread))")
             checked += 1
             pool.give(&child, at: k + 1, in: &states)
@@ -66,6 +86,6 @@ final class StatePoolTests: XCTestCase {
             next = 0
         }
         XCTAssertEqual(checked, 4000, "the walk ended early")
-        XCTAssertGreaterThan(states.count, 20)
+        XCTAssertGreaterThan(states.count, depth)
     }
 }

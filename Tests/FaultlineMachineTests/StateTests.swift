@@ -10,7 +10,7 @@ final class StateTests: XCTestCase {
     func testAssignCopiesEveryField() {
         XCTAssertEqual(Mirror(reflecting: State.blank()).children.map { $0.label ?? "" },
                        ["cells", "objects", "threads", "violation", "hasViolation", "pruned", "scheduleLength", "race", "dataRaces",
-                        "rcuCallbacks", "loop", "yielding", "steppedThreads", "writtenBlocks"])
+                        "rcuCallbacks", "loop", "yielding", "changedThreads", "writtenBlocks"])
         XCTAssertEqual(Mirror(reflecting: ThreadState(pc: 0)).children.map { $0.label ?? "" },
                        ["pc", "status", "values", "frames", "phase", "irqOff", "rcuDepth", "rcuExits", "irqEnables", "waitSnapshot",
                         "srcu", "srcuEntered", "steps", "loopedBack"])
