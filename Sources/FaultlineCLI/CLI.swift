@@ -181,6 +181,10 @@ package enum CLI {
       --no-lock-reduction     dpor: order every two critical sections of one spinlock, mutex,
                               rwsem (writers) or page lock (by default only sections whose
                               accesses conflict are reordered)
+      --wakeup-trees          dpor without lock-aware reduction (no such lock, an invariant or
+                              --no-lock-reduction): Optimal-DPOR's wakeup trees, no execution
+                              abandoned in a sleep-blocked state, but more work per execution;
+                              a program with a loop is then not split by --jobs
       --help                  Show this help
 
     A search that stops early says so: 'INCOMPLETE (reason)', verdicts 'never so far (incomplete:

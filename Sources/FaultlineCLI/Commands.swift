@@ -11,7 +11,7 @@ struct ExploreCommand {
     let environment: [String: String]
     init(_ words: [String], environment: [String: String] = [:]) throws {
         self.environment = environment
-        args = try Arguments(words, flags: CLI.traceFlags.union(["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction"]),
+        args = try Arguments(words, flags: CLI.traceFlags.union(["--no-trace", "--no-leak-check", "--no-shrink", "--no-lock-reduction", "--wakeup-trees"]),
                              valued: ["-D", "-I", "--strategy", "--seed", "--runs", "--preemptions", "--depth", "--max-steps",
                                       "--max-executions", "--timeout", "--max-memory", "--format", "--jobs", "--shard", "--model", "--unroll", "--dot",
                                       "--width", "--html"])
@@ -42,6 +42,7 @@ struct ExploreCommand {
         let maxSteps = try args.int("--max-steps", default: 2000, min: 1)
         options.jobs = try args.int("--jobs", default: 1, min: 1)
         options.lockReduction = !args.has("--no-lock-reduction")
+        options.wakeupTrees = args.has("--wakeup-trees")
         options.shard = try CLI.shard(args, environment: environment)
         if options.jobs > 1 || options.shard != nil {
             guard [.auto, .dpor, .random, .axiomatic].contains(strategy) else { throw UsageError("--jobs and --shard need --strategy auto, dpor, random or axiomatic") }

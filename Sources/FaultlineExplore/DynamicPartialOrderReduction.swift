@@ -33,11 +33,12 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var sleep: UInt64
         /// Some thread violated on the way here (and was halted): no outcome for this execution.
         var violated: Bool
-        /// The wakeup sequence of the first thread tried here (it starts with it): the threads to
-        /// run next, in order, so that the race this branch reverses is reached (see `wakeupSequence`).
-        var follow: ArraySlice<Int32> = []
-        /// Wakeup sequences of threads races added to `backtrack` later, each starting with its thread.
-        var inserted: [ArraySlice<Int32>] = []
+        /// The threads of `sleep` asleep since the root of a subtree search, put to sleep by the
+        /// search that enumerated its prefix: their explored orders carry no wakeup tree of this
+        /// search, so they cover only the orders they are an initial of (`insertReversal`).
+        var inherited: UInt64 = 0
+        /// The branches to explore from here that are not explored yet (`WakeupTree`).
+        var tree = WakeupTree()
     }
 
     struct Event {
@@ -45,13 +46,69 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var access: Access
     }
 
+    /// A race of event `node` with `thread`'s pending step `access`, seen after the first `seen`
+    /// events: reversed at the end of every execution whose path keeps those events.
+    struct Reversal {
+        var node: Int
+        var thread: Int
+        var access: Access
+        var seen: Int
+        var step: Int32          // how many steps `thread` had taken (which of its steps raced)
+    }
+
+    /// Optimal-DPOR's wakeup tree of a node (Abdulla, Aronis, Jonsson and Sagonas, JACM 2017,
+    /// Algorithm 2), as the list of its root-to-leaf sequences not explored yet, in the order
+    /// they are explored: the children of a node of the tree are the distinct next threads of
+    /// the sequences through it, in the order of their first sequence. A new state follows its
+    /// tree to the leaves before it chooses freely; a race's reversal is inserted into the tree
+    /// of the state before its first step, under the branch it extends, unless a thread asleep
+    /// there starts an equivalent order. So no branch runs into a state where every enabled
+    /// thread sleeps because of its own reversal (Source-DPOR's single thread per reversal does:
+    /// it wanders on from there). The first sequence is kept apart so that following one
+    /// sequence, the usual case, copies no array.
+    struct WakeupTree {
+        var first: ArraySlice<Event> = []
+        var more: [ArraySlice<Event>] = []
+        var count: Int { first.isEmpty ? 0 : 1 + more.count }
+        var isEmpty: Bool { first.isEmpty }
+        subscript(_ b: Int) -> ArraySlice<Event> { b == 0 ? first : more[b - 1] }
+        mutating func append(_ branch: ArraySlice<Event>) {
+            if first.isEmpty { first = branch } else { more.append(branch) }
+        }
+        /// Takes out the sequences that start with thread `t` (their rest: the subtree at `t`).
+        mutating func take(_ t: Int) -> WakeupTree {
+            var sub = WakeupTree()
+            if first.first?.thread == t { sub.first = first.dropFirst(); first = [] }
+            if !more.isEmpty {
+                for b in more where b.first!.thread == t && b.count > 1 { sub.append(b.dropFirst()) }
+                more.removeAll { $0.first!.thread == t }
+            }
+            if first.isEmpty && !more.isEmpty { first = more.removeFirst() }
+            return sub
+        }
+        /// Drops the sequences whose first thread is not in `threads`.
+        mutating func keep(_ threads: UInt64) {
+            while let t = first.first?.thread, (threads >> UInt64(t)) & 1 == 0 { _ = take(t) }
+            if !more.isEmpty { more.removeAll { (threads >> UInt64($0.first!.thread)) & 1 == 0 } }
+        }
+        /// The threads the sequences start with.
+        var roots: UInt64 {
+            var m: UInt64 = 0
+            if let t = first.first?.thread { m |= 1 << UInt64(t) }
+            for b in more { m |= 1 << UInt64(b.first!.thread) }
+            return m
+        }
+    }
+
     /// A reversal of two critical sections of one lax lock, held back until something shows that
-    /// their order matters: the backtrack set of node `node` gains `pick` unless one of
-    /// `initials` is already there. Lives while the path keeps its first `depth` events.
+    /// their order matters: then node `node` tries `pick` (with the sequence that reverses
+    /// `thread`'s acquisition `access` as seen after the first `depth` events), unless one of
+    /// `initials` is tried there already. Lives while the path keeps those events.
     struct DeferredReversal {
         var node: Int
         var thread: Int          // whose acquisition raced
         var location: Int64      // the lock
+        var access: Access
         var initials: UInt64
         var pick: UInt64
         var depth: Int
@@ -62,8 +119,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         _ = options.runBudget()
         // An invariant's dependency is learnt while searching, so subtrees searched apart could
         // reduce differently: such programs are searched in one piece (by shard 0 of a split).
+        // Under wakeup trees, neither is a program with a loop: a livelock or the step bound is
+        // found on the path, so which of a trace's executions is explored decides the schedule
+        // shown, and a subtree's search explores others than the whole search does.
         if (options.jobs > 1 || options.shard != nil) && !ctx.checker.hasInvariant && !Self.reducesLocks(ctx, options)
-            && !Self.releasesReadLocks(ctx) {
+            && !Self.releasesReadLocks(ctx) && !(options.wakeupTrees && Self.hasLoop(ctx)) {
             return ParallelSearch(strategyName: name, subtree: search).explore(ctx, options: options)
         }
         let start = monotonicSeconds()
@@ -88,21 +148,32 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
     /// subtree of a split search does not see before its root; so such a search is not split
     /// either (split and whole counted 49 and 16 executions on ParallelSearchTests' program).
     static func releasesReadLocks(_ ctx: ExplorationContext) -> Bool {
-        ctx.machine.program.functions.contains { f in
-            f.code.contains { if case .sync(.upRead) = $0 { return true } else { return false } }
-        }
+        programContains(ctx) { instr, _ in if case .sync(.upRead) = instr { return true } else { return false } }
     }
 
     static func reducesLocks(_ ctx: ExplorationContext, _ options: ExplorationOptions) -> Bool {
         guard options.lockReduction, !ctx.checker.hasInvariant else { return false }
-        return ctx.machine.program.functions.contains { f in
-            f.code.contains {
-                switch $0 {
-                case .sync(.spinLock), .sync(.downWrite), .sync(.waitOnBitLock): return true
-                default: return false
-                }
+        return programContains(ctx) { instr, _ in
+            switch instr {
+            case .sync(.spinLock), .sync(.downWrite), .sync(.waitOnBitLock): return true
+            default: return false
             }
         }
+    }
+
+    /// Whether the program has a backward jump (a loop).
+    static func hasLoop(_ ctx: ExplorationContext) -> Bool {
+        programContains(ctx) { instr, pc in
+            switch instr {
+            case .jump(let t), .jumpIfZero(let t), .jumpIfNotZero(let t): return Int(t) <= pc
+            default: return false
+            }
+        }
+    }
+
+    /// Whether some instruction of some function of the program satisfies `test` (at its index).
+    static func programContains(_ ctx: ExplorationContext, _ test: (Instr, Int) -> Bool) -> Bool {
+        ctx.machine.program.functions.contains { f in f.code.indices.contains { test(f.code[$0], $0) } }
     }
 
     /// Source-DPOR from `start` (a non-terminal state), as if it were the initial state: races
@@ -120,12 +191,14 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
     /// release without blocking (then their order changes nothing but what accesses see): when a
     /// holder of a lax lock may block or ends, or changes the lock otherwise (a trylock of it,
     /// downgrade_write), the lock becomes *strict* (never deferred) and the search starts again;
-    /// it ends with a set of strict locks no execution contradicted.
+    /// it ends with a set of strict locks no execution contradicted. (An rwsem one of whose
+    /// up_reads had no down_read of its thread before it is strict in that sense too, in every
+    /// mode: its up_reads no longer commute.)
     func search(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot, into builder: inout ResultBuilder) {
         var options = options
         _ = options.runBudget()
         let reduce = Self.reducesLocks(ctx, options)
-        var strict: [Int64] = []
+        var strict = StrictLocks()
         let saved = builder
         while true {
             var observed: [[Int]] = []
@@ -134,18 +207,28 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if let observe = options.observeTrace { for t in observed { observe(t) } }
                 return
             }
-            strict.append(contentsOf: more)
+            strict.sections.append(contentsOf: more.sections)
+            strict.readers.append(contentsOf: more.readers)
             builder = saved
             builder.result.lockRestarts += 1
         }
     }
 
+    /// Locks found not to commute as the search assumed (`search`): lax locks whose sections
+    /// must be ordered as any conflicting steps, and rwsems whose up_reads do not commute.
+    struct StrictLocks {
+        var sections: [Int64] = []
+        var readers: [Int64] = []
+    }
+
     /// One attempt of `search` with the given strict locks: nil when it finished, else the locks
     /// it found must be strict too (the attempt's results are then void).
     func searchOnce(_ ctx: ExplorationContext, _ options: ExplorationOptions, from start: SubtreeRoot,
-                    laxLocks: Bool, strict strictLocks: [Int64], observed: inout [[Int]], into builder: inout ResultBuilder) -> [Int64]? {
+                    laxLocks: Bool, strict: StrictLocks, observed: inout [[Int]], into builder: inout ResultBuilder) -> StrictLocks? {
+        let strictLocks = strict.sections, strictReaders = strict.readers
         var options = options
         let budget = options.runBudget()
+        let wakeupTrees = options.wakeupTrees
         let machine = ctx.machine
         let hasInvariant = ctx.checker.hasInvariant
         // Objects the invariant may read: every global it (or a helper it calls) names, plus
@@ -172,7 +255,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         guard rootAwake != 0 else { builder.result.sleepBlocked += 1; return nil }
         let n = root.threads.count
         @inline(__always) func lowest(_ m: UInt64) -> Int { m.trailingZeroBitCount }
-        var stack: [Node] = [Node(enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated)]
+        var stack: [Node] = [Node(enabled: rootMask, backtrack: rootAwake & (0 &- rootAwake), done: 0, sleep: start.sleep, violated: start.violated, inherited: start.sleep)]
         var states: [State] = [root]          // states[k]: node k's (and spares below the path: `StatePool`)
         var events: [Event] = []
         // clocks[i * n + u]: how many events of thread u happen before event i (inclusive).
@@ -195,6 +278,10 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var pendingClock = [Int32](repeating: 0, count: n)
         var firstIncluded = [Int32](repeating: 0, count: n)
         var races: [Int32] = []
+        var sequence: [Event] = []            // a reversal's v (`notdep`): as long as a path can be,
+        sequence.reserveCapacity(Int(machine.maxSteps) + 1)   // so that it never grows (`AllocationTests`)
+        var branches: [Int] = []              // the tree's sequences through a node (`insertSequence`)
+        var reversals: [Reversal] = []        // races of this execution (`insertReversals`)
         // Happens-before without the edges between lax lock operations (lock-aware reduction).
         var laxClocks: [Int32] = []
         var laxLast = [Int32](repeating: 0, count: n * n)
@@ -232,6 +319,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 for u in (0..<n).reversed() { laxLast[row + u] = laxClockStack.removeLast() }
                 while let d = deferred.last, d.depth > events.count { deferred.removeLast() }
             }
+            while let r = reversals.last, r.seen > events.count { reversals.removeLast() }
             schedule.removeLast()
         }
         /// Calls `body` with the indices of earlier events that may conflict with `a`, latest first.
@@ -299,15 +387,16 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if a.location < 0, events[i].access.conflicts(with: a),
                    machine.pendingWaitHolds(current, p, for: events[i].thread, in: states[i]) { continue }
                 let isLax = laxPair(events[i].access, a)
+                guard laxLocks || !wakeupTrees else { reverse(i, p, a, end: events.count); continue }
                 if isLax, case let q = sectionStart(i), q != i {
                     let (initials, pick) = reversal(q, p)
-                    if pick != 0 { deferred.append(DeferredReversal(node: q, thread: p, location: a.location, initials: initials, pick: pick, depth: events.count)) }
+                    if pick != 0 { deferred.append(DeferredReversal(node: q, thread: p, location: a.location, access: a, initials: initials, pick: pick, depth: events.count)) }
                 }
                 let (initials, pick) = reversal(i, p)
                 if pick == 0 { continue }
                 if isLax {
-                    deferred.append(DeferredReversal(node: i, thread: p, location: a.location, initials: initials, pick: pick, depth: events.count))
-                } else { addBacktrack(i, pick, reversing: p, end: events.count) }
+                    deferred.append(DeferredReversal(node: i, thread: p, location: a.location, access: a, initials: initials, pick: pick, depth: events.count))
+                } else { addSequence(i, pick, p, a, end: events.count) }
             }
             if laxLocks && !deferred.isEmpty { releaseLockOrderedReversals(p, a) }
         }
@@ -333,8 +422,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             return nil
         }
-        /// For a race of event `i` with p's pending step (clock `pendingClock`): the initials of
-        /// `notdep(e).p` and the thread(s) to add to the backtrack set before `e` (0: none needed).
+        /// Source-DPOR's rule (lock-aware reduction, or no wakeup trees): for a race of event `i` with p's pending
+        /// step (clock `pendingClock`), the initials of `notdep(e).p` and the thread(s) to try
+        /// before `e` (0: one of them is tried there already).
         func reversal(_ i: Int, _ p: Int) -> (UInt64, UInt64) {
             let m = events.count
             let eThread = events[i].thread
@@ -367,42 +457,149 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             if usable == 0 { return (initials, enabled) }   // not reversible as seen: be conservative
             if (usable >> UInt64(p)) & 1 == 1 { return (initials, 1 << UInt64(p)) }
             let awake = usable & ~stack[i].sleep
-            let pick = awake != 0 ? awake : usable
-            return (initials, 1 << UInt64(lowest(pick)))
+            return (initials, 1 << UInt64(lowest(awake != 0 ? awake : usable)))
         }
-        /// Adds `pick` to the backtrack set of the state before event `i`, to reverse its race with
-        /// `p`'s step after the first `end` events; a single new thread gets its wakeup sequence.
-        func addBacktrack(_ i: Int, _ pick: UInt64, reversing p: Int, end: Int) {
+        /// Source-DPOR's addition of `pick` to the threads tried before event `i`, to reverse its
+        /// race with p's pending step `a` seen after the first `end` events (lock-aware
+        /// reduction, whose held-back reversals and counts rely on it): a single new thread
+        /// gets the sequence of `notdep(e).p` with its first step moved to the front, which
+        /// the new branch follows while its next thread is awake; several get a leaf each.
+        func addSequence(_ i: Int, _ pick: UInt64, _ p: Int, _ a: Access, end: Int) {
             let fresh = pick & ~stack[i].backtrack
+            guard fresh != 0, fresh == pick, pick & (pick - 1) == 0, (stack[i].sleep & pick) == 0 else {
+                addLeaves(i, fresh)
+                stack[i].backtrack |= pick
+                return
+            }
+            notdep(i, p, a, end: end)
+            let q = lowest(pick)
+            if let j = sequence.firstIndex(where: { $0.thread == q }), j > 0 {
+                let e = sequence.remove(at: j)
+                sequence.insert(e, at: 0)
+            }
+            stack[i].tree.append(Array(sequence)[...])
             stack[i].backtrack |= pick
-            guard fresh != 0, fresh == pick, pick & (pick - 1) == 0 else { return }
-            stack[i].inserted.append(wakeupSequence(i, p, first: lowest(pick), end: end))
         }
-        /// The wakeup sequence that reverses the race of event `i` (thread e) with `p`'s step after
-        /// the first `end` events: the threads of v = notdep(e).p in order (the events after `i`
-        /// that `i` does not happen before, then p), initial `first` moved to the front. Source-DPOR
-        /// only asks for v's first thread and lets the search wander on from there, often into a
-        /// state where every enabled thread sleeps (a sleep-blocked execution, wasted work);
-        /// following v to its end reaches the reversed race, which wakes e's thread (the effect of
-        /// Optimal-DPOR's wakeup trees, Abdulla et al., JACM 2017). Any continuation keeps
-        /// Source-DPOR exact: the sequence only chooses which thread a new state tries first.
-        func wakeupSequence(_ i: Int, _ p: Int, first q: Int, end: Int) -> ArraySlice<Int32> {
+        /// Makes the state before event `i` try the threads of `pick` it does not try yet, each
+        /// as a leaf of its wakeup tree (from there the search chooses freely).
+        func addLeaves(_ i: Int, _ pick: UInt64) {
+            var fresh = pick & ~stack[i].backtrack & ~stack[i].sleep
+            while fresh != 0 {
+                let q = lowest(fresh); fresh &= fresh - 1
+                guard let pq = states.withUnsafeBufferPointer({ machine.pendingAccess($0.baseAddress! + i, q) }) else { continue }
+                let aq = sectionAware(pq, q, before: i)
+                stack[i].tree.append([Event(thread: q, access: aq)][...])
+                stack[i].backtrack |= 1 << UInt64(q)
+            }
+        }
+        /// Reverses the race of event `i` with p's pending step `a` seen after the first `end`
+        /// events: v = notdep(e).p (the events after `i` that `i` does not happen before, then
+        /// p's step) goes into the wakeup tree of the state before `i`, unless a thread asleep
+        /// there (explored from there or before) is a weak initial of v: that order was explored.
+        func reverse(_ i: Int, _ p: Int, _ a: Access, end: Int) {
+            let step = lastClock[p * n + p]
+            var x = reversals.count - 1
+            while x >= 0 {
+                let r = reversals[x]
+                if r.node == i && r.thread == p && r.step == step { return }
+                x -= 1
+            }
+            reversals.append(Reversal(node: i, thread: p, access: a, seen: end, step: step))
+        }
+        /// At the end of every execution E, the reversals of all its races go into the wakeup
+        /// trees, each with v = notdep(e, E).p over all of E (Optimal-DPOR's rule, JACM 2017
+        /// Algorithm 2). Not only the races seen since the last execution, and not with v cut off
+        /// where the race was seen: either lets a sleeping thread pass for a weak initial of v when
+        /// it is not one of the v of this E (lock program 207 of seed 0x10CC5 lost traces both ways).
+        func insertReversals() {
+            for r in reversals { insertReversal(r.node, r.thread, r.access, seen: r.seen) }
+        }
+        func insertReversal(_ i: Int, _ p: Int, _ a: Access, seen: Int) {
+            // Usually v's first step is that of a thread explored (or asleep) there already, an
+            // initial of v: then v was explored, and it need not be built (most of the races of
+            // an execution were reversed at the end of an earlier one).
+            let eThread = events[i].thread, eOwn = clocks[i * n + eThread]
+            var j = i + 1
+            while j < events.count && !(clocks[j * n + eThread] < eOwn && (j < seen || events[j].thread != p)) { j += 1 }
+            let first = j < events.count ? events[j].thread : p
+            if (((stack[i].sleep | stack[i].done) & stack[i].enabled) >> UInt64(first)) & 1 == 1 { return }
+            notdep(i, p, a, end: events.count, pendingFrom: seen)
+            // v's first step is an initial: if its thread cannot run there, v is not reversible
+            // as seen (a wait that memory does not decide): be conservative.
+            guard (stack[i].enabled >> UInt64(sequence[0].thread)) & 1 == 1 else { return addLeaves(i, stack[i].enabled) }
+            var asleep = stack[i].sleep | stack[i].done
+            while asleep != 0 {
+                let q = lowest(asleep); asleep &= asleep - 1
+                let strong = (stack[i].inherited >> UInt64(q)) & 1 == 1
+                if let aq = states.withUnsafeBufferPointer({ machine.pendingAccess($0.baseAddress! + i, q) }),
+                   weakInitial(q, sectionAware(aq, q, before: i), strong: strong) { return }
+            }
+            insertSequence(at: i)
+        }
+        /// v = notdep(e).p into `sequence`: the events after `i` (e) up to `end` that e does not
+        /// happen before, then p's step `a`.
+        func notdep(_ i: Int, _ p: Int, _ a: Access, end: Int, pendingFrom: Int = Int.max) {
             let eThread = events[i].thread
             let eOwn = clocks[i * n + eThread]
-            var seq: [Int32] = []
-            seq.reserveCapacity(end - i + 1)        // one allocation, not one per doubling
-            seq.append(Int32(q))
-            var moved = false
+            sequence.removeAll(keepingCapacity: true)
             var j = i + 1
             while j < end {
-                if clocks[j * n + eThread] < eOwn {
-                    let u = events[j].thread
-                    if u == q && !moved { moved = true } else { seq.append(Int32(u)) }
-                }
+                if clocks[j * n + eThread] < eOwn && (j < pendingFrom || events[j].thread != p) { sequence.append(events[j]) }
                 j += 1
             }
-            if moved || p != q { seq.append(Int32(p)) }
-            return seq[...]
+            sequence.append(Event(thread: p, access: a))
+        }
+        /// Whether thread `q`, whose next step is `aq`, is a weak initial of `sequence` (its steps
+        /// of thread -1 taken out): its first step there follows none it depends on, or it has
+        /// none and its next step depends on none of them (it can run first in an extension).
+        func weakInitial(_ q: Int, _ aq: Access, strong: Bool = false) -> Bool {
+            var j = 0
+            while j < sequence.count, sequence[j].thread != q { j += 1 }
+            if strong && j == sequence.count { return false }
+            let own = j < sequence.count ? sequence[j].access : aq
+            var l = 0
+            while l < j {
+                if sequence[l].thread >= 0 && dependent(sequence[l].access, own) { return false }
+                l += 1
+            }
+            return true
+        }
+        /// Optimal-DPOR's insertion of `sequence` into the wakeup tree of node `i`: down the first
+        /// child (in the order they are explored) that is a weak initial of what is left of it,
+        /// taking that child's step out; at a leaf, or with nothing left, it is there already;
+        /// where no child fits, the rest becomes a new sequence through that node.
+        func insertSequence(at i: Int) {
+            branches.removeAll(keepingCapacity: true)
+            for b in 0..<stack[i].tree.count { branches.append(b) }
+            var depth = 0
+            while true {
+                var matched = -1
+                var seen: UInt64 = 0
+                for b in branches {
+                    let c = stack[i].tree[b].dropFirst(depth).first!
+                    if (seen >> UInt64(c.thread)) & 1 == 1 { continue }
+                    seen |= 1 << UInt64(c.thread)
+                    if weakInitial(c.thread, c.access) { matched = c.thread; break }
+                }
+                if matched < 0 {
+                    var branch: [Event] = []
+                    branch.reserveCapacity(depth + sequence.count)
+                    if depth > 0 { branch.append(contentsOf: stack[i].tree[branches[0]].prefix(depth)) }
+                    for e in sequence where e.thread >= 0 { branch.append(e) }
+                    stack[i].tree.append(branch[...])
+                    stack[i].backtrack |= 1 << UInt64(branch[0].thread)
+                    return
+                }
+                if let j = sequence.firstIndex(where: { $0.thread == matched }) { sequence[j].thread = -1 }
+                var kept = 0, leaf = false
+                for b in branches where stack[i].tree[b].dropFirst(depth).first!.thread == matched {
+                    if stack[i].tree[b].count == depth + 1 { leaf = true }
+                    branches[kept] = b; kept += 1
+                }
+                branches.removeLast(branches.count - kept)
+                depth += 1
+                if leaf || !sequence.contains(where: { $0.thread >= 0 }) { return }
+            }
         }
         /// Pending step `a` of `p` against earlier conflicting accesses: one that happens before it
         /// only through lax lock operations (a race once those edges are left out, not with them)
@@ -423,11 +620,11 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 // that acquisition: make those too (generated program 644).
                 if let k = sectionReversal(i, p) {
                     let (_, pick) = reversal(k, p)
-                    addBacktrack(k, pick, reversing: p, end: events.count)
+                    addSequence(k, pick, p, a, end: events.count)
                     if (stack[k].sleep >> UInt64(p)) & 1 == 1 { sleptSections.append(k); sleptSections.append(i) }
                     if case let q = sectionStart(k), q != k {
                         let (_, pick) = reversal(q, p)
-                        addBacktrack(q, pick, reversing: p, end: events.count)
+                        addSequence(q, pick, p, a, end: events.count)
                     }
                 } else { earliest = min(earliest, i) }
             }
@@ -442,7 +639,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 var x = 0
                 while x < sleptSections.count { if sleptSections[x] == d.node && j > sleptSections[x + 1] { slept = true }; x += 2 }
                 if j > earliest || slept {
-                    if d.initials & stack[d.node].backtrack == 0 { addBacktrack(d.node, d.pick, reversing: d.thread, end: d.depth) }
+                    if d.initials & stack[d.node].backtrack == 0 { addSequence(d.node, d.pick, d.thread, d.access, end: d.depth) }
                     deferred.remove(at: k)
                 }
                 k -= 1
@@ -491,15 +688,17 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// up_read commutes with other readers' operations only after the thread's own down_read:
         /// else it may find no reader (lock misuse) or end another thread's read section. A
         /// cleared bit is a bit lock's release only after the thread's wait_on_bit_lock of it
-        /// (operations on the word's other bits do not count).
-        func sectionAware(_ a: Access, _ t: Int) -> Access {
+        /// (operations on the word's other bits do not count). `end`: seen at the state before
+        /// that event (a sleeping thread's step there, `reverse`), not at the end of the path.
+        func sectionAware(_ a: Access, _ t: Int, before end: Int = Int.max) -> Access {
             guard a.lockOp == Access.release, laxLocks || a.commutative else { return a }
             let list = objectEvents.count > bucket(a.location) ? objectEvents[bucket(a.location)] : []
             var x = list.count - 1
             while x >= 0 {
+                if Int(list[x]) >= end { x -= 1; continue }
                 let e = events[Int(list[x])]
                 if e.thread == t && e.access.location == a.location && (a.threads == 0 || e.access.threads == a.threads) {
-                    if e.access.lockOp == Access.acquire { return a }
+                    if e.access.lockOp == Access.acquire && !(a.commutative && strictReaders.contains(a.location)) { return a }
                     break
                 }
                 x -= 1
@@ -539,17 +738,36 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
 
         search: while !stack.isEmpty {
             let k = stack.count - 1
-            let todo = stack[k].backtrack & ~stack[k].done & ~stack[k].sleep
-            if todo == 0 {
+            // A new state tries its free choice (or its tree's first sequence); then the tree's
+            // sequences in order, but for threads asleep there (that order was explored).
+            var t = -1
+            if stack[k].done == 0 && stack[k].tree.isEmpty {
+                t = lowest(stack[k].backtrack)
+            } else {
+                stack[k].tree.keep(~stack[k].done & ~stack[k].sleep)
+                // (Under lock-aware reduction, Source-DPOR's order: the lowest thread first.)
+                if let first = stack[k].tree.first.first { t = laxLocks || !wakeupTrees ? lowest(stack[k].tree.roots) : first.thread }
+            }
+            if t < 0 {
                 stack.removeLast()
                 while let last = pending.last, last.depth >= k, k > 0 { pending.removeLast() }
                 if k > 0 { popEvent() }
                 continue
             }
-            let t = lowest(todo)
-            let wakeup = stack[k].follow.first == Int32(t) ? stack[k].follow : (stack[k].inserted.first { $0.first == Int32(t) } ?? [])
+            let wakeup = stack[k].tree.take(t)
             // Node k's state is read through a pointer: `states[k]` would copy it (a retain per buffer).
-            let access = sectionAware(states.withUnsafeBufferPointer { machine.pendingAccess($0.baseAddress! + k, t)! }, t)
+            let pendingStep = states.withUnsafeBufferPointer { machine.pendingAccess($0.baseAddress! + k, t)! }
+            let access = sectionAware(pendingStep, t)
+            // An up_read without the thread's own down_read before it (lock misuse, or after a
+            // down_read_trylock or downgrade_write) changes the count the other readers' up_reads
+            // share: which of two of them then finds no reader depends on their order, so no
+            // up_read of that rwsem commutes (search again). Decided per search, not per path: a
+            // step's dependencies must not depend on other threads' steps (lock program 524 of
+            // seed 0x10CC5 lost a trace when they did).
+            if pendingStep.commutative && pendingStep.lockOp == Access.release && !access.commutative
+                && !strictReaders.contains(access.location) {
+                return StrictLocks(readers: [access.location])
+            }
             // Sleep set of the child: threads asleep here or already explored here, whose next
             // step is independent of this one.
             var childSleep: UInt64 = 0
@@ -604,10 +822,10 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 let next = machine.pendingAccess(child, t)
                 if next == nil || machine.pendingMayBlock(child, t) {
                     let held = laxLocksHeld(by: t)
-                    if !held.isEmpty { return held }
+                    if !held.isEmpty { return StrictLocks(sections: held) }
                 } else if let a = next, a.lockOp == Access.trylock || a.lockOp == Access.downgrade, !strictLocks.contains(a.location),
                           laxLocksHeld(by: t).contains(a.location) {
-                    return [a.location]
+                    return StrictLocks(sections: [a.location])
                 }
             }
             // Races of pending steps that changed: t's next step, and every step the new event is
@@ -619,6 +837,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             }
             if let term = end {
                 // A complete execution: it counts once for every violation on its way.
+                insertReversals()
                 builder.addComplete(ctx, term, schedule: schedule, violated: violated, raced: !child.dataRaces.isEmpty,
                                     pending: &pending, clocks: pathClocks)
                 while let last = pending.last, last.depth > k { pending.removeLast() }
@@ -643,20 +862,24 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             if awake == 0 {
                 // Every enabled thread is asleep: this execution is equivalent to one explored already.
                 sleepBlocked += 1
+                insertReversals()
                 while let last = pending.last, last.depth > k { pending.removeLast() }
                 popEvent()
                 pool.give(&child, at: k + 1, in: &states)
                 if sleepBlocked & 63 == 0, let r = budget.exhausted() { builder.stop(r); break search }
                 continue
             }
-            // The first thread to try: the next of the wakeup sequence being followed, if awake.
-            var first = awake & (0 &- awake)
-            var follow: ArraySlice<Int32> = []
-            if wakeup.count > 1, (awake >> UInt64(wakeup[wakeup.startIndex + 1])) & 1 == 1 {
-                follow = wakeup.dropFirst()
-                first = 1 << UInt64(follow.first!)
+            // The new state follows its part of the wakeup tree, else it tries its lowest awake
+            // thread. A sequence whose thread sleeps here is explored already; one whose thread
+            // cannot run (not seen to happen) is not followed, and the state chooses freely too.
+            var tree = wakeup
+            if tree.roots & ~awake != 0 {
+                let stuck = tree.roots & ~cmask != 0
+                tree.keep(awake)
+                if stuck, tree.roots & awake & (0 &- awake) == 0 { tree.append([Event(thread: lowest(awake), access: machine.pendingAccess(child, lowest(awake))!)][...]) }
             }
-            stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, follow: follow))
+            let first = tree.isEmpty ? awake & (0 &- awake) : tree.roots
+            stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, inherited: childSleep & stack[k].inherited, tree: tree))
             pool.give(&child, at: k + 1, in: &states)
         }
         builder.result.steps += steps

@@ -33,6 +33,9 @@ package struct ExplorationOptions: Sendable {
     /// dpor: critical sections of one spinlock or mutex are reordered only when their accesses
     /// conflict (`--no-lock-reduction` turns it off, for comparison).
     package var lockReduction = true
+    /// dpor where lock-aware reduction does not apply: Optimal-DPOR's wakeup trees, no
+    /// sleep-blocked execution but more work per execution (`--wakeup-trees`); else Source-DPOR.
+    package var wakeupTrees = false
     package init() {}
 }
 

@@ -74,21 +74,27 @@ final class ParallelSearchTests: XCTestCase {
         return "\(r.complete) \(r.executions) \(r.violatedExecutions) \(r.claimSatisfied)/\(r.claimViolated) [\(outcomes)] [\(violations)]"
     }
 
-    func testSplitSearchesReportTheSameAsOne() throws {
+    func testSplitSearchesReportTheSameAsOne() throws { try splitSearchesReportTheSameAsOne(wakeupTrees: false) }
+
+    /// Under wakeup trees too (a split one's sleepers from the frontier carry no tree).
+    func testSplitSearchesUnderWakeupTreesReportTheSameAsOne() throws { try splitSearchesReportTheSameAsOne(wakeupTrees: true) }
+
+    func splitSearchesReportTheSameAsOne(wakeupTrees: Bool) throws {
         var g = SplitMix64(seed: 0x5EED)
         var compared = 0
         for i in 0..<400 {
             let src = DPORPropertyTests.generate(&g)
             let p = try Frontend.load(text: src)
             let ctx = ExplorationContext(machine: Machine(program: p))
-            let one = DynamicPartialOrderReduction().explore(ctx, options: ExplorationOptions())
-            var jobs = ExplorationOptions(); jobs.jobs = 2
+            var whole = ExplorationOptions(); whole.wakeupTrees = wakeupTrees
+            let one = DynamicPartialOrderReduction().explore(ctx, options: whole)
+            var jobs = whole; jobs.jobs = 2
             let two = DynamicPartialOrderReduction().explore(ctx, options: jobs)
             XCTAssertEqual(fingerprint(one), fingerprint(two), "program \(i), --jobs 2:\n\(src)")
             // Three shards merged.
             var merged: ResultBuilder? = nil
             for k in 0..<3 {
-                var o = ExplorationOptions(); o.shard = Shard(index: k, count: 3)
+                var o = whole; o.shard = Shard(index: k, count: 3)
                 let part = DynamicPartialOrderReduction().explore(ctx, options: o)
                 var b = ResultBuilder(strategy: part.strategy, program: p)
                 b.absorb(part)

@@ -180,5 +180,14 @@ final class LivelockTests: XCTestCase {
         XCTAssertEqual(one.violations.map(\.schedule), two.violations.map(\.schedule))
         XCTAssertEqual(one.violations.map(\.violation), two.violations.map(\.violation))
         XCTAssertEqual(one.executions, two.executions)
+        // Under wakeup trees a program with a loop is searched whole: split, the reported
+        // livelock's schedule was another (the explored execution of its trace decides it).
+        var trees = ExplorationOptions(); trees.wakeupTrees = true
+        let (oneTree, _) = try explore(text, options: trees)
+        trees.jobs = 2
+        let (twoTree, _) = try explore(text, options: trees)
+        XCTAssertEqual(oneTree.violations.map(\.schedule), twoTree.violations.map(\.schedule))
+        XCTAssertEqual(oneTree.executions, one.executions)
+        XCTAssertEqual(oneTree.sleepBlocked, 0)
     }
 }

@@ -105,7 +105,7 @@ final class LockReductionTests: XCTestCase {
         let seed = env["LOCK_SEED"].flatMap { $0.hasPrefix("0x") ? UInt64($0.dropFirst(2), radix: 16) : UInt64($0) } ?? 0x10CC5
         let count = env["LOCK_COUNT"].flatMap { Int($0) } ?? 1000
         var g = SplitMix64(seed: seed)
-        var reduced = 0, strict = 0, blocked = 0, skipped = 0, compared = 0, racing = 0
+        var reduced = 0, strict = 0, blocked = 0, skipped = 0, compared = 0, racing = 0, trees = 0, treesBlocked = 0
         for i in 0..<(3 * count) where compared < count {
             let src = LockReductionTests.generate(&g)
             let p = try Frontend.load(text: src)
@@ -116,10 +116,15 @@ final class LockReductionTests: XCTestCase {
             guard a.complete else { skipped += 1; continue }   // too big for the reference
             compared += 1
             let b = DynamicPartialOrderReduction().explore(ctx, options: ExplorationOptions())
-            var off = ExplorationOptions(); off.lockReduction = false
+            // Lock reduction's gain measured within Source-DPOR; the search without it under
+            // wakeup trees must match bfs too.
+            var off = ExplorationOptions(); off.lockReduction = false; off.wakeupTrees = false
             let c = DynamicPartialOrderReduction().explore(ctx, options: off)
+            var treesOptions = ExplorationOptions(); treesOptions.lockReduction = false; treesOptions.wakeupTrees = true
+            let d = DynamicPartialOrderReduction().explore(ctx, options: treesOptions)
             XCTAssertTrue(b.complete)
             reduced += b.executions; strict += c.executions; blocked += b.sleepBlocked
+            trees += d.executions; treesBlocked += d.sleepBlocked
             let sa = Set(a.outcomes.map(\.0)), sb = Set(b.outcomes.map(\.0))
             let pa = racingPairs(a, p), pb = racingPairs(b, p)
             racing += pa.isEmpty ? 0 : 1
@@ -127,11 +132,16 @@ final class LockReductionTests: XCTestCase {
                 return XCTFail("program \(i) differs (bfs \(sa.count) states \(a.violationKinds.map(\.rawValue).sorted()) racing \(pa.map { "\($0[0])-\($0[1])" }.sorted()), "
                                + "dpor \(sb.count) states \(b.violationKinds.map(\.rawValue).sorted()) racing \(pb.map { "\($0[0])-\($0[1])" }.sorted())):\n\(src)")
             }
+            let sd = Set(d.outcomes.map(\.0)), pd = racingPairs(d, p)
+            if sa != sd || a.violationKinds != d.violationKinds || a.verdict(hasClaim: true) != d.verdict(hasClaim: true) || pa != pd {
+                return XCTFail("program \(i) differs without lock reduction (bfs \(sa.count) states, dpor \(sd.count)):\n\(src)")
+            }
         }
         XCTAssertEqual(compared, count, "generated programs small enough for bfs (\(skipped) skipped)")
         XCTAssertLessThan(reduced, strict, "lock reduction explores fewer executions")
+        XCTAssertEqual(treesBlocked, 0, "wakeup trees waste no execution")
         XCTAssertGreaterThan(racing, count / 10, "programs with data races")
-        print("lock reduction: \(reduced) executions (\(blocked) sleep-blocked), without it \(strict), over \(compared) programs of seed 0x\(String(seed, radix: 16)) (\(racing) with data races)")
+        print("lock reduction: \(reduced) executions (\(blocked) sleep-blocked), without it \(strict) (wakeup trees: \(trees), \(treesBlocked) sleep-blocked), over \(compared) programs of seed 0x\(String(seed, radix: 16)) (\(racing) with data races)")
     }
 
     /// Generated program 644 of seed 0x10CC5 (as the generator stood in session 5). The state
