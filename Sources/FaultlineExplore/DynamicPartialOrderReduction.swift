@@ -72,6 +72,9 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         var count: Int { first.isEmpty ? 0 : 1 + more.count }
         var isEmpty: Bool { first.isEmpty }
         subscript(_ b: Int) -> ArraySlice<Event> { b == 0 ? first : more[b - 1] }
+        /// Step `d` of sequence `b`, and the length of sequence `b` (no slice made).
+        func event(_ b: Int, _ d: Int) -> Event { b == 0 ? first[first.startIndex + d] : more[b - 1][more[b - 1].startIndex + d] }
+        func length(_ b: Int) -> Int { b == 0 ? first.count : more[b - 1].count }
         mutating func append(_ branch: ArraySlice<Event>) {
             if first.isEmpty { first = branch } else { more.append(branch) }
         }
@@ -569,14 +572,19 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// taking that child's step out; at a leaf, or with nothing left, it is there already;
         /// where no child fits, the rest becomes a new sequence through that node.
         func insertSequence(at i: Int) {
+            // The tree is moved out of the node while it is read: `stack[i].tree[b]` would copy
+            // the node (its tree and all) for every step of every branch it looks at.
+            var tree = WakeupTree()
+            swap(&tree, &stack[i].tree)
+            defer { swap(&tree, &stack[i].tree) }
             branches.removeAll(keepingCapacity: true)
-            for b in 0..<stack[i].tree.count { branches.append(b) }
+            for b in 0..<tree.count { branches.append(b) }
             var depth = 0
             while true {
                 var matched = -1
                 var seen: UInt64 = 0
                 for b in branches {
-                    let c = stack[i].tree[b].dropFirst(depth).first!
+                    let c = tree.event(b, depth)
                     if (seen >> UInt64(c.thread)) & 1 == 1 { continue }
                     seen |= 1 << UInt64(c.thread)
                     if weakInitial(c.thread, c.access) { matched = c.thread; break }
@@ -584,21 +592,23 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 if matched < 0 {
                     var branch: [Event] = []
                     branch.reserveCapacity(depth + sequence.count)
-                    if depth > 0 { branch.append(contentsOf: stack[i].tree[branches[0]].prefix(depth)) }
+                    if depth > 0 { branch.append(contentsOf: tree[branches[0]].prefix(depth)) }
                     for e in sequence where e.thread >= 0 { branch.append(e) }
-                    stack[i].tree.append(branch[...])
+                    tree.append(branch[...])
                     stack[i].backtrack |= 1 << UInt64(branch[0].thread)
                     return
                 }
-                if let j = sequence.firstIndex(where: { $0.thread == matched }) { sequence[j].thread = -1 }
+                var left = false
+                for j in sequence.indices where sequence[j].thread == matched { sequence[j].thread = -1; break }
+                for e in sequence where e.thread >= 0 { left = true; break }
                 var kept = 0, leaf = false
-                for b in branches where stack[i].tree[b].dropFirst(depth).first!.thread == matched {
-                    if stack[i].tree[b].count == depth + 1 { leaf = true }
+                for b in branches where tree.event(b, depth).thread == matched {
+                    if tree.length(b) == depth + 1 { leaf = true }
                     branches[kept] = b; kept += 1
                 }
                 branches.removeLast(branches.count - kept)
                 depth += 1
-                if leaf || !sequence.contains(where: { $0.thread >= 0 }) { return }
+                if leaf || !left { return }
             }
         }
         /// Pending step `a` of `p` against earlier conflicting accesses: one that happens before it
