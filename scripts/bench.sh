@@ -17,7 +17,8 @@ tmp=$(mktemp)
   echo "per kernel litmus group: executions under plain \`dfs\` and under \`dpor\`, the distinct"
   echo "Mazurkiewicz traces among the dpor executions (canonical linearizations), the redundancy"
   echo "(dpor executions per trace: 1.00 means no two explored executions are equivalent), the"
-  echo "sleep-blocked partial executions dpor abandoned (and as a share of the complete ones), distinct states (stateful \`bfs\`), dpor wall"
+  echo "sleep-blocked partial executions dpor abandoned (and as a share of the complete ones), those of dpor without lock"
+  echo "reduction under \`--wakeup-trees\` (whose executions are the 'no lock reduction' column's), distinct states (stateful \`bfs\`), dpor wall"
   echo "time with one worker, steps per second, the process's peak memory right after the dpor run,"
   echo "and the speed-up of \`--jobs 2\`. dfs and bfs are cut at ${limit} s per file (≥N)."
   echo
