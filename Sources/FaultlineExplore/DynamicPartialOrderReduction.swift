@@ -463,8 +463,8 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             return (initials, 1 << UInt64(lowest(awake != 0 ? awake : usable)))
         }
         /// Source-DPOR's addition of `pick` to the threads tried before event `i`, to reverse its
-        /// race with p's pending step `a` seen after the first `end` events (lock-aware
-        /// reduction, whose held-back reversals and counts rely on it): a single new thread
+        /// race with p's pending step `a` seen after the first `end` events (lock-aware reduction,
+        /// whose held-back reversals and counts rely on it, or no wakeup trees): a single new thread
         /// gets the sequence of `notdep(e).p` with its first step moved to the front, which
         /// the new branch follows while its next thread is awake; several get a leaf each.
         func addSequence(_ i: Int, _ pick: UInt64, _ p: Int, _ a: Access, end: Int) {
@@ -495,10 +495,8 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
                 stack[i].backtrack |= 1 << UInt64(q)
             }
         }
-        /// Reverses the race of event `i` with p's pending step `a` seen after the first `end`
-        /// events: v = notdep(e).p (the events after `i` that `i` does not happen before, then
-        /// p's step) goes into the wakeup tree of the state before `i`, unless a thread asleep
-        /// there (explored from there or before) is a weak initial of v: that order was explored.
+        /// Records the race of event `i` with p's pending step `a` seen after the first `end`
+        /// events (once per step of p), for `insertReversals` at the end of each execution.
         func reverse(_ i: Int, _ p: Int, _ a: Access, end: Int) {
             let step = lastClock[p * n + p]
             var x = reversals.count - 1
@@ -517,13 +515,14 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         func insertReversals() {
             for r in reversals { insertReversal(r.node, r.thread, r.access, seen: r.seen) }
         }
+        /// v = notdep(e, E).p into the wakeup tree of the state before `i`, unless a thread asleep
+        /// or explored there is a weak initial of v (that order was explored).
         func insertReversal(_ i: Int, _ p: Int, _ a: Access, seen: Int) {
             // Usually v's first step is that of a thread explored (or asleep) there already, an
             // initial of v: then v was explored, and it need not be built (most of the races of
             // an execution were reversed at the end of an earlier one).
-            let eThread = events[i].thread, eOwn = clocks[i * n + eThread]
             var j = i + 1
-            while j < events.count && !(clocks[j * n + eThread] < eOwn && (j < seen || events[j].thread != p)) { j += 1 }
+            while j < events.count && !inNotdep(j, of: i, p, pendingFrom: seen) { j += 1 }
             let first = j < events.count ? events[j].thread : p
             if (((stack[i].sleep | stack[i].done) & stack[i].enabled) >> UInt64(first)) & 1 == 1 { return }
             notdep(i, p, a, end: events.count, pendingFrom: seen)
@@ -542,15 +541,19 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// v = notdep(e).p into `sequence`: the events after `i` (e) up to `end` that e does not
         /// happen before, then p's step `a`.
         func notdep(_ i: Int, _ p: Int, _ a: Access, end: Int, pendingFrom: Int = Int.max) {
-            let eThread = events[i].thread
-            let eOwn = clocks[i * n + eThread]
             sequence.removeAll(keepingCapacity: true)
             var j = i + 1
             while j < end {
-                if clocks[j * n + eThread] < eOwn && (j < pendingFrom || events[j].thread != p) { sequence.append(events[j]) }
+                if inNotdep(j, of: i, p, pendingFrom: pendingFrom) { sequence.append(events[j]) }
                 j += 1
             }
             sequence.append(Event(thread: p, access: a))
+        }
+        /// Whether event `j` (after `i`) is in notdep(e) for event `i`: `i` does not happen
+        /// before it, and it is not p's step from the one that raced (`pendingFrom`) on.
+        @inline(__always) func inNotdep(_ j: Int, of i: Int, _ p: Int, pendingFrom: Int) -> Bool {
+            let eThread = events[i].thread
+            return clocks[j * n + eThread] < clocks[i * n + eThread] && (j < pendingFrom || events[j].thread != p)
         }
         /// Whether thread `q`, whose next step is `aq`, is a weak initial of `sequence` (its steps
         /// of thread -1 taken out): its first step there follows none it depends on, or it has
@@ -699,7 +702,7 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
         /// else it may find no reader (lock misuse) or end another thread's read section. A
         /// cleared bit is a bit lock's release only after the thread's wait_on_bit_lock of it
         /// (operations on the word's other bits do not count). `end`: seen at the state before
-        /// that event (a sleeping thread's step there, `reverse`), not at the end of the path.
+        /// that event (a sleeping thread's step there, `insertReversal`), not at the end of the path.
         func sectionAware(_ a: Access, _ t: Int, before end: Int = Int.max) -> Access {
             guard a.lockOp == Access.release, laxLocks || a.commutative else { return a }
             let list = objectEvents.count > bucket(a.location) ? objectEvents[bucket(a.location)] : []
@@ -886,7 +889,10 @@ package struct DynamicPartialOrderReduction: Strategy, Sendable {
             if tree.roots & ~awake != 0 {
                 let stuck = tree.roots & ~cmask != 0
                 tree.keep(awake)
-                if stuck, tree.roots & awake & (0 &- awake) == 0 { tree.append([Event(thread: lowest(awake), access: machine.pendingAccess(child, lowest(awake))!)][...]) }
+                if stuck, tree.roots & awake & (0 &- awake) == 0 {
+                    let q = lowest(awake)
+                    tree.append([Event(thread: q, access: sectionAware(machine.pendingAccess(child, q)!, q))][...])
+                }
             }
             let first = tree.isEmpty ? awake & (0 &- awake) : tree.roots
             stack.append(Node(enabled: cmask, backtrack: first, done: 0, sleep: childSleep, violated: violated, inherited: childSleep & stack[k].inherited, tree: tree))

@@ -48,26 +48,26 @@ final class WakeupTreeTests: XCTestCase {
         return true
     }
 
-    func testWakeupTreesExploreEveryTraceOnce() throws {
+    /// `count` programs of `generate` from `seed`: all compared, with these execution totals.
+    func checkGenerated(_ label: String, seed: UInt64, count: Int, _ generate: (inout SplitMix64) -> String,
+                        executions: Int, sourceBlocked: Int) throws {
         var totals = Totals()
-        var g = SplitMix64(seed: 0x7EE5)
-        for i in 0..<1000 { guard try compare(DPORPropertyTests.generate(&g), "program \(i)", into: &totals) else { return } }
-        XCTAssertEqual(totals.programs, 1000)
-        XCTAssertEqual(totals.trees, 18_800)
+        var g = SplitMix64(seed: seed)
+        for i in 0..<count { guard try compare(generate(&g), "\(label) \(i)", into: &totals) else { return } }
+        XCTAssertEqual(totals.programs, count)
+        XCTAssertEqual(totals.trees, executions)
+        XCTAssertEqual(totals.source, executions)
         XCTAssertEqual(totals.treesBlocked, 0)
-        XCTAssertEqual(totals.sourceBlocked, 466)
-        print("wakeup trees, plain programs: \(totals.trees) executions (\(totals.treesBlocked) sleep-blocked); source-dpor \(totals.source) (\(totals.sourceBlocked))")
+        XCTAssertEqual(totals.sourceBlocked, sourceBlocked)
+        print("wakeup trees, \(label)s: \(totals.trees) executions (\(totals.treesBlocked) sleep-blocked); source-dpor \(totals.source) (\(totals.sourceBlocked))")
+    }
+
+    func testWakeupTreesExploreEveryTraceOnce() throws {
+        try checkGenerated("program", seed: 0x7EE5, count: 1000, DPORPropertyTests.generate, executions: 18_800, sourceBlocked: 466)
     }
 
     func testWakeupTreesExploreEveryTraceOnceWithLocks() throws {
-        var totals = Totals()
-        var g = SplitMix64(seed: 0x10CC5)
-        for i in 0..<600 { guard try compare(LockReductionTests.generate(&g), "lock program \(i)", into: &totals) else { return } }
-        XCTAssertEqual(totals.programs, 600)
-        XCTAssertEqual(totals.trees, 136_043)
-        XCTAssertEqual(totals.treesBlocked, 0)
-        XCTAssertEqual(totals.sourceBlocked, 7_031)
-        print("wakeup trees, lock programs: \(totals.programs) compared, \(totals.trees) executions (\(totals.treesBlocked) sleep-blocked); source-dpor \(totals.source) (\(totals.sourceBlocked))")
+        try checkGenerated("lock program", seed: 0x10CC5, count: 600, LockReductionTests.generate, executions: 136_043, sourceBlocked: 7_031)
     }
 
     /// Source-DPOR with Optimal-DPOR's sleeping-weak-initial rule but no wakeup trees loses
